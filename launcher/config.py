@@ -1,0 +1,217 @@
+"""Settings and host profiles: where the launcher's files live and which Ollama it talks to.
+
+Configuration is read the same way by the app and by tests: the environment
+first (`OLLAMA_HOST`, `OLLAMA_LAUNCHER_CONFIG_DIR`, `OLLAMA_LAUNCHER_DATA_DIR`),
+then the settings file under the platformdirs config folder. The file is
+written atomically (temp file + fsync + rename) so a crash never leaves half a
+file; a file that cannot be read is moved aside, never silently overwritten.
+API keys are not in this file: see `launcher.secrets`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from launcher.ollama import is_loopback_url, resolve_host
+
+APP_NAME = "ollama-launcher"
+SETTINGS_FILE = "settings.json"
+LOCAL_ID = "local"
+ENV_ID = "env"
+DEFAULT_LISTEN = "127.0.0.1:11434"
+
+log = logging.getLogger(__name__)
+
+
+def config_dir() -> Path:
+    """Folder for settings (platformdirs user config dir; env override for tests)."""
+    override = os.environ.get("OLLAMA_LAUNCHER_CONFIG_DIR")
+    return Path(override) if override else platformdirs.user_config_path(APP_NAME)
+
+
+def data_dir() -> Path:
+    """Folder for conversations and other user data."""
+    override = os.environ.get("OLLAMA_LAUNCHER_DATA_DIR")
+    return Path(override) if override else platformdirs.user_data_path(APP_NAME)
+
+
+@dataclass
+class LocalServerSettings:
+    """How the launcher runs its own `ollama serve`.
+
+    Attributes:
+        listen: the `OLLAMA_HOST` given to the child (loopback by default).
+        allow_network: listen on all interfaces (`0.0.0.0`), so other devices
+            can reach it; off by default because it exposes the server.
+        models_dir: `OLLAMA_MODELS` for the child; empty means Ollama's default.
+        binary: a configured path to `ollama`; empty means search PATH and the
+            usual install places.
+        extra_env: further environment variables for the child.
+        keep_running_after_quit: leave the server running when the app quits.
+    """
+
+    listen: str = DEFAULT_LISTEN
+    allow_network: bool = False
+    models_dir: str = ""
+    binary: str = ""
+    extra_env: dict[str, str] = field(default_factory=dict)
+    keep_running_after_quit: bool = False
+
+    def child_host(self) -> str:
+        """The `OLLAMA_HOST` value for the child process."""
+        url = resolve_host(self.listen)
+        hostport = url.split("://", 1)[1].split("/", 1)[0]
+        if self.allow_network:
+            port = hostport.rsplit(":", 1)[1]
+            return f"0.0.0.0:{port}"
+        return hostport
+
+
+@dataclass
+class RemoteHost:
+    """Another machine's Ollama. The API key, if any, lives in the keyring under `id`."""
+
+    id: str
+    name: str
+    url: str
+
+    @staticmethod
+    def new(name: str, url: str) -> RemoteHost:
+        return RemoteHost(id=uuid.uuid4().hex[:12], name=name, url=url)
+
+
+@dataclass
+class Settings:
+    """Everything the user configures (except secrets)."""
+
+    local: LocalServerSettings = field(default_factory=LocalServerSettings)
+    remotes: list[RemoteHost] = field(default_factory=list)
+    selected: str = LOCAL_ID
+    keep_in_tray: bool = False
+    guard: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["format_version"] = 1
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Settings:
+        local_data = data.get("local") or {}
+        known = set(LocalServerSettings.__dataclass_fields__)
+        local = LocalServerSettings(**{k: v for k, v in local_data.items() if k in known})
+        local.extra_env = {str(k): str(v) for k, v in dict(local.extra_env).items()}
+        remotes = [
+            RemoteHost(id=str(r["id"]), name=str(r.get("name") or r["url"]), url=str(r["url"]))
+            for r in data.get("remotes") or []
+        ]
+        return cls(
+            local=local,
+            remotes=remotes,
+            selected=str(data.get("selected") or LOCAL_ID),
+            keep_in_tray=bool(data.get("keep_in_tray", False)),
+            guard=dict(data.get("guard") or {}),
+        )
+
+
+def settings_path() -> Path:
+    return config_dir() / SETTINGS_FILE
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the settings file; defaults when absent; a broken file is moved aside."""
+    path = path or settings_path()
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    try:
+        return Settings.from_json(json.loads(raw))
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        backup = path.with_suffix(".broken.json")
+        with contextlib.suppress(OSError):
+            os.replace(path, backup)
+        log.warning("settings file %s could not be read (%s); moved to %s", path, exc, backup)
+        return Settings()
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> None:
+    """Write the settings atomically: a crash leaves the old file or the new one."""
+    path = path or settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(settings.to_json(), indent=2, sort_keys=True)
+    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@dataclass(frozen=True)
+class HostProfile:
+    """One Ollama the launcher can talk to.
+
+    Attributes:
+        id: `local`, `env` or a remote host's id.
+        name: what the host switcher shows.
+        base_url: where the client connects.
+        managed: whether the launcher may start/stop a server for it (local only).
+        child_host: the `OLLAMA_HOST` value for the child, when managed.
+    """
+
+    id: str
+    name: str
+    base_url: str
+    managed: bool
+    child_host: str = ""
+
+
+def host_profiles(
+    settings: Settings, environ: Mapping[str, str] | None = None
+) -> list[HostProfile]:
+    """All hosts, local first. A loopback `OLLAMA_HOST` in the environment moves
+    the local server to that address; a non-loopback one adds an `env` host."""
+    environ = os.environ if environ is None else environ
+    local = settings.local
+    env_host = (environ.get("OLLAMA_HOST") or "").strip()
+    profiles: list[HostProfile] = []
+    if env_host and not is_loopback_url(resolve_host(env_host)):
+        url = resolve_host(env_host)
+        profiles.append(HostProfile(ENV_ID, f"{url} (OLLAMA_HOST)", url, managed=False))
+    listen = env_host if env_host and is_loopback_url(resolve_host(env_host)) else local.listen
+    effective = LocalServerSettings(**{**asdict(local), "listen": listen})
+    child = effective.child_host()
+    profiles.insert(
+        0,
+        HostProfile(LOCAL_ID, "This computer", resolve_host(child), managed=True, child_host=child),
+    )
+    profiles.extend(
+        HostProfile(r.id, r.name, resolve_host(r.url), managed=False) for r in settings.remotes
+    )
+    return profiles
+
+
+def initial_host(settings: Settings, environ: Mapping[str, str] | None = None) -> HostProfile:
+    """The host to use at start-up: `OLLAMA_HOST` if set, else the saved choice."""
+    environ = os.environ if environ is None else environ
+    profiles = host_profiles(settings, environ)
+    if (environ.get("OLLAMA_HOST") or "").strip():
+        return next((p for p in profiles if p.id == ENV_ID), profiles[0])
+    return next((p for p in profiles if p.id == settings.selected), profiles[0])
