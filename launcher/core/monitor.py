@@ -1,0 +1,240 @@
+"""Watches one host by polling `GET /api/version`, and starts/stops our own server for it.
+
+Polling adapts to what is going on: every 150 ms while a server is starting
+or stopping (so Running shows within a fraction of a second of the port
+answering), every 2 s while steady (a server that dies shows within about
+2 s, at the cost of one tiny request), and with exponential backoff up to 30 s
+while a remote host is unreachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from launcher.config import HostProfile, LocalServerSettings
+from launcher.core.server import ServerExit, ServerStartError, ServerSupervisor
+from launcher.core.status import Probe, ProbeKind, ServerState, ServerStatus, Situation, decide
+from launcher.ollama import (
+    OllamaClient,
+    OllamaConnectionError,
+    OllamaProtocolError,
+    OllamaResponseError,
+    OllamaTimeoutError,
+)
+
+STEADY_INTERVAL = 2.0
+FAST_INTERVAL = 0.15
+MAX_BACKOFF = 30.0
+LOCAL_PROBE_TIMEOUT = 3.0
+REMOTE_PROBE_TIMEOUT = 5.0
+
+BinaryFinder = Callable[[], Path | None]
+
+
+async def probe(client: OllamaClient, timeout: float) -> Probe:
+    """One `GET /api/version`, classified. Never raises for a server problem."""
+    started = time.perf_counter()
+    try:
+        version = await client.version(retries=0, timeout=timeout)
+    except OllamaProtocolError as exc:
+        return Probe(ProbeKind.FOREIGN, error=str(exc))
+    except OllamaTimeoutError as exc:
+        return Probe(ProbeKind.TIMEOUT, error=str(exc))
+    except OllamaConnectionError as exc:
+        return Probe(ProbeKind.REFUSED, error=str(exc))
+    except OllamaResponseError as exc:
+        return Probe(ProbeKind.FOREIGN, error=str(exc))
+    return Probe(ProbeKind.OLLAMA, version, (time.perf_counter() - started) * 1000)
+
+
+class ServerMonitor(QObject):
+    """The truth about one host's server, and the Start/Stop actions for it.
+
+    Args:
+        client: the client for the host (the monitor does not own it).
+        profile: the host.
+        supervisor: runs our own child for a managed (local) host.
+        local: settings for the child (models folder, extra env...).
+        find_binary: returns the `ollama` binary to run, or None.
+
+    Signals:
+        statusChanged(object): a new ServerStatus (only when it changed).
+        startFailed(str): Start could not even spawn the child.
+    """
+
+    statusChanged = Signal(object)
+    startFailed = Signal(str)
+
+    def __init__(
+        self,
+        client: OllamaClient,
+        profile: HostProfile,
+        supervisor: ServerSupervisor,
+        local: LocalServerSettings,
+        find_binary: BinaryFinder,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._client = client
+        self.profile = profile
+        self.supervisor = supervisor
+        self.local = local
+        self._find_binary = find_binary
+        self._binary: Path | None = None
+        self._last_probe: Probe | None = None
+        self._start_pending = False
+        self._backoff = STEADY_INTERVAL
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.status = ServerStatus(ServerState.CHECKING, profile.base_url)
+        self.polls = 0
+        supervisor.exited.connect(self._on_child_exit)
+
+    # ---- lifecycle -------------------------------------------------------
+
+    def start(self) -> None:
+        """Begin polling (call inside the running event loop)."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._run())
+
+    async def aclose(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def set_host(self, client: OllamaClient, profile: HostProfile) -> None:
+        """Watch another host from now on."""
+        self._client = client
+        self.profile = profile
+        self._last_probe = None
+        self._backoff = STEADY_INTERVAL
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        self._publish()
+        self.start()
+
+    def wake(self) -> None:
+        """Probe now instead of at the next tick."""
+        self._wake.set()
+
+    # ---- actions ---------------------------------------------------------
+
+    @property
+    def can_start(self) -> bool:
+        return (
+            self.profile.managed
+            and not self.supervisor.running
+            and not self._start_pending
+            and not self.status.answering
+        )
+
+    @property
+    def can_stop(self) -> bool:
+        """Only a server we started can be stopped: never somebody else's."""
+        return self.profile.managed and self.supervisor.running and not self.supervisor.stopping
+
+    async def start_server(self) -> None:
+        """Run `ollama serve` for the local host; the status says how it goes."""
+        if not self.can_start:
+            return
+        binary = self._find_binary()
+        self._binary = binary
+        if binary is None:
+            self._publish()
+            self.startFailed.emit(
+                "The ollama binary was not found. Install Ollama from "
+                "https://ollama.com/download, or set its path in Settings."
+            )
+            return
+        self._start_pending = True
+        self._publish()
+        try:
+            await self.supervisor.start(
+                binary,
+                self.profile.child_host,
+                models_dir=self.local.models_dir,
+                extra_env=self.local.extra_env,
+            )
+        except ServerStartError as exc:
+            self._start_pending = False
+            self._publish()
+            self.startFailed.emit(str(exc))
+            return
+        self.wake()
+
+    async def stop_server(self) -> ServerExit | None:
+        """Stop our own server (never an external one)."""
+        if not self.can_stop:
+            return None
+        self._start_pending = False
+        stopping = self.supervisor.stop()
+        self._publish()  # shows Stopping at once
+        self.wake()
+        outcome = await stopping
+        self.wake()
+        return outcome
+
+    # ---- polling ---------------------------------------------------------
+
+    def _situation(self) -> Situation:
+        sup = self.supervisor
+        managed = self.profile.managed
+        return Situation(
+            base_url=self.profile.base_url,
+            managed=managed,
+            binary=str(self._binary or "") if managed else "",
+            child_running=managed and sup.running,
+            child_stopping=managed and sup.stopping,
+            start_pending=managed and self._start_pending,
+            last_exit=sup.last_exit if managed else None,
+        )
+
+    def _publish(self) -> None:
+        status = decide(self._last_probe, self._situation())
+        if status != self.status:
+            self.status = status
+            self.statusChanged.emit(status)
+
+    def _on_child_exit(self, outcome: object) -> None:
+        self._start_pending = False
+        self._publish()
+        self.wake()
+
+    def _interval(self) -> float:
+        state = self.status.state
+        if self._start_pending or state in (
+            ServerState.STARTING,
+            ServerState.STOPPING,
+            ServerState.CHECKING,
+        ):
+            return FAST_INTERVAL
+        if state is ServerState.UNREACHABLE and not self.profile.managed:
+            self._backoff = min(self._backoff * 2, MAX_BACKOFF)
+            return self._backoff
+        self._backoff = STEADY_INTERVAL
+        return STEADY_INTERVAL
+
+    async def _run(self) -> None:
+        while True:
+            if self.profile.managed:
+                self._binary = self._find_binary()
+            timeout = LOCAL_PROBE_TIMEOUT if self.profile.managed else REMOTE_PROBE_TIMEOUT
+            result = await probe(self._client, timeout)
+            self.polls += 1
+            self._last_probe = result
+            if result.kind is ProbeKind.OLLAMA and self.supervisor.running:
+                self.supervisor.mark_ready()
+                self._start_pending = False
+            self._publish()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval())
+            self._wake.clear()

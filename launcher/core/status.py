@@ -1,0 +1,152 @@
+"""The server status: its states, and the pure rule that decides the state.
+
+Kept apart from the polling loop so the rule is tested with plain values:
+given what the last probe saw and what our child is doing, what do we show?
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from launcher.core.server import ServerExit
+
+
+class ServerState(enum.Enum):
+    """What the status indicator says; the value is its exact leading word."""
+
+    CHECKING = "Checking"
+    RUNNING = "Running"
+    STARTING = "Starting"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
+    NOT_INSTALLED = "Not installed"
+    PORT_IN_USE = "Port in use"
+    CRASHED = "Crashed"
+    UNREACHABLE = "Unreachable"
+
+
+class ProbeKind(enum.Enum):
+    """What one `GET /api/version` found."""
+
+    OLLAMA = "ollama"  # an Ollama answered
+    FOREIGN = "foreign"  # something answered, but not Ollama
+    REFUSED = "refused"  # nothing listens (connection refused / closed)
+    TIMEOUT = "timeout"  # no answer in time (host down, firewall, or hung)
+
+
+@dataclass(frozen=True)
+class Probe:
+    kind: ProbeKind
+    version: str = ""
+    rtt_ms: float = 0.0
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """The state plus the details the indicator shows.
+
+    Attributes:
+        state: the leading word.
+        detail: what follows it, e.g. `Ollama 0.12.3, 3 ms`.
+        tooltip: a longer explanation (log tail after a crash, where to get Ollama...).
+        external: the answering server was not started by the launcher.
+    """
+
+    state: ServerState
+    detail: str = ""
+    tooltip: str = ""
+    version: str = ""
+    rtt_ms: float | None = None
+    external: bool = False
+
+    @property
+    def description(self) -> str:
+        return f"{self.state.value} - {self.detail}" if self.detail else self.state.value
+
+    @property
+    def answering(self) -> bool:
+        """Some server (ours or not, Ollama or not) holds the address."""
+        return self.state in (ServerState.RUNNING, ServerState.PORT_IN_USE)
+
+
+@dataclass(frozen=True)
+class Situation:
+    """Everything the rule needs, besides the probe.
+
+    Attributes:
+        base_url: the host being watched.
+        managed: the launcher may run a server for this host (local).
+        binary: path of the ollama binary found, or "" when none.
+        child_running / child_stopping: our child's life.
+        start_pending: Start was clicked and the child has not answered yet.
+        last_exit: how our last child ended, if it ended on its own and nobody
+            started anything since (a crash stays shown until then).
+    """
+
+    base_url: str
+    managed: bool
+    binary: str = ""
+    child_running: bool = False
+    child_stopping: bool = False
+    start_pending: bool = False
+    last_exit: ServerExit | None = None
+
+
+def decide(probe: Probe | None, s: Situation) -> ServerStatus:
+    """The status to show for a probe result in a situation."""
+    if s.child_stopping:
+        return ServerStatus(ServerState.STOPPING, "waiting for the server to exit")
+    if probe is None:
+        return ServerStatus(ServerState.CHECKING, s.base_url)
+    if probe.kind is ProbeKind.OLLAMA:
+        ours = s.child_running
+        detail = f"Ollama {probe.version}, {probe.rtt_ms:.0f} ms"
+        who = "started by the launcher" if ours else "external: not started by the launcher"
+        return ServerStatus(
+            ServerState.RUNNING,
+            detail + ("" if ours or not s.managed else " (external)"),
+            tooltip=f"Ollama {probe.version} at {s.base_url}, {who}.",
+            version=probe.version,
+            rtt_ms=probe.rtt_ms,
+            external=not ours,
+        )
+    if probe.kind is ProbeKind.FOREIGN:
+        return ServerStatus(
+            ServerState.PORT_IN_USE,
+            f"{s.base_url} answers, but it is not Ollama",
+            tooltip=f"Another program holds this address: {probe.error}\n"
+            "Stop it, or choose another port in Settings.",
+        )
+    if s.child_running or s.start_pending:
+        return ServerStatus(ServerState.STARTING, f"waiting for {s.base_url} to answer")
+    if s.last_exit is not None and s.last_exit.crashed:
+        tail = "\n".join(s.last_exit.log_tail[-8:])
+        return ServerStatus(
+            ServerState.CRASHED,
+            s.last_exit.summary(),
+            tooltip=f"Last log lines:\n{tail}" if tail else "",
+        )
+    if not s.managed:
+        return ServerStatus(
+            ServerState.UNREACHABLE,
+            f"{s.base_url} does not answer",
+            tooltip=probe.error,
+        )
+    if probe.kind is ProbeKind.TIMEOUT:
+        return ServerStatus(
+            ServerState.UNREACHABLE,
+            f"{s.base_url} accepts connections but does not answer",
+            tooltip=probe.error,
+        )
+    if s.binary:
+        return ServerStatus(
+            ServerState.STOPPED, "no server is running", tooltip=f"Ollama binary: {s.binary}"
+        )
+    return ServerStatus(
+        ServerState.NOT_INSTALLED,
+        "get Ollama from https://ollama.com/download",
+        tooltip="No `ollama` binary was found on PATH or in the usual install places.\n"
+        "Install it from https://ollama.com/download, or set its path in Settings.",
+    )
