@@ -9,6 +9,7 @@ warnings and exceptions in slots do (pytest-qt, see pyproject).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
@@ -62,9 +63,7 @@ class LoopErrors:
 
     def check(self) -> None:
         if self.errors:
-            details = "; ".join(
-                f"{c.get('message')}: {c.get('exception')!r}" for c in self.errors
-            )
+            details = "; ".join(f"{c.get('message')}: {c.get('exception')!r}" for c in self.errors)
             pytest.fail(f"unhandled exception in the event loop: {details}")
 
 
@@ -86,6 +85,7 @@ def qloop(qapp: Any) -> Iterator[Any]:
     """A qasync event loop over the test QApplication, the app's real set-up."""
     import qasync
 
+    qapp.setQuitOnLastWindowClosed(False)  # as the app: it quits after its own shutdown
     loop = qasync.QEventLoop(qapp)
     errors = LoopErrors()
     loop.set_exception_handler(errors)
@@ -117,3 +117,24 @@ def qrun(qloop: Any) -> Any:
 def loop_run(loop: Any, coro: Coroutine[Any, Any, T], timeout: float) -> T:
     result: T = loop.run_until_complete(asyncio.wait_for(coro, timeout))
     return result
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run `async def` tests as ONE coroutine: in the qasync loop when the test
+    uses `qloop` (directly or through a fixture), else in a plain asyncio loop.
+
+    One run per test matters with qasync: between two runs Qt may process
+    events, and asyncio callbacks would then run with no running loop.
+    """
+    function = pyfuncitem.obj
+    if not inspect.iscoroutinefunction(function):
+        return None
+    names = pyfuncitem._fixtureinfo.argnames
+    kwargs = {name: pyfuncitem.funcargs[name] for name in names}
+    timeout = 90.0
+    if "qloop" in pyfuncitem.funcargs:
+        loop_run(pyfuncitem.funcargs["qloop"], function(**kwargs), timeout)
+    else:
+        run(function(**kwargs), timeout)
+    return True

@@ -132,6 +132,7 @@ class ServerMonitor(QObject):
     def can_start(self) -> bool:
         return (
             self.profile.managed
+            and self._binary is not None
             and not self.supervisor.running
             and not self._start_pending
             and not self.status.answering

@@ -1,0 +1,30 @@
+"""A protocol-faithful Ollama test server (in-thread) and a fake ``ollama`` binary.
+
+``OllamaTestServer`` answers the Ollama HTTP API from test-controlled state and records
+requests and streams; ``ForeignServer`` is a non-Ollama web server holding a port;
+``bin/ollama`` runs ``fake_cli.main`` (``ollama serve`` / ``ollama --version``).
+"""
+
+from .foreign import ForeignServer
+from .server import OllamaTestServer
+from .specs import (
+    LayerSpec,
+    LoadedModel,
+    ModelSpec,
+    PullSpec,
+    RecordedRequest,
+    ReplySpec,
+    StreamRecord,
+)
+
+__all__ = [
+    "ForeignServer",
+    "LayerSpec",
+    "LoadedModel",
+    "ModelSpec",
+    "OllamaTestServer",
+    "PullSpec",
+    "RecordedRequest",
+    "ReplySpec",
+    "StreamRecord",
+]

@@ -1,0 +1,65 @@
+"""Start-up and shutdown: the QApplication, the qasync loop, and the wired main window."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from PySide6.QtWidgets import QApplication
+
+from launcher import __version__
+from launcher.config import load_settings
+from launcher.core.launcher import Launcher
+from launcher.ui.main_window import MainWindow
+
+
+def build_main_window() -> MainWindow:
+    """The fully wired main window, not yet shown.
+
+    Needs a QApplication and a running qasync loop. Reads configuration the
+    way the app does: the environment, then the stored settings.
+    """
+    launcher = Launcher(load_settings())
+    window = MainWindow(launcher)
+    launcher.start()
+    return window
+
+
+async def _run_app() -> int:
+    window = build_main_window()
+    closed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def finished() -> None:
+        if not closed.done():
+            closed.set_result(0)
+
+    window.shutdownFinished.connect(finished)
+    window.show()
+    loop = asyncio.get_running_loop()
+    if sys.platform != "win32":
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            # Ctrl+C or a session logout: quit as the window's close does.
+            loop.add_signal_handler(sig, window.close)
+    result: int = await closed
+    return result
+
+
+def main() -> int:
+    """`ollama-launcher` and `python -m launcher`."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    import qasync
+
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
+    app.setApplicationName("Ollama Launcher")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("ollama-launcher")
+    app.setDesktopFileName("ollama-launcher")
+    app.setQuitOnLastWindowClosed(False)  # we quit after the orderly shutdown instead
+    return int(qasync.run(_run_app()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
