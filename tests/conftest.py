@@ -80,16 +80,36 @@ def run(coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
     return result
 
 
+def _test_loop_class() -> type:
+    import qasync
+
+    class TestEventLoop(qasync.QEventLoop):  # type: ignore[misc]
+        """qasync's loop, marked as the running loop for the whole test.
+
+        qasync steps asyncio callbacks whenever Qt processes events. In the app
+        that is always inside its one `run_until_complete`; in a test, Qt also
+        processes events between runs (qasync's last pass after a run, and
+        pytest-qt around each test phase), while the status poll is alive, and
+        httpx would then find no running loop. So the marker stays set from
+        the fixture's start to its end.
+        """
+
+        def _after_run_forever(self) -> None:
+            super()._after_run_forever()
+            asyncio.events._set_running_loop(self)
+
+    return TestEventLoop
+
+
 @pytest.fixture
 def qloop(qapp: Any) -> Iterator[Any]:
     """A qasync event loop over the test QApplication, the app's real set-up."""
-    import qasync
-
     qapp.setQuitOnLastWindowClosed(False)  # as the app: it quits after its own shutdown
-    loop = qasync.QEventLoop(qapp)
+    loop = _test_loop_class()(qapp)
     errors = LoopErrors()
     loop.set_exception_handler(errors)
     asyncio.set_event_loop(loop)
+    asyncio.events._set_running_loop(loop)
     try:
         yield loop
     finally:
@@ -99,6 +119,7 @@ def qloop(qapp: Any) -> Iterator[Any]:
         if pending:
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.run_until_complete(loop.shutdown_asyncgens())
+        asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(None)
         loop.close()
         errors.check()

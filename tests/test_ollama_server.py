@@ -73,16 +73,18 @@ def raw_exchange(port: int, request: bytes, timeout: float = 10.0) -> tuple[byte
         size = int(rest[pos:eol], 16)
         if size == 0:
             break
-        chunks.append(rest[eol + 2:eol + 2 + size])
-        assert rest[eol + 2 + size:eol + 4 + size] == b"\r\n"
+        chunks.append(rest[eol + 2 : eol + 2 + size])
+        assert rest[eol + 2 + size : eol + 4 + size] == b"\r\n"
         pos = eol + 4 + size
     return head, chunks
 
 
 def post(path: str, body: dict[str, Any]) -> bytes:
     data = json.dumps(body).encode()
-    return (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n").encode() + data
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n"
+    ).encode() + data
 
 
 # --- plain endpoints -------------------------------------------------------------------
@@ -105,8 +107,13 @@ def test_root_head_version_and_unknown_paths(http: httpx.Client) -> None:
 
 
 def test_list_ps_show_with_the_official_client(server: OllamaTestServer) -> None:
-    server.add_model("qwen3:0.6b", size=522_653_767, family="qwen3", families=["qwen3"],
-                     capabilities=["completion", "tools", "thinking"])
+    server.add_model(
+        "qwen3:0.6b",
+        size=522_653_767,
+        family="qwen3",
+        families=["qwen3"],
+        capabilities=["completion", "tools", "thinking"],
+    )
     client = ollama.Client(host=server.url)
     names = [m.model for m in client.list().models]
     assert sorted(n or "" for n in names) == ["llama3.2:latest", "qwen3:0.6b"]
@@ -132,19 +139,32 @@ def test_tags_and_ps_wire_format(server: OllamaTestServer, http: httpx.Client) -
     assert set(model) == {"name", "model", "modified_at", "size", "digest", "details"}
     assert re.fullmatch(r"[0-9a-f]{64}", model["digest"])
     assert model["modified_at"].endswith("-07:00") and LOCAL_STAMP.match(model["modified_at"])
-    assert set(model["details"]) == {"parent_model", "format", "family", "families",
-                                     "parameter_size", "quantization_level"}
+    assert set(model["details"]) == {
+        "parent_model",
+        "format",
+        "family",
+        "families",
+        "parameter_size",
+        "quantization_level",
+    }
     http.post("/api/chat", json={"model": "llama3.2", "messages": [], "keep_alive": "10m"})
     [running] = http.get("/api/ps").json()["models"]
     assert {"expires_at", "size_vram", "context_length"} <= set(running)
     assert LOCAL_STAMP.match(running["expires_at"])
     show = http.post("/api/show", json={"model": "llama3.2"}).json()
-    assert {"license", "modelfile", "parameters", "template", "details", "model_info",
-            "capabilities", "modified_at"} <= set(show)
+    assert {
+        "license",
+        "modelfile",
+        "parameters",
+        "template",
+        "details",
+        "model_info",
+        "capabilities",
+        "modified_at",
+    } <= set(show)
 
 
-def test_load_and_unload_with_empty_messages(server: OllamaTestServer,
-                                             http: httpx.Client) -> None:
+def test_load_and_unload_with_empty_messages(server: OllamaTestServer, http: httpx.Client) -> None:
     r = http.post("/api/chat", json={"model": "llama3.2", "messages": []})
     assert r.headers["content-type"] == "application/json; charset=utf-8"
     assert r.json()["done_reason"] == "load" and r.json()["done"] is True
@@ -161,8 +181,7 @@ def test_delete_and_copy(server: OllamaTestServer, http: httpx.Client) -> None:
     assert client.copy("llama3.2", "mine:v1").status == "success"
     r = http.post("/api/copy", json={"source": "llama3.2", "destination": "other"})
     assert (r.status_code, r.content) == (200, b"")
-    assert {m.model for m in client.list().models} == {"llama3.2:latest", "mine:v1",
-                                                       "other:latest"}
+    assert {m.model for m in client.list().models} == {"llama3.2:latest", "mine:v1", "other:latest"}
     r = http.request("DELETE", "/api/delete", json={"model": "mine:v1"})
     assert (r.status_code, r.content) == (200, b"")
     r = http.request("DELETE", "/api/delete", json={"model": "mine:v1"})
@@ -182,9 +201,17 @@ def test_chat_streamed_and_whole_with_the_official_client(server: OllamaTestServ
     last = parts[-1]
     assert last.done and last.done_reason == "stop"
     assert last.eval_count == len(parts) - 1 and last.eval_duration and last.total_duration
-    assert all(isinstance(getattr(last, k), int) for k in (
-        "total_duration", "load_duration", "prompt_eval_count", "prompt_eval_duration",
-        "eval_count", "eval_duration"))
+    assert all(
+        isinstance(getattr(last, k), int)
+        for k in (
+            "total_duration",
+            "load_duration",
+            "prompt_eval_count",
+            "prompt_eval_duration",
+            "eval_count",
+            "eval_duration",
+        )
+    )
     whole = client.chat(model="llama3.2", messages=HI)
     assert whole.message.content == server.reply.text and whole.done
     gen = list(client.generate(model="llama3.2", prompt="hi", stream=True))
@@ -206,8 +233,9 @@ def test_async_client(server: OllamaTestServer) -> None:
 
 def test_stream_wire_format(server: OllamaTestServer) -> None:
     server.reply = ReplySpec(tokens=["a <b>", " & c"], repeat=3)
-    head, chunks = raw_exchange(server.port, post("/api/chat", {"model": "llama3.2",
-                                                                "messages": HI}))
+    head, chunks = raw_exchange(
+        server.port, post("/api/chat", {"model": "llama3.2", "messages": HI})
+    )
     assert head.startswith(b"HTTP/1.1 200 OK\r\n")
     assert b"Content-Type: application/x-ndjson" in head
     assert b"Transfer-Encoding: chunked" in head
@@ -221,8 +249,9 @@ def test_stream_wire_format(server: OllamaTestServer) -> None:
     final = json.loads(chunks[-1])
     assert final["done"] is True and final["done_reason"] == "stop"
     assert final["message"] == {"role": "assistant", "content": ""}
-    head, chunks = raw_exchange(server.port, post("/api/chat", {
-        "model": "llama3.2", "messages": HI, "stream": False}))
+    head, chunks = raw_exchange(
+        server.port, post("/api/chat", {"model": "llama3.2", "messages": HI, "stream": False})
+    )
     assert b"Content-Type: application/json; charset=utf-8" in head
 
 
@@ -247,8 +276,7 @@ def test_request_errors(server: OllamaTestServer, http: httpx.Client) -> None:
     assert (r.status_code, r.json()) == (400, {"error": "missing request body"})
     r = http.post("/api/chat", content=b"{oops")
     assert r.status_code == 400
-    assert r.json() == {"error": "invalid character 'o' looking for beginning of object key "
-                                 "string"}
+    assert r.json() == {"error": "invalid character 'o' looking for beginning of object key string"}
     r = http.post("/api/chat", content=b'{"model": "llama3.2"')
     assert r.json() == {"error": "unexpected EOF"}
     r = http.post("/api/chat", json={"messages": HI})
@@ -263,7 +291,8 @@ def test_request_errors(server: OllamaTestServer, http: httpx.Client) -> None:
     server.busy = True
     r = http.post("/api/chat", json={"model": "llama3.2", "messages": HI})
     assert r.status_code == 503 and r.json()["error"] == (
-        "server busy, please try again.  maximum pending requests exceeded")
+        "server busy, please try again.  maximum pending requests exceeded"
+    )
 
 
 def test_error_malformed_and_dying_streams(server: OllamaTestServer) -> None:
@@ -274,15 +303,15 @@ def test_error_malformed_and_dying_streams(server: OllamaTestServer) -> None:
     assert server.streams[-1].finished and server.streams[-1].chunks_sent == 3
 
     server.reply = ReplySpec(tokens=["a", "b", "c"], malformed_after=1)
-    _, chunks = raw_exchange(server.port, post("/api/chat", {"model": "llama3.2",
-                                                             "messages": HI}))
+    _, chunks = raw_exchange(server.port, post("/api/chat", {"model": "llama3.2", "messages": HI}))
     assert chunks[1] == b'{"model": oops\n' and json.loads(chunks[-1])["done"] is True
 
     server.reply = ReplySpec(tokens=["a", "b", "c"], die_after=2)
     got: list[str] = []
     with pytest.raises(httpx.RemoteProtocolError):
-        with httpx.stream("POST", server.url + "/api/chat",
-                          json={"model": "llama3.2", "messages": HI}) as r:
+        with httpx.stream(
+            "POST", server.url + "/api/chat", json={"model": "llama3.2", "messages": HI}
+        ) as r:
             got.extend(r.iter_lines())
     assert len(got) == 2
     record = server.streams[-1]
@@ -297,8 +326,9 @@ def test_num_predict_gives_length(server: OllamaTestServer) -> None:
 
 def test_keep_alive_connection_reuse(server: OllamaTestServer) -> None:
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /api/version HTTP/1.1\r\nHost: x"
-                     b"\r\n\r\n")
+        sock.sendall(
+            b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /api/version HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
         data = b""
         while b'{"version":"0.12.3"}' not in data:
             part = sock.recv(4096)
@@ -312,9 +342,12 @@ def test_keep_alive_connection_reuse(server: OllamaTestServer) -> None:
 
 def test_client_close_between_chunks_is_seen_at_once(server: OllamaTestServer) -> None:
     server.reply = ReplySpec(tokens=["a"] * 50, chunk_interval=0.2)
-    with httpx.Client(timeout=10) as client, client.stream(
-            "POST", server.url + "/api/chat",
-            json={"model": "llama3.2", "messages": HI}) as r:
+    with (
+        httpx.Client(timeout=10) as client,
+        client.stream(
+            "POST", server.url + "/api/chat", json={"model": "llama3.2", "messages": HI}
+        ) as r,
+    ):
         lines = r.iter_lines()
         next(lines), next(lines)
         closed_at = time.monotonic()
@@ -333,15 +366,19 @@ def test_client_close_between_chunks_is_seen_at_once(server: OllamaTestServer) -
 def test_client_close_during_model_load_and_burst(server: OllamaTestServer) -> None:
     server.reply = ReplySpec(first_chunk_delay=5.0)
     with pytest.raises(httpx.ReadTimeout):
-        httpx.post(server.url + "/api/chat", json={"model": "llama3.2", "messages": HI},
-                   timeout=httpx.Timeout(5, read=0.2))
+        httpx.post(
+            server.url + "/api/chat",
+            json={"model": "llama3.2", "messages": HI},
+            timeout=httpx.Timeout(5, read=0.2),
+        )
     record = server.streams[-1]
     server.wait_for(lambda: record.client_closed_at is not None, 2)
     assert record.chunks_sent == 0 and record.first_chunk_at is None
 
     server.reply = ReplySpec(tokens=["x"], repeat=100_000)
-    with httpx.stream("POST", server.url + "/api/chat",
-                      json={"model": "llama3.2", "messages": HI}) as r:
+    with httpx.stream(
+        "POST", server.url + "/api/chat", json={"model": "llama3.2", "messages": HI}
+    ) as r:
         for i, _ in enumerate(r.iter_lines()):
             if i == 10:
                 break
@@ -354,8 +391,7 @@ def test_client_close_during_model_load_and_burst(server: OllamaTestServer) -> N
 def test_burst_of_100k_chunks_is_fast(server: OllamaTestServer) -> None:
     server.reply = ReplySpec(tokens=["a", " b"], repeat=50_000)
     start = time.perf_counter()
-    _, chunks = raw_exchange(server.port, post("/api/chat", {"model": "llama3.2",
-                                                             "messages": HI}))
+    _, chunks = raw_exchange(server.port, post("/api/chat", {"model": "llama3.2", "messages": HI}))
     elapsed = time.perf_counter() - start
     assert len(chunks) == 100_001 and json.loads(chunks[-1])["eval_count"] == 100_000
     assert elapsed < 2.0, elapsed
@@ -369,8 +405,11 @@ def test_pull_with_the_official_client(server: OllamaTestServer) -> None:
     client = ollama.Client(host=server.url)
     statuses = [p.status for p in client.pull("tiny", stream=True)]
     assert statuses[0] == "pulling manifest" and statuses[-1] == "success"
-    assert statuses[-4:-1] == ["verifying sha256 digest", "writing manifest",
-                               "removing unused layers"]
+    assert statuses[-4:-1] == [
+        "verifying sha256 digest",
+        "writing manifest",
+        "removing unused layers",
+    ]
     assert "tiny:latest" in server.models
     assert client.pull("tiny").status == "success"  # all layers present: one line each
     with pytest.raises(ollama.ResponseError, match="file does not exist"):
@@ -385,23 +424,29 @@ def test_pull_with_the_official_client(server: OllamaTestServer) -> None:
 
 def test_pull_wire_format(server: OllamaTestServer) -> None:
     server.pulls["tiny:latest"] = PullSpec(
-        layers=[LayerSpec("sha256:" + "ab" * 32, 3_000_000), LayerSpec("sha256:" + "cd" * 32,
-                                                                       500)],
-        interval=0.002)
+        layers=[LayerSpec("sha256:" + "ab" * 32, 3_000_000), LayerSpec("sha256:" + "cd" * 32, 500)],
+        interval=0.002,
+    )
     head, chunks = raw_exchange(server.port, post("/api/pull", {"model": "tiny"}))
     assert b"Content-Type: application/x-ndjson" in head
     lines = [json.loads(c) for c in chunks]
     assert lines[0] == {"status": "pulling manifest"}
-    assert lines[1] == {"status": "pulling abababababab", "digest": "sha256:" + "ab" * 32,
-                        "total": 3_000_000}  # completed omitted while 0
-    completed = [ln["completed"] for ln in lines if ln.get("digest", "").endswith("ab")
-                 and "completed" in ln]
+    assert lines[1] == {
+        "status": "pulling abababababab",
+        "digest": "sha256:" + "ab" * 32,
+        "total": 3_000_000,
+    }  # completed omitted while 0
+    completed = [
+        ln["completed"] for ln in lines if ln.get("digest", "").endswith("ab") and "completed" in ln
+    ]
     assert completed == sorted(completed) and completed[-1] == 3_000_000
     assert lines[-1] == {"status": "success"}
     head, chunks = raw_exchange(server.port, post("/api/pull", {"model": "ghost"}))
     assert head.startswith(b"HTTP/1.1 200")
     assert [json.loads(c) for c in chunks] == [
-        {"status": "pulling manifest"}, {"error": "pull model manifest: file does not exist"}]
+        {"status": "pulling manifest"},
+        {"error": "pull model manifest: file does not exist"},
+    ]
 
 
 def test_cancelled_pull_resumes(server: OllamaTestServer) -> None:
@@ -451,8 +496,10 @@ def test_names_durations_hosts_times() -> None:
     assert parse_host("0.0.0.0") == ("0.0.0.0", 11434)
     assert parse_host("http://10.0.0.1:1234/x") == ("10.0.0.1", 1234)
     from datetime import UTC, datetime
+
     assert rfc3339_local(datetime(2025, 1, 2, 3, 4, 5, 120000, tzinfo=UTC)) == (
-        "2025-01-02T03:04:05.12Z")
+        "2025-01-02T03:04:05.12Z"
+    )
 
 
 # --- the fake binary -------------------------------------------------------------------
@@ -486,12 +533,20 @@ class FakeProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.err_path, self.out_path = tmp / "stderr.txt", tmp / "stdout.txt"
-        full_env = {**os.environ, "OLLAMA_HOST": f"127.0.0.1:{self.port}",
-                    "FAKE_OLLAMA_READY_DELAY": "0.05", **env}
+        full_env = {
+            **os.environ,
+            "OLLAMA_HOST": f"127.0.0.1:{self.port}",
+            "FAKE_OLLAMA_READY_DELAY": "0.05",
+            **env,
+        }
         with open(self.err_path, "wb") as err, open(self.out_path, "wb") as out:
-            self.proc = subprocess.Popen([sys.executable, str(FAKE_OLLAMA), *args],
-                                         env=full_env, stdout=out, stderr=err,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                [sys.executable, str(FAKE_OLLAMA), *args],
+                env=full_env,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+            )
 
     @property
     def stderr(self) -> str:
@@ -512,8 +567,9 @@ def fake(tmp_path: Path) -> Iterator[list[FakeProcess]]:
         proc.stop()
 
 
-def test_fake_binary_serves_logs_and_stops_on_sigterm(tmp_path: Path,
-                                                      fake: list[FakeProcess]) -> None:
+def test_fake_binary_serves_logs_and_stops_on_sigterm(
+    tmp_path: Path, fake: list[FakeProcess]
+) -> None:
     proc = FakeProcess(tmp_path, {})
     fake.append(proc)
     wait_until(lambda: answers(proc.url))
@@ -528,8 +584,7 @@ def test_fake_binary_serves_logs_and_stops_on_sigterm(tmp_path: Path,
     assert proc.proc.wait(5) == 0
 
 
-def test_fake_binary_answers_only_after_discovery(tmp_path: Path,
-                                                  fake: list[FakeProcess]) -> None:
+def test_fake_binary_answers_only_after_discovery(tmp_path: Path, fake: list[FakeProcess]) -> None:
     proc = FakeProcess(tmp_path, {"FAKE_OLLAMA_READY_DELAY": "1.0"})
     fake.append(proc)
     wait_until(lambda: "Listening on" in proc.stderr)
@@ -539,23 +594,40 @@ def test_fake_binary_answers_only_after_discovery(tmp_path: Path,
     assert "inference compute" in proc.stderr
 
 
-def test_fake_binary_port_taken_version_and_crash(tmp_path: Path,
-                                                  fake: list[FakeProcess]) -> None:
+def test_fake_binary_port_taken_version_and_crash(tmp_path: Path, fake: list[FakeProcess]) -> None:
     with OllamaTestServer() as busy:
         env = {**os.environ, "OLLAMA_HOST": f"127.0.0.1:{busy.port}"}
-        done = subprocess.run([sys.executable, str(FAKE_OLLAMA), "serve"], env=env,
-                              capture_output=True, text=True, timeout=10)
+        done = subprocess.run(
+            [sys.executable, str(FAKE_OLLAMA), "serve"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         assert done.returncode == 1
-        assert (f"Error: listen tcp 127.0.0.1:{busy.port}: bind: address already in use"
-                in done.stderr.splitlines())
-        done = subprocess.run([sys.executable, str(FAKE_OLLAMA), "--version"], env=env,
-                              capture_output=True, text=True, timeout=10)
+        assert (
+            f"Error: listen tcp 127.0.0.1:{busy.port}: bind: address already in use"
+            in done.stderr.splitlines()
+        )
+        done = subprocess.run(
+            [sys.executable, str(FAKE_OLLAMA), "--version"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         assert (done.returncode, done.stdout) == (0, "ollama version is 0.12.3\n")
-    done = subprocess.run([sys.executable, str(FAKE_OLLAMA), "--version"],
-                          env={**os.environ, "OLLAMA_HOST": f"127.0.0.1:{free_port()}"},
-                          capture_output=True, text=True, timeout=10)
-    assert done.stdout.splitlines() == ["Warning: could not connect to a running Ollama "
-                                        "instance", "Warning: client version is 0.12.3"]
+    done = subprocess.run(
+        [sys.executable, str(FAKE_OLLAMA), "--version"],
+        env={**os.environ, "OLLAMA_HOST": f"127.0.0.1:{free_port()}"},
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert done.stdout.splitlines() == [
+        "Warning: could not connect to a running Ollama instance",
+        "Warning: client version is 0.12.3",
+    ]
     proc = FakeProcess(tmp_path, {"FAKE_OLLAMA_CRASH_AFTER": "0.3"})
     fake.append(proc)
     assert proc.proc.wait(10) == 2
@@ -565,18 +637,24 @@ def test_fake_binary_port_taken_version_and_crash(tmp_path: Path,
 def test_fake_binary_config_and_events(tmp_path: Path, fake: list[FakeProcess]) -> None:
     config = tmp_path / "config.json"
     events = tmp_path / "events.jsonl"
-    config.write_text(json.dumps({
-        "models": [{"name": "qwen3:0.6b", "capabilities": ["completion", "thinking"]}],
-        "reply": {"tokens": ["a"] * 40, "chunk_interval": 0.1},
-        "pulls": {"tiny": {"size": 2_000_000, "interval": 0.001}},
-    }))
-    proc = FakeProcess(tmp_path, {"FAKE_OLLAMA_CONFIG": str(config),
-                                  "FAKE_OLLAMA_EVENTS": str(events)})
+    config.write_text(
+        json.dumps(
+            {
+                "models": [{"name": "qwen3:0.6b", "capabilities": ["completion", "thinking"]}],
+                "reply": {"tokens": ["a"] * 40, "chunk_interval": 0.1},
+                "pulls": {"tiny": {"size": 2_000_000, "interval": 0.001}},
+            }
+        )
+    )
+    proc = FakeProcess(
+        tmp_path, {"FAKE_OLLAMA_CONFIG": str(config), "FAKE_OLLAMA_EVENTS": str(events)}
+    )
     fake.append(proc)
     wait_until(lambda: answers(proc.url))
     assert ollama.Client(host=proc.url).pull("tiny").status == "success"
-    with httpx.stream("POST", proc.url + "/api/chat",
-                      json={"model": "qwen3:0.6b", "messages": HI}) as r:
+    with httpx.stream(
+        "POST", proc.url + "/api/chat", json={"model": "qwen3:0.6b", "messages": HI}
+    ) as r:
         lines = r.iter_lines()
         next(lines), next(lines)
         closed_at = time.monotonic()
@@ -631,8 +709,7 @@ def test_fake_binary_runner_children(tmp_path: Path, fake: list[FakeProcess]) ->
     hard = FakeProcess(tmp_path, env)
     fake.append(hard)
     wait_until(lambda: answers(hard.url))
-    httpx.post(hard.url + "/api/generate", json={"model": "llama3.2", "prompt": "hi"},
-               timeout=5)
+    httpx.post(hard.url + "/api/generate", json={"model": "llama3.2", "prompt": "hi"}, timeout=5)
     [orphan] = runner_pids(events)
     hard.proc.kill()  # a hard kill of the server alone leaves the runner behind
     hard.proc.wait(5)

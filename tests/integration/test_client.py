@@ -143,9 +143,10 @@ def test_multi_turn_messages_are_sent_whole(ollama_server: OllamaTestServer) -> 
     ]
 
     async def main() -> None:
-        async with OllamaClient(ollama_server.url) as client, client.chat(
-            "llama3.2", history, keep_alive="5m"
-        ) as chunks:
+        async with (
+            OllamaClient(ollama_server.url) as client,
+            client.chat("llama3.2", history, keep_alive="5m") as chunks,
+        ):
             async for _ in chunks:
                 pass
 

@@ -86,9 +86,9 @@ def _split_host_port(hostport: str) -> tuple[str, str] | None:
     """Go's ``net.SplitHostPort``; None where Go returns an error."""
     if hostport.startswith("["):
         end = hostport.find("]")
-        if end < 0 or not hostport[end + 1:].startswith(":"):
+        if end < 0 or not hostport[end + 1 :].startswith(":"):
             return None
-        return hostport[1:end], hostport[end + 2:]
+        return hostport[1:end], hostport[end + 2 :]
     if hostport.count(":") != 1:
         return None
     host, port = hostport.split(":")
@@ -133,8 +133,7 @@ def _quote(value: str) -> str:
 
 
 def log(msg: str, source: str = "routes.go:1528", level: str = "INFO", **attrs: str) -> None:
-    parts = [f"time={slog_time()}", f"level={level}", f"source={source}",
-             f"msg={_quote(msg)}"]
+    parts = [f"time={slog_time()}", f"level={level}", f"source={source}", f"msg={_quote(msg)}"]
     parts += [f"{_quote(k) if ' ' in k else k}={_quote(v)}" for k, v in attrs.items()]
     _err(" ".join(parts))
 
@@ -159,8 +158,10 @@ def go_duration(seconds: float) -> str:
 
 def gin_line(method: str, path: str, status: int, seconds: float, peer: str) -> None:
     stamp = time.strftime("%Y/%m/%d - %H:%M:%S")
-    _err(f"[GIN] {stamp} | {status:3d} | {go_duration(seconds):>13} | {peer:>15} | "
-         f"{method:<7} {json.dumps(path)}")
+    _err(
+        f"[GIN] {stamp} | {status:3d} | {go_duration(seconds):>13} | {peer:>15} | "
+        f"{method:<7} {json.dumps(path)}"
+    )
 
 
 class EventFile:
@@ -172,10 +173,16 @@ class EventFile:
 
     def __call__(self, event: str, record: StreamRecord) -> None:
         at = record.client_closed_at if event == "client_closed" else None
-        line = {"event": event, "path": record.path, "model": record.model,
-                "pid": os.getpid(), "monotonic": at or time.monotonic(), "time": time.time(),
-                "chunks_sent": record.chunks_sent,
-                "chunks_after_close": record.chunks_after_close}
+        line = {
+            "event": event,
+            "path": record.path,
+            "model": record.model,
+            "pid": os.getpid(),
+            "monotonic": at or time.monotonic(),
+            "time": time.time(),
+            "chunks_sent": record.chunks_sent,
+            "chunks_after_close": record.chunks_after_close,
+        }
         self.write(line)
 
     def write(self, line: dict[str, Any]) -> None:
@@ -183,9 +190,11 @@ class EventFile:
             fh.write(json.dumps(line) + "\n")
 
 
-RUNNER_CODE = ("import signal, sys, time\n"
-               "signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\n"
-               "time.sleep(600)\n")
+RUNNER_CODE = (
+    "import signal, sys, time\n"
+    "signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\n"
+    "time.sleep(600)\n"
+)
 
 
 class Runners:
@@ -200,18 +209,36 @@ class Runners:
     def __call__(self, event: str, model: str) -> None:
         if event == "load" and model not in self.procs:
             port = 40000 + len(self.procs)
-            cmd = [sys.executable, "-c", RUNNER_CODE, "runner", "--ollama-engine",
-                   "--model", model, "--port", str(port)]
+            cmd = [
+                sys.executable,
+                "-c",
+                RUNNER_CODE,
+                "runner",
+                "--ollama-engine",
+                "--model",
+                model,
+                "--port",
+                str(port),
+            ]
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
             self.procs[model] = proc
-            log("starting runner", source="server.go:399",
-                cmd=f"/usr/local/bin/ollama runner --ollama-engine --model {model} "
-                    f"--port {port}")
+            log(
+                "starting runner",
+                source="server.go:399",
+                cmd=f"/usr/local/bin/ollama runner --ollama-engine --model {model} --port {port}",
+            )
             log("llama runner started in 0.25 seconds", source="server.go:1288")
             if self.events is not None:
-                self.events.write({"event": "runner_started", "model": model,
-                                   "pid": proc.pid, "server_pid": os.getpid(),
-                                   "monotonic": time.monotonic(), "time": time.time()})
+                self.events.write(
+                    {
+                        "event": "runner_started",
+                        "model": model,
+                        "pid": proc.pid,
+                        "server_pid": os.getpid(),
+                        "monotonic": time.monotonic(),
+                        "time": time.time(),
+                    }
+                )
         elif event == "unload" and model in self.procs:
             self._stop(self.procs.pop(model))
 
@@ -266,8 +293,9 @@ def load_config() -> dict[str, Any]:
 def _bind(host: str, port: int) -> socket.socket:
     if host == "":
         if socket.has_dualstack_ipv6():
-            return socket.create_server(("", port), family=socket.AF_INET6,
-                                        dualstack_ipv6=True, backlog=128)
+            return socket.create_server(
+                ("", port), family=socket.AF_INET6, dualstack_ipv6=True, backlog=128
+            )
         return socket.create_server(("0.0.0.0", port), backlog=128)
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     family = infos[0][0]
@@ -308,10 +336,13 @@ def serve(out: TextIO = sys.stdout) -> int:
 
     out.write("Couldn't find '~/.ollama/id_ed25519'. Generating new private key.\n")
     out.flush()
-    log("server config", source="routes.go:1475",
+    log(
+        "server config",
+        source="routes.go:1475",
         env=f"map[OLLAMA_HOST:http://{_join(host, port)} OLLAMA_KEEP_ALIVE:"
-            f"{os.environ.get('OLLAMA_KEEP_ALIVE', '5m0s')} OLLAMA_MODELS:"
-            f"{os.environ.get('OLLAMA_MODELS', '~/.ollama/models')}]")
+        f"{os.environ.get('OLLAMA_KEEP_ALIVE', '5m0s')} OLLAMA_MODELS:"
+        f"{os.environ.get('OLLAMA_MODELS', '~/.ollama/models')}]",
+    )
     try:
         sock = _bind(host, port)
     except OSError as exc:
@@ -341,11 +372,27 @@ def serve(out: TextIO = sys.stdout) -> int:
     if stop.wait(float(os.environ.get("FAKE_OLLAMA_READY_DELAY", "0.3"))):
         return _shutdown(server, sock, received, runners)
     server.start(sock=sock)
-    log("inference compute", source="types.go:130", id="cpu", library="cpu", compute="",
-        name="cpu", description="cpu", libdirs="ollama", driver="", pci_id="", type="",
-        total="31.3 GiB", available="28.0 GiB")
-    log("entering low vram mode", source="routes.go:1569", **{"total vram": "0 B"},
-        threshold="20.0 GiB")
+    log(
+        "inference compute",
+        source="types.go:130",
+        id="cpu",
+        library="cpu",
+        compute="",
+        name="cpu",
+        description="cpu",
+        libdirs="ollama",
+        driver="",
+        pci_id="",
+        type="",
+        total="31.3 GiB",
+        available="28.0 GiB",
+    )
+    log(
+        "entering low vram mode",
+        source="routes.go:1569",
+        **{"total vram": "0 B"},
+        threshold="20.0 GiB",
+    )
     while not stop.wait(3600):
         pass
     return _shutdown(server, sock, received, runners)
@@ -353,17 +400,20 @@ def serve(out: TextIO = sys.stdout) -> int:
 
 def _crash_at(when: float) -> None:
     time.sleep(max(0.0, when - time.monotonic()))
-    _err("panic: runtime error: invalid memory address or nil pointer dereference\n"
-         "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x5a1b2c]\n\n"
-         "goroutine 42 [running]:\n"
-         "github.com/ollama/ollama/server.(*Scheduler).processPending(0xc0001a2000, "
-         "{0x1f2e3d0, 0xc0000b4000})\n"
-         "\tgithub.com/ollama/ollama/server/sched.go:183 +0x1c5")
+    _err(
+        "panic: runtime error: invalid memory address or nil pointer dereference\n"
+        "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x5a1b2c]\n\n"
+        "goroutine 42 [running]:\n"
+        "github.com/ollama/ollama/server.(*Scheduler).processPending(0xc0001a2000, "
+        "{0x1f2e3d0, 0xc0000b4000})\n"
+        "\tgithub.com/ollama/ollama/server/sched.go:183 +0x1c5"
+    )
     os._exit(2)
 
 
-def _shutdown(server: OllamaTestServer, sock: socket.socket, received: list[int],
-              runners: Runners) -> int:
+def _shutdown(
+    server: OllamaTestServer, sock: socket.socket, received: list[int], runners: Runners
+) -> int:
     name = signal.Signals(received[0]).name if received else "signal"
     log(f"received {name}, shutting down", source="routes.go:1600")
     server.stop()
@@ -400,9 +450,11 @@ def version_command() -> int:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] in ("-h", "--help", "help"):
-        print("Large language model runner\n\nUsage:\n  ollama [flags]\n  ollama [command]\n\n"
-              "Available Commands:\n  serve       Start ollama\n\nFlags:\n"
-              "  -h, --help      help for ollama\n  -v, --version   Show version information")
+        print(
+            "Large language model runner\n\nUsage:\n  ollama [flags]\n  ollama [command]\n\n"
+            "Available Commands:\n  serve       Start ollama\n\nFlags:\n"
+            "  -h, --help      help for ollama\n  -v, --version   Show version information"
+        )
         return 0
     if args[0] in ("-v", "--version"):
         return version_command()

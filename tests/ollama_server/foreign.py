@@ -14,13 +14,16 @@ import threading
 
 from .http11 import Exchange, HttpServer, Request
 
-PAGE = b"<!DOCTYPE html>\n<html><head><title>Dev server</title></head>" \
-       b"<body><h1>It works!</h1></body></html>\n"
+PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>Dev server</title></head>"
+    b"<body><h1>It works!</h1></body></html>\n"
+)
 
 
 class ForeignServer:
-    def __init__(self, *, json_without_version: bool = False, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+    def __init__(
+        self, *, json_without_version: bool = False, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.json_without_version = json_without_version
         self.host = host
         self._port = port

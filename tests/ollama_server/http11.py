@@ -66,7 +66,7 @@ def _parse_chunked(buf: bytearray, start: int) -> tuple[bytes, int] | None:
                     return bytes(body), pos
         if len(buf) < pos + size + 2:
             return None
-        body += buf[pos:pos + size]
+        body += buf[pos : pos + size]
         pos += size + 2
 
 
@@ -107,11 +107,10 @@ def parse_request(buf: bytearray, peer: str) -> tuple[Request, int] | None:
             raise BadRequest("bad Content-Length")
         if len(buf) < body_start + length:
             return None
-        body, used = bytes(buf[body_start:body_start + length]), body_start + length
+        body, used = bytes(buf[body_start : body_start + length]), body_start + length
     path, _, query = target.partition("?")
     connection = headers.get("connection", "").lower()
-    keep_alive = "close" not in connection and (
-        version == "HTTP/1.1" or "keep-alive" in connection)
+    keep_alive = "close" not in connection and (version == "HTTP/1.1" or "keep-alive" in connection)
     req = Request(method, target, path, query, version, headers, body, peer, keep_alive)
     return req, used
 
@@ -158,8 +157,13 @@ class Exchange:
         lines += [f"{k}: {headers[k]}" for k in sorted(headers)]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-    def respond(self, status: int, body: bytes = b"", content_type: str | None = None,
-                headers: dict[str, str] | None = None) -> None:
+    def respond(
+        self,
+        status: int,
+        body: bytes = b"",
+        content_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         """A whole reply with Content-Length (a HEAD request gets the head only)."""
         if self.status is not None:
             raise RuntimeError("reply already started")
@@ -179,8 +183,9 @@ class Exchange:
             raise RuntimeError("reply already started")
         self.status = status
         self.streaming = True
-        self.conn.write(self._head(status, {"Content-Type": content_type,
-                                            "Transfer-Encoding": "chunked"}))
+        self.conn.write(
+            self._head(status, {"Content-Type": content_type, "Transfer-Encoding": "chunked"})
+        )
 
     def write_chunks(self, pieces: Iterable[bytes]) -> None:
         """Each piece becomes one HTTP chunk (as Go's Flush after each object does); the
@@ -309,8 +314,10 @@ class HttpConnection(asyncio.Protocol):
         try:
             parsed = parse_request(self.buf, self.peer)
         except BadRequest:
-            self.write(b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8"
-                       b"\r\nConnection: close\r\n\r\n400 Bad Request")
+            self.write(
+                b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8"
+                b"\r\nConnection: close\r\n\r\n400 Bad Request"
+            )
             self.close()
             return
         if parsed is None:

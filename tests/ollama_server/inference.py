@@ -65,18 +65,32 @@ class LineMaker:
         content = self.head + stamp + self.content_mid
         think = self.head + stamp + self.think_mid
         tail, cache, enc = self.tail, self.cache, self.encoded
-        return [(think if is_think else content) + (cache.get(tok) or enc(tok)) + tail
-                for is_think, tok in items]
+        return [
+            (think if is_think else content) + (cache.get(tok) or enc(tok)) + tail
+            for is_think, tok in items
+        ]
 
     def tool_line(self, calls: list[dict[str, Any]]) -> bytes:
-        return go_json_bytes({"model": self.model, "created_at": rfc3339_utc_ns(),
-                              "message": {"role": "assistant", "content": "",
-                                          "tool_calls": calls},
-                              "done": False}) + b"\n"
+        return (
+            go_json_bytes(
+                {
+                    "model": self.model,
+                    "created_at": rfc3339_utc_ns(),
+                    "message": {"role": "assistant", "content": "", "tool_calls": calls},
+                    "done": False,
+                }
+            )
+            + b"\n"
+        )
 
-    def final(self, reason: str, metrics: dict[str, int], content: str = "",
-              thinking: str = "", tool_calls: list[dict[str, Any]] | None = None,
-              ) -> dict[str, Any]:
+    def final(
+        self,
+        reason: str,
+        metrics: dict[str, int],
+        content: str = "",
+        thinking: str = "",
+        tool_calls: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         obj: dict[str, Any] = {"model": self.model, "created_at": rfc3339_utc_ns()}
         if self.kind == "chat":
             message: dict[str, Any] = {"role": "assistant", "content": content}
@@ -101,7 +115,7 @@ def _plan(turn: Turn) -> tuple[list[tuple[bool, str]], str]:
     items += [(False, t) for t in reply.content_tokens()]
     reason = reply.done_reason
     if turn.num_predict is not None and 0 <= turn.num_predict < len(items):
-        items = items[:turn.num_predict]
+        items = items[: turn.num_predict]
         reason = "length"
     return items, reason
 
@@ -123,13 +137,17 @@ def _metrics(turn: Turn, eval_count: int, started: float) -> dict[str, int]:
 
 
 def _events(reply: ReplySpec, n: int) -> list[int]:
-    marks = {m for m in (reply.error_after, reply.malformed_after, reply.die_after)
-             if m is not None and 0 <= m <= n}
+    marks = {
+        m
+        for m in (reply.error_after, reply.malformed_after, reply.die_after)
+        if m is not None and 0 <= m <= n
+    }
     return sorted(marks)
 
 
-async def stream_reply(exchange: Exchange, turn: Turn, records: list[StreamRecord],
-                       listener: StreamListener | None) -> bool:
+async def stream_reply(
+    exchange: Exchange, turn: Turn, records: list[StreamRecord], listener: StreamListener | None
+) -> bool:
     """Stream the reply; True if it reached its natural end (done or error line)."""
     started = time.monotonic()
     reply = turn.reply
@@ -143,8 +161,13 @@ async def stream_reply(exchange: Exchange, turn: Turn, records: list[StreamRecor
     pos = 0
     while True:
         if pos == reply.malformed_after:
-            out.send([reply.malformed_line if reply.malformed_line.endswith(b"\n")
-                      else reply.malformed_line + b"\n"])
+            out.send(
+                [
+                    reply.malformed_line
+                    if reply.malformed_line.endswith(b"\n")
+                    else reply.malformed_line + b"\n"
+                ]
+            )
         if pos == reply.die_after:
             out.die()
             return False
@@ -182,14 +205,19 @@ async def whole_reply(exchange: Exchange, turn: Turn) -> bool:
     delay = reply.first_chunk_delay + max(reply.chunk_interval, 0.0) * len(items)
     if delay > 0 and not await exchange.sleep(delay):
         return False
-    cut = min((m for m in (reply.die_after, reply.error_after, reply.malformed_after)
-               if m is not None), default=None)
+    cut = min(
+        (m for m in (reply.die_after, reply.error_after, reply.malformed_after) if m is not None),
+        default=None,
+    )
     if cut is not None and cut <= len(items):
         if cut == reply.die_after:
             exchange.abort()
         elif cut == reply.error_after:
-            exchange.respond(500, go_json_bytes({"error": reply.error_message}),
-                             "application/json; charset=utf-8")
+            exchange.respond(
+                500,
+                go_json_bytes({"error": reply.error_message}),
+                "application/json; charset=utf-8",
+            )
         else:
             exchange.respond(200, reply.malformed_line, "application/json; charset=utf-8")
         return cut == reply.error_after

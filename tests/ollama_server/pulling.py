@@ -23,15 +23,19 @@ Emit = Callable[[dict[str, Any]], None]
 
 
 def layer_line(digest: str, total: int, completed: int) -> dict[str, Any]:
-    line: dict[str, Any] = {"status": f"pulling {digest.split(':')[-1][:12]}",
-                            "digest": digest, "total": total}
+    line: dict[str, Any] = {
+        "status": f"pulling {digest.split(':')[-1][:12]}",
+        "digest": digest,
+        "total": total,
+    }
     if completed:
         line["completed"] = completed
     return line
 
 
-async def run_pull(exchange: Exchange, spec: PullSpec | None, downloaded: dict[str, int],
-                   emit: Emit) -> str | None:
+async def run_pull(
+    exchange: Exchange, spec: PullSpec | None, downloaded: dict[str, int], emit: Emit
+) -> str | None:
     """Emit progress; return an error message, ``"cancelled"``, or None on success."""
     emit({"status": "pulling manifest"})
     if spec is None:
@@ -62,14 +66,21 @@ def installed_model(name: str, spec: PullSpec, now: datetime) -> ModelSpec:
     return ModelSpec(name=name, size=sum(layer.size for layer in spec.layers), modified_at=now)
 
 
-async def pull_streamed(exchange: Exchange, model: str, spec: PullSpec | None,
-                        downloaded: dict[str, int], records: list[StreamRecord],
-                        listener: StreamListener | None, install: Callable[[], None]) -> bool:
+async def pull_streamed(
+    exchange: Exchange,
+    model: str,
+    spec: PullSpec | None,
+    downloaded: dict[str, int],
+    records: list[StreamRecord],
+    listener: StreamListener | None,
+    install: Callable[[], None],
+) -> bool:
     """Stream the lines; True on success. ``install`` runs before the success line (the
     manifest is written before "success"), so a client that lists models next sees it."""
     out = StreamOut(exchange, "/api/pull", model, records, listener)
-    error = await run_pull(exchange, spec, downloaded,
-                           lambda line: out.send([go_json_bytes(line) + b"\n"]))
+    error = await run_pull(
+        exchange, spec, downloaded, lambda line: out.send([go_json_bytes(line) + b"\n"])
+    )
     if error == "cancelled" or out.gone:
         return False
     if error is None:
@@ -78,8 +89,12 @@ async def pull_streamed(exchange: Exchange, model: str, spec: PullSpec | None,
     return error is None
 
 
-async def pull_whole(exchange: Exchange, spec: PullSpec | None,
-                     downloaded: dict[str, int], install: Callable[[], None]) -> bool:
+async def pull_whole(
+    exchange: Exchange,
+    spec: PullSpec | None,
+    downloaded: dict[str, int],
+    install: Callable[[], None],
+) -> bool:
     """``"stream": false``: one ``{"status":"success"}``, or 500 with the error."""
     error = await run_pull(exchange, spec, downloaded, lambda line: None)
     if error == "cancelled" or exchange.gone:

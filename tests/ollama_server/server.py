@@ -89,8 +89,7 @@ def _lookup(table: dict[str, Any], name: str) -> Any:
 class OllamaTestServer:
     """An in-process Ollama server on a free loopback port. See the module docstring."""
 
-    def __init__(self, *, version: str = "0.12.3", host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+    def __init__(self, *, version: str = "0.12.3", host: str = "127.0.0.1", port: int = 0) -> None:
         self.version = version
         self.host = host
         self._port = port
@@ -164,8 +163,9 @@ class OllamaTestServer:
             raise failure[0]
         return self
 
-    async def _serve(self, ready: threading.Event, failure: list[BaseException],
-                     sock: socket.socket | None) -> None:
+    async def _serve(
+        self, ready: threading.Event, failure: list[BaseException], sock: socket.socket | None
+    ) -> None:
         self._stop = asyncio.Event()
         try:
             self._port = await self._http.listen(self.host, self._port, sock)
@@ -222,8 +222,10 @@ class OllamaTestServer:
         """Mark a model as loaded, as a chat would."""
         full = parse_model_name(name) or name
         spec = _lookup(self.models, full)
-        entry = LoadedModel(name=spec.name if spec else full,
-                            expires_at=self._expiry(keep_alive or self.default_keep_alive))
+        entry = LoadedModel(
+            name=spec.name if spec else full,
+            expires_at=self._expiry(keep_alive or self.default_keep_alive),
+        )
         self.loaded[entry.name] = entry
         return entry
 
@@ -248,9 +250,17 @@ class OllamaTestServer:
         if request.body:
             with contextlib.suppress(ValueError):
                 body = json.loads(request.body)
-        self.requests.append(RecordedRequest(request.method, request.path, request.query,
-                                             dict(request.headers), body, request.body,
-                                             time.monotonic()))
+        self.requests.append(
+            RecordedRequest(
+                request.method,
+                request.path,
+                request.query,
+                dict(request.headers),
+                body,
+                request.body,
+                time.monotonic(),
+            )
+        )
         methods = self._routes.get(request.path)
         if methods is None:
             bare = request.path.rstrip("/")
@@ -262,8 +272,9 @@ class OllamaTestServer:
             return
         handler = methods.get(request.method)
         if handler is None:
-            exchange.respond(405, b"405 method not allowed", "text/plain",
-                             {"Allow": ", ".join(methods)})
+            exchange.respond(
+                405, b"405 method not allowed", "text/plain", {"Allow": ", ".join(methods)}
+            )
             return
         try:
             await handler(request, exchange)
@@ -289,8 +300,9 @@ class OllamaTestServer:
             return {}
         if not isinstance(value, dict):
             kind = {list: "array", str: "string", bool: "bool"}.get(type(value), "number")
-            raise HttpError(400, f"json: cannot unmarshal {kind} into Go value of type "
-                                 f"api.{struct}")
+            raise HttpError(
+                400, f"json: cannot unmarshal {kind} into Go value of type api.{struct}"
+            )
         message = go_type_error(struct, value, fields)
         if message:
             raise HttpError(400, message)
@@ -307,9 +319,14 @@ class OllamaTestServer:
         return spec
 
     def _entry(self, spec: ModelSpec) -> dict[str, Any]:
-        return {"name": spec.name, "model": spec.name,
-                "modified_at": rfc3339_local(spec.modified_at, None),
-                "size": spec.size, "digest": spec.digest, "details": spec.details()}
+        return {
+            "name": spec.name,
+            "model": spec.name,
+            "modified_at": rfc3339_local(spec.modified_at, None),
+            "size": spec.size,
+            "digest": spec.digest,
+            "details": spec.details(),
+        }
 
     # --- routes ---------------------------------------------------------------------
     async def _root(self, request: Request, exchange: Exchange) -> None:
@@ -330,12 +347,18 @@ class OllamaTestServer:
                 self.loaded.pop(name, None)
                 continue
             spec = self._find(name) or ModelSpec(name=name)
-            row = {"name": spec.name, "model": spec.name, "size": spec.size,
-                   "digest": spec.digest, "details": spec.details(),
-                   "expires_at": rfc3339_local(entry.expires_at, self.tz),
-                   "size_vram": entry.size_vram if entry.size_vram is not None
-                   else (spec.size_vram if spec.size_vram is not None else spec.size),
-                   "context_length": entry.context_length or spec.context_length}
+            row = {
+                "name": spec.name,
+                "model": spec.name,
+                "size": spec.size,
+                "digest": spec.digest,
+                "details": spec.details(),
+                "expires_at": rfc3339_local(entry.expires_at, self.tz),
+                "size_vram": entry.size_vram
+                if entry.size_vram is not None
+                else (spec.size_vram if spec.size_vram is not None else spec.size),
+                "context_length": entry.context_length or spec.context_length,
+            }
             rows.append((entry.expires_at, row))
         rows.sort(key=lambda pair: pair[0], reverse=True)
         self._json(exchange, {"models": [row for _, row in rows]})
@@ -348,13 +371,19 @@ class OllamaTestServer:
         spec = self._find(name)
         if spec is None:
             raise HttpError(404, f"model '{name}' not found")
-        self._json(exchange, {
-            "license": spec.license, "modelfile": spec.modelfile,
-            "parameters": spec.parameters, "template": spec.template,
-            "details": spec.details(), "model_info": spec.info(),
-            "capabilities": list(spec.capabilities),
-            "modified_at": rfc3339_local(spec.modified_at, None),
-        })
+        self._json(
+            exchange,
+            {
+                "license": spec.license,
+                "modelfile": spec.modelfile,
+                "parameters": spec.parameters,
+                "template": spec.template,
+                "details": spec.details(),
+                "model_info": spec.info(),
+                "capabilities": list(spec.capabilities),
+                "modified_at": rfc3339_local(spec.modified_at, None),
+            },
+        )
 
     async def _delete(self, request: Request, exchange: Exchange) -> None:
         body = self._decode(request, "DeleteRequest", _NAME_FIELDS)
@@ -378,8 +407,7 @@ class OllamaTestServer:
         spec = self._find(source)
         if spec is None:
             raise HttpError(404, f"model {json.dumps(source)} not found")
-        self.models[full_dest] = replace(spec, name=full_dest,
-                                         modified_at=datetime.now(self.tz))
+        self.models[full_dest] = replace(spec, name=full_dest, modified_at=datetime.now(self.tz))
         exchange.respond(200)
 
     async def _chat(self, request: Request, exchange: Exchange) -> None:
@@ -389,11 +417,13 @@ class OllamaTestServer:
     async def _generate(self, request: Request, exchange: Exchange) -> None:
         body = self._decode(request, "GenerateRequest", _GENERATE_FIELDS)
         prompt = body.get("prompt") or ""
-        await self._infer(exchange, body, "generate",
-                          [{"role": "user", "content": prompt}] if prompt else [])
+        await self._infer(
+            exchange, body, "generate", [{"role": "user", "content": prompt}] if prompt else []
+        )
 
-    async def _infer(self, exchange: Exchange, body: dict[str, Any], kind: str,
-                     messages: list[Any]) -> None:
+    async def _infer(
+        self, exchange: Exchange, body: dict[str, Any], kind: str, messages: list[Any]
+    ) -> None:
         name: str = body.get("model") or ""
         if not name:
             raise HttpError(400, "model is required")
@@ -405,8 +435,10 @@ class OllamaTestServer:
         if wants_think and "thinking" not in spec.capabilities:
             raise HttpError(400, f"{json.dumps(name)} does not support thinking")
         if "completion" not in spec.capabilities:
-            raise HttpError(400, f"{json.dumps(name)} does not support "
-                                 f"{'chat' if kind == 'chat' else 'generate'}")
+            raise HttpError(
+                400,
+                f"{json.dumps(name)} does not support {'chat' if kind == 'chat' else 'generate'}",
+            )
         try:
             keep_alive = parse_keep_alive(body.get("keep_alive"), self.default_keep_alive)
         except ValueError as err:
@@ -423,8 +455,9 @@ class OllamaTestServer:
         options: dict[str, Any] = raw_options if isinstance(raw_options, dict) else {}
         context = options.get("num_ctx") if isinstance(options.get("num_ctx"), int) else None
         fresh = spec.name not in self.loaded
-        self.loaded[spec.name] = LoadedModel(spec.name, self._expiry(keep_alive),
-                                             context_length=context)
+        self.loaded[spec.name] = LoadedModel(
+            spec.name, self._expiry(keep_alive), context_length=context
+        )
         if fresh and self.model_listener is not None:
             self.model_listener("load", spec.name)
         if not messages:
@@ -432,14 +465,21 @@ class OllamaTestServer:
             return
         reply = _lookup(self.replies, spec.name) or self.reply
         predict = options.get("num_predict")
-        words = sum(len(split_tokens(str(m.get("content", "")))) + 4
-                    for m in messages if isinstance(m, dict))
-        turn = Turn(kind="chat" if kind == "chat" else "generate", path=f"/api/{kind}",
-                    model=name, reply=reply,
-                    think="thinking" in spec.capabilities and think not in (False, "false"),
-                    stream=body.get("stream") is not False,
-                    num_predict=predict if isinstance(predict, int) and predict >= 0 else None,
-                    prompt_eval_count=reply.prompt_eval_count or max(words, 1))
+        words = sum(
+            len(split_tokens(str(m.get("content", "")))) + 4
+            for m in messages
+            if isinstance(m, dict)
+        )
+        turn = Turn(
+            kind="chat" if kind == "chat" else "generate",
+            path=f"/api/{kind}",
+            model=name,
+            reply=reply,
+            think="thinking" in spec.capabilities and think not in (False, "false"),
+            stream=body.get("stream") is not False,
+            num_predict=predict if isinstance(predict, int) and predict >= 0 else None,
+            prompt_eval_count=reply.prompt_eval_count or max(words, 1),
+        )
 
         def settle() -> None:  # before the final line, so a client reading it sees the state
             if keep_alive == 0:
@@ -460,11 +500,20 @@ class OllamaTestServer:
     @staticmethod
     def _empty_done(kind: str, model: str, reason: str) -> dict[str, Any]:
         if kind == "chat":
-            return {"model": model, "created_at": rfc3339_utc_ns(),
-                    "message": {"role": "assistant", "content": ""},
-                    "done_reason": reason, "done": True}
-        return {"model": model, "created_at": rfc3339_utc_ns(), "response": "",
-                "done_reason": reason, "done": True}
+            return {
+                "model": model,
+                "created_at": rfc3339_utc_ns(),
+                "message": {"role": "assistant", "content": ""},
+                "done_reason": reason,
+                "done": True,
+            }
+        return {
+            "model": model,
+            "created_at": rfc3339_utc_ns(),
+            "response": "",
+            "done_reason": reason,
+            "done": True,
+        }
 
     async def _pull(self, request: Request, exchange: Exchange) -> None:
         body = self._decode(request, "PullRequest", _PULL_FIELDS)
@@ -482,5 +531,6 @@ class OllamaTestServer:
         if body.get("stream") is False:
             await pull_whole(exchange, spec, self.downloaded, install)
         else:
-            await pull_streamed(exchange, name, spec, self.downloaded, self.streams,
-                                self.stream_listener, install)
+            await pull_streamed(
+                exchange, name, spec, self.downloaded, self.streams, self.stream_listener, install
+            )

@@ -20,8 +20,14 @@ StreamListener = Callable[[str, StreamRecord], None]
 class StreamOut:
     """A 200 ``application/x-ndjson`` stream (headers sent with the first line), recorded."""
 
-    def __init__(self, exchange: Exchange, path: str, model: str | None,
-                 records: list[StreamRecord], listener: StreamListener | None) -> None:
+    def __init__(
+        self,
+        exchange: Exchange,
+        path: str,
+        model: str | None,
+        records: list[StreamRecord],
+        listener: StreamListener | None,
+    ) -> None:
         self.exchange = exchange
         self.listener = listener
         self.record = StreamRecord(path=path, model=model, started_at=time.monotonic())

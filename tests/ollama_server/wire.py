@@ -78,7 +78,13 @@ def slog_time(now: float | None = None) -> str:
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _UNIT_SECONDS = {
-    "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0,
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
 }
 
 
@@ -143,8 +149,14 @@ def go_decode_error(doc: str, err: json.JSONDecodeError) -> str:
     return f"invalid character {ch} {context}"
 
 
-_GO_KINDS = {str: "string", bool: "bool", int: "number", float: "number", list: "array",
-             dict: "object"}
+_GO_KINDS = {
+    str: "string",
+    bool: "bool",
+    int: "number",
+    float: "number",
+    list: "array",
+    dict: "object",
+}
 
 
 def go_type_error(struct: str, body: dict[str, Any], fields: dict[str, type]) -> str | None:
@@ -157,8 +169,10 @@ def go_type_error(struct: str, body: dict[str, Any], fields: dict[str, type]) ->
         ok = isinstance(value, expected) and not (expected is not bool and isinstance(value, bool))
         if not ok:
             kind = _GO_KINDS.get(type(value), "value")
-            return (f"json: cannot unmarshal {kind} into Go struct field {struct}.{field} "
-                    f"of type {go_names.get(expected, expected.__name__)}")
+            return (
+                f"json: cannot unmarshal {kind} into Go struct field {struct}.{field} "
+                f"of type {go_names.get(expected, expected.__name__)}"
+            )
     return None
 
 
@@ -186,7 +200,7 @@ def parse_model_name(name: str) -> str | None:
     colon = text.rfind(":")
     tag = "latest"
     if colon > slash:
-        text, tag = text[:colon], text[colon + 1:]
+        text, tag = text[:colon], text[colon + 1 :]
     parts = text.split("/")
     if len(parts) > 3:
         return None

@@ -1,0 +1,226 @@
+"""Status indicator and server lifecycle, through the real window and real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QProgressBar, QWidget
+
+from launcher.config import RemoteHost, Settings, save_settings
+from launcher.ui.main_window import MainWindow
+from tests.ollama_server import ForeignServer, OllamaTestServer
+from tests.ui.conftest import free_port, pid_alive
+from tests.waiting import wait_until
+
+ACCESSIBLE_NAMES = [
+    "Server status",
+    "Start server",
+    "Stop server",
+    "Model",
+    "Message",
+    "Send",
+    "Stop generating",
+    "Conversation",
+    "Model to pull",
+    "Pull",
+    "Cancel pull",
+    "Download progress",
+    "Delete model",
+    "Server log",
+    "Host",
+]
+
+
+def control(window: QWidget, name: str) -> Any:
+    found = [w for w in window.findChildren(QWidget) if w.accessibleName() == name]
+    assert len(found) == 1, f"{name!r}: {len(found)} widgets"
+    return found[0]
+
+
+def status_of(window: MainWindow) -> str:
+    return str(control(window, "Server status").accessibleDescription())
+
+
+async def test_every_contract_control_has_its_accessible_name(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    window_on = make_window()
+    for name in ACCESSIBLE_NAMES:
+        control(window_on, name)
+    assert isinstance(control(window_on, "Model"), QComboBox)
+    assert isinstance(control(window_on, "Download progress"), QProgressBar)
+    assert not window_on.isVisible()  # built, not shown
+
+
+async def test_running_external_server(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    window_on = make_window()
+    await wait_until(lambda: status_of(window_on).startswith("Running"), 5)
+    text = status_of(window_on)
+    assert text.startswith("Running - Ollama 0.12.3, ") and " ms" in text
+    assert "external" in control(window_on, "Server status").toolTip()
+    # Not ours: it can be neither started again nor stopped.
+    assert not control(window_on, "Start server").isEnabled()
+    assert not control(window_on, "Stop server").isEnabled()
+    # The model picker fills when the server comes up.
+    await wait_until(lambda: control(window_on, "Model").count() == 1, 5)
+    assert control(window_on, "Model").currentText() == "llama3.2:latest"
+
+
+async def test_server_going_down_is_shown(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    window_on = make_window()
+    await wait_until(lambda: status_of(window_on).startswith("Running"), 5)
+    await asyncio.to_thread(external.stop)
+    # No binary on PATH: a local address with nothing answering and no ollama.
+    await wait_until(lambda: status_of(window_on).startswith("Not installed"), 4)
+    assert "ollama.com/download" in status_of(window_on)
+
+
+async def test_stopped_when_binary_exists(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    fake_ollama()
+    window = make_window()
+    await wait_until(lambda: status_of(window).startswith("Stopped"), 5)
+    assert control(window, "Start server").isEnabled()
+    assert not control(window, "Stop server").isEnabled()
+
+
+async def test_port_in_use_by_foreign_service(
+    monkeypatch: pytest.MonkeyPatch, make_window: Callable[[], MainWindow]
+) -> None:
+    with ForeignServer() as foreign:
+        monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{foreign.port}")
+        window = make_window()
+        await wait_until(lambda: status_of(window).startswith("Port in use"), 5)
+        assert not control(window, "Start server").isEnabled()
+
+
+async def test_unreachable_remote_host(make_window: Callable[[], MainWindow]) -> None:
+    # A remote host profile from the settings file (loopback, so no traffic
+    # leaves the machine): nothing listens there.
+    settings = Settings(remotes=[RemoteHost("gpu", "GPU box", f"127.0.0.1:{free_port()}")])
+    settings.selected = "gpu"
+    save_settings(settings)
+    window = make_window()
+    await wait_until(lambda: status_of(window).startswith("Unreachable"), 5)
+    assert "does not answer" in status_of(window)
+    # A remote server is never started or stopped from here.
+    assert not control(window, "Start server").isEnabled()
+    assert not control(window, "Stop server").isEnabled()
+    assert control(window, "Host").currentText() == "GPU box"
+
+
+async def test_start_and_stop_our_own_server(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    fake = fake_ollama(ready_delay="0.5")
+    window = make_window()
+    await wait_until(lambda: status_of(window).startswith("Stopped"), 5)
+    control(window, "Start server").click()
+    await wait_until(lambda: status_of(window).startswith("Starting"), 2)
+    assert not control(window, "Start server").isEnabled()
+    await wait_until(lambda: status_of(window).startswith("Running"), 10)
+    supervisor = window.launcher.supervisor
+    assert supervisor.running and supervisor.pid is not None
+    pid = supervisor.pid
+    assert "started by the launcher" in control(window, "Server status").toolTip()
+    assert f"127.0.0.1:{fake['port']}" in window.launcher.monitor.profile.base_url
+    # The child's own log lines reach the log view.
+    log = control(window, "Server log")
+    await wait_until(lambda: "Listening on 127.0.0.1" in log.toPlainText(), 5)
+    assert control(window, "Stop server").isEnabled()
+    control(window, "Stop server").click()
+    await wait_until(lambda: status_of(window).startswith("Stopping"), 2)
+    await wait_until(lambda: status_of(window).startswith("Stopped"), 15)
+    assert supervisor.last_exit is not None and supervisor.last_exit.code == 0
+    assert not pid_alive(pid)
+
+
+async def test_crash_is_shown_with_exit_code_and_log(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    fake_ollama(crash_after="1.0", ready_delay="0.1")
+    window = make_window()
+    await wait_until(lambda: status_of(window).startswith("Stopped"), 5)
+    control(window, "Start server").click()
+    await wait_until(lambda: status_of(window).startswith("Running"), 10)
+    await wait_until(lambda: status_of(window).startswith("Crashed"), 10)
+    assert "exited with code 2" in status_of(window)
+    assert "panic" in control(window, "Server status").toolTip()
+    assert control(window, "Start server").isEnabled()  # the user can try again
+
+
+async def test_port_taken_at_start_gives_the_childs_message(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    fake = fake_ollama()
+    # Something holds the port but never answers HTTP.
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", fake["port"]))
+    holder.listen(1)
+    try:
+        window = make_window()
+        control(window, "Start server").setEnabled(True)
+        await wait_until(lambda: window.launcher.monitor.can_start, 10)
+        control(window, "Start server").click()
+        await wait_until(lambda: status_of(window).startswith("Crashed"), 10)
+        assert "address already in use" in status_of(window)
+        assert "during start-up" in status_of(window)
+    finally:
+        holder.close()
+
+
+async def test_missing_binary_cannot_start(
+    ollama_server: OllamaTestServer,
+    monkeypatch: pytest.MonkeyPatch,
+    make_window: Callable[[], MainWindow],
+) -> None:
+    monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{free_port()}")
+    window = make_window()
+    await wait_until(lambda: status_of(window).startswith("Not installed"), 5)
+    assert not control(window, "Start server").isEnabled()
+
+
+async def test_closing_the_window_stops_our_server(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    fake_ollama()
+    window = make_window()
+    await wait_until(lambda: status_of(window).startswith("Stopped"), 5)
+    control(window, "Start server").click()
+    await wait_until(lambda: status_of(window).startswith("Running"), 10)
+    pid = window.launcher.supervisor.pid
+    assert pid is not None
+    window.show()
+    window.close()  # the first close starts the orderly shutdown
+    await wait_until(lambda: not window.isVisible(), 15)
+    assert not pid_alive(pid)
+    assert window.launcher.supervisor.last_exit is not None
+    assert window.launcher.supervisor.last_exit.code == 0
+
+
+async def test_keyboard_shortcut_starts_server(
+    fake_ollama: Callable[..., dict[str, Any]],
+    make_window: Callable[[], MainWindow],
+    qtbot: Any,
+) -> None:
+    fake_ollama()
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    await wait_until(lambda: status_of(window).startswith("Stopped"), 5)
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_S,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    await wait_until(lambda: status_of(window).startswith("Running"), 10)
