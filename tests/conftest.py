@@ -19,6 +19,10 @@ import pytest
 
 from tests.ollama_server import OllamaTestServer
 
+# No screen (CI, ssh): Qt's offscreen platform, so the README's test command works as is.
+if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parent.parent
 FAKE_BIN_DIR = REPO / "tests" / "ollama_server" / "bin"

@@ -8,8 +8,8 @@ costs at most 25 small paints a second.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, QUrl
-from PySide6.QtGui import QColor, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -203,10 +203,10 @@ class ChatPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
 
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(self.send)
+        # Ctrl+Enter and Esc are handled where the user types (an event filter works
+        # whether or not the window manager made the window active); Esc also works
+        # anywhere in the panel through a shortcut.
+        self.message.installEventFilter(self)
         stop_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         stop_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         stop_shortcut.activated.connect(self.stop)
@@ -227,6 +227,21 @@ class ChatPanel(QWidget):
         self.thinking_toggle.toggled.connect(self._show_thinking)
         self.conversation.anchorClicked.connect(self._on_anchor)
         controller.turnFinished.connect(self._on_turn_finished)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Ctrl+Enter sends, Esc stops, in the message box."""
+        if watched is self.message and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            key = event.key()
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and (
+                event.modifiers() & Qt.KeyboardModifier.ControlModifier
+            ):
+                self.send()
+                return True
+            if key == Qt.Key.Key_Escape and self._turn is not None:
+                self.stop()
+                return True
+        return super().eventFilter(watched, event)
 
     # ---- models ---------------------------------------------------------
 

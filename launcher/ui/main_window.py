@@ -44,6 +44,9 @@ class MainWindow(QMainWindow):
     def __init__(self, launcher: Launcher, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.launcher = launcher
+        # Qt owns the launcher from now on, so it is destroyed with the window on
+        # the GUI thread, never by Python's cycle collector on some other thread.
+        launcher.setParent(self)
         self.setWindowTitle("Ollama Launcher")
         self.resize(980, 720)
         self._shutdown_task: asyncio.Task[None] | None = None

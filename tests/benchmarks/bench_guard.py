@@ -19,6 +19,12 @@ from collections.abc import Iterator
 
 from launcher.core.guard import GuardSettings, RunawayGuard
 
+#: Read by ``python -m tests.benchmarks``: ordinary text must never trip the guard.
+TARGETS: dict[str, str] = {
+    "ordinary: tripped (must be False)": "== False",
+    "near-loop: tripped (must be False)": "== False",
+}
+
 _WORD_TEXT = (
     "the a an model answer server stream token reply quickly slowly river light harbour "
     "engineer value table column window buffer period guard loop launcher desktop python "

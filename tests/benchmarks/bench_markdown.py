@@ -9,10 +9,8 @@ Run: QT_QPA_PLATFORM=offscreen .venv/bin/python -m tests.benchmarks.bench_markdo
 
 from __future__ import annotations
 
-import ctypes
 import os
 import random
-import sys
 import time
 
 from PySide6.QtGui import QTextCursor
@@ -87,18 +85,6 @@ def mixed_markdown(size: int, seed: int = 0) -> str:
     return "\n\n".join(parts)[:size]
 
 
-def _keep_none_alive() -> None:
-    """Work around PySide6 6.12.0 on Python < 3.12: void methods drop a reference to None.
-
-    After a few thousand Qt calls CPython aborts with "none_dealloc: deallocating None"
-    (6.11.3 is not affected; from 3.12 on None is immortal). Topping the count up lets the
-    benchmark measure the renderer anyway (also through interpreter shutdown, which a
-    list of spare references would not survive); it does nothing on fixed versions.
-    """
-    if sys.version_info < (3, 12) and sys.getrefcount(None) < 50_000:
-        ctypes.c_ssize_t.from_address(id(None)).value += 1_000_000
-
-
 def _stream_once(app: QApplication, text: str) -> tuple[float, float, list[float]]:
     browser = SafeTextBrowser()
     browser.resize(800, 600)
@@ -110,7 +96,6 @@ def _stream_once(app: QApplication, text: str) -> tuple[float, float, list[float
     for count, i in enumerate(range(0, len(text), DELTA), start=1):
         stream.append(text[i : i + DELTA])
         if count % RENDER_EVERY == 0:
-            _keep_none_alive()
             t0 = time.perf_counter()
             stream.render()
             renders.append(time.perf_counter() - t0)
@@ -132,7 +117,6 @@ def run() -> list[tuple[str, str]]:
     slower as the document grows.
     """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    _keep_none_alive()
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
     _stream_once(app, mixed_markdown(2_000, seed=99))  # warm up fonts and caches

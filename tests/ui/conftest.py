@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import socket
@@ -48,6 +49,10 @@ def make_window(qloop: Any, qrun: Any) -> Iterator[Callable[[], MainWindow]]:
         await drain()
 
     qrun(close_all())
+    windows.clear()
+    # Collect cycles here, on the GUI thread: otherwise a later collection may
+    # run on the test server's thread and destroy Qt objects there.
+    gc.collect()
 
 
 async def drain(timeout: float = 3.0) -> None:

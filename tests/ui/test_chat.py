@@ -1,0 +1,225 @@
+"""Chat through the real window against the test server: streaming, Stop, thinking, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from launcher.ui.main_window import MainWindow
+from tests.ollama_server import OllamaTestServer, ReplySpec
+from tests.waiting import wait_until
+
+
+async def ready(make_window: Callable[[], MainWindow]) -> MainWindow:
+    window = make_window()
+    await wait_until(lambda: window.chat.model_combo.count() > 0, 5)
+    return window
+
+
+def transcript(window: MainWindow) -> str:
+    return window.chat.conversation.toPlainText()
+
+
+def type_and_send(window: MainWindow, text: str) -> None:
+    window.chat.message.setPlainText(text)
+    window.chat.send_button.click()
+
+
+async def reply_finished(window: MainWindow, timeout: float = 10) -> None:
+    await wait_until(lambda: window.chat._turn is None, timeout)
+
+
+async def test_reply_streams_into_the_conversation(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.reply = ReplySpec(text="Paris is the capital of France.", chunk_interval=0.01)
+    window = await ready(make_window)
+    type_and_send(window, "Capital of France?")
+    assert window.chat.message.toPlainText() == ""
+    assert not window.chat.send_button.isEnabled()
+    assert window.chat.stop_button.isEnabled()
+    # Text shows up while the reply is still streaming.
+    await wait_until(lambda: "Paris" in transcript(window), 5)
+    assert window.chat._turn is not None
+    await reply_finished(window)
+    text = transcript(window)
+    assert "You\nCapital of France?" in text
+    assert "Assistant (llama3.2:latest)" in text
+    assert "Paris is the capital of France." in text
+    assert "tokens/s" in text and "first token" in text
+    assert "tokens/s" in window.chat.stats.text()
+    assert window.chat.send_button.isEnabled() and not window.chat.stop_button.isEnabled()
+
+
+async def test_each_turn_sends_the_whole_conversation(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.reply = ReplySpec(text="First answer.")
+    window = await ready(make_window)
+    type_and_send(window, "one")
+    await reply_finished(window)
+    external.reply = ReplySpec(text="Second answer.")
+    type_and_send(window, "two")
+    await reply_finished(window)
+    body = external.requests_to("/api/chat")[-1].body
+    assert body["messages"] == [
+        {"role": "user", "content": "one"},
+        {"role": "assistant", "content": "First answer."},
+        {"role": "user", "content": "two"},
+    ]
+    assert "Second answer." in transcript(window)
+
+
+async def test_stop_generating_closes_the_connection_and_keeps_the_partial_reply(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.reply = ReplySpec(text="word " * 400, chunk_interval=0.03)
+    window = await ready(make_window)
+    type_and_send(window, "Talk a lot")
+    await wait_until(lambda: transcript(window).count("word") >= 5, 5)
+    clicked = time.monotonic()
+    window.chat.stop_button.click()
+    # Stopped at once: the reply is settled and Send works again.
+    assert window.chat.send_button.isEnabled()
+    assert not window.chat.stop_button.isEnabled()
+    shown = transcript(window).count("word")
+    await wait_until(lambda: external.streams[-1].closed_by_client(), 2)
+    record = external.streams[-1]
+    assert record.client_closed_at is not None and record.client_closed_at >= clicked
+    assert record.chunks_after_close == 0 and not record.finished
+    text = transcript(window)
+    assert "■ Stopped." in text
+    # No text is added after the stop.
+    await asyncio.sleep(0.2)  # the thing under test: nothing arrives later
+    assert transcript(window).count("word") == shown
+    # The next message goes at once and carries the partial reply as history.
+    external.reply = ReplySpec(text="Fine.")
+    type_and_send(window, "Shorter please")
+    await reply_finished(window)
+    messages = external.requests_to("/api/chat")[-1].body["messages"]
+    assert messages[1]["role"] == "assistant" and messages[1]["content"].startswith("word")
+    assert "Fine." in transcript(window)
+
+
+async def test_keyboard_ctrl_enter_sends_and_escape_stops(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow], qtbot: object
+) -> None:
+    external.reply = ReplySpec(text="tick " * 300, chunk_interval=0.03)
+    window = await ready(make_window)
+    window.show()
+    window.chat.message.setFocus()
+    window.chat.message.setPlainText("Go")
+    QTest.keyClick(window.chat.message, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    await wait_until(lambda: "tick" in transcript(window), 5)
+    QTest.keyClick(window.chat.message, Qt.Key.Key_Escape)
+    await wait_until(lambda: external.streams[-1].closed_by_client(), 2)
+    assert "■ Stopped." in transcript(window)
+
+
+async def test_thinking_is_shown_apart_and_collapsed(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.add_model("qwen3", capabilities=["completion", "thinking"])
+    external.reply = ReplySpec(text="The answer is 4.", thinking="Two plus two makes four.")
+    window = await ready(make_window)
+    window.chat.model_combo.setCurrentText("qwen3:latest")
+    window.launcher.chat.conversation.settings.think = True
+    type_and_send(window, "2+2?")
+    await reply_finished(window)
+    assert "The answer is 4." in transcript(window)
+    assert "Two plus two" not in transcript(window)  # apart from the answer
+    assert not window.chat.thinking.isVisibleTo(window)  # collapsed by default
+    assert window.chat.thinking.toPlainText() == "Two plus two makes four."
+    window.chat.thinking_toggle.click()
+    assert window.chat.thinking.isVisibleTo(window)
+    assert "Thought for 5 words" in transcript(window)
+
+
+async def test_unknown_model_error_is_shown_and_send_works_again(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    window = await ready(make_window)
+    external.models.clear()  # deleted behind the launcher's back
+    type_and_send(window, "hello?")
+    await reply_finished(window)
+    assert "model 'llama3.2:latest' not found" in transcript(window)
+    assert window.chat.send_button.isEnabled()
+
+
+async def test_error_line_mid_stream_keeps_partial_text(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.reply = ReplySpec(text="alpha beta gamma delta", error_after=2)
+    window = await ready(make_window)
+    type_and_send(window, "go")
+    await reply_finished(window)
+    text = transcript(window)
+    assert "alpha beta" in text
+    assert "The server reported an error mid-reply" in text
+    assert "error was encountered while running the model" in text
+    external.reply = ReplySpec(text="Recovered.")
+    type_and_send(window, "again")
+    await reply_finished(window)
+    assert "Recovered." in transcript(window)
+
+
+async def test_server_dying_mid_reply(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.reply = ReplySpec(text="one two three four five", die_after=3)
+    window = await ready(make_window)
+    type_and_send(window, "go")
+    await reply_finished(window)
+    text = transcript(window)
+    assert "one two three" in text
+    assert "closed unexpectedly" in text
+
+
+async def test_malformed_line_is_reported(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.reply = ReplySpec(text="one two three", malformed_after=1)
+    window = await ready(make_window)
+    type_and_send(window, "go")
+    await reply_finished(window)
+    assert "not JSON" in transcript(window)
+
+
+async def test_connection_refused(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    window = await ready(make_window)
+    await asyncio.to_thread(external.stop)
+    type_and_send(window, "anyone?")
+    await reply_finished(window)
+    assert "Could not connect to Ollama" in transcript(window)
+    assert window.chat.send_button.isEnabled()
+
+
+async def test_runaway_guard_stops_a_looping_reply(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.reply = ReplySpec(tokens=["ha "], repeat=5000, chunk_interval=0.0005)
+    window = await ready(make_window)
+    type_and_send(window, "laugh")
+    await reply_finished(window, 20)
+    await wait_until(lambda: external.streams[-1].closed_by_client(), 2)
+    assert not external.streams[-1].finished
+    assert "kept repeating the same text" in transcript(window)
+
+
+async def test_send_needs_a_model(
+    ollama_server: OllamaTestServer,
+    external: OllamaTestServer,
+    make_window: Callable[[], MainWindow],
+) -> None:
+    external.models.clear()
+    window = make_window()
+    await wait_until(lambda: window.status_indicator.text().startswith("Running"), 5)
+    type_and_send(window, "hello")
+    assert "Choose a model first" in window.chat.stats.text()
+    assert window.chat.message.toPlainText() == "hello"  # nothing lost
