@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QProgressBar,
     QPushButton,
     QStatusBar,
     QTabWidget,
@@ -86,6 +87,18 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.setStatusBar(QStatusBar(self))
+        self.download_label = QLabel(self)
+        self.download_label.setAccessibleName("Download summary")
+        self.download_bar = QProgressBar(self)
+        self.download_bar.setAccessibleName("Download summary progress")
+        self.download_bar.setRange(0, 1000)
+        self.download_bar.setMaximumWidth(160)
+        self.download_bar.setTextVisible(False)
+        self.download_label.hide()
+        self.download_bar.hide()
+        self.statusBar().addPermanentWidget(self.download_label)
+        self.statusBar().addPermanentWidget(self.download_bar)
+        self.models.summaryChanged.connect(self._on_download_summary)
 
         self.setTabOrder(self.host_combo, self.status_indicator)
         self.setTabOrder(self.status_indicator, self.start_button)
@@ -151,6 +164,15 @@ class MainWindow(QMainWindow):
     def _on_status(self, status: ServerStatus) -> None:
         self.status_indicator.set_status(status)
         self._update_buttons()
+
+    def _on_download_summary(self, text: str, per_mille: int) -> None:
+        """Keep a running download visible from every tab."""
+        active = per_mille >= 0
+        self.download_label.setText(text)
+        self.download_label.setVisible(active)
+        self.download_bar.setVisible(active)
+        if active:
+            self.download_bar.setValue(per_mille)
 
     def _on_start_failed(self, message: str) -> None:
         self.statusBar().showMessage(message)

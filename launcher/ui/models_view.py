@@ -6,7 +6,7 @@ a second), never per progress line: a fast pull must not flood the UI.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -35,7 +35,14 @@ REPAINT_INTERVAL_MS = 50
 
 
 class ModelsPanel(QWidget):
-    """Pull field and buttons, overall and per-layer bars, the queue, installed models."""
+    """Pull field and buttons, overall and per-layer bars, the queue, installed models.
+
+    Signals:
+        summaryChanged(str, int): a one-line summary of the shown download and its
+            progress in per mille (-1 when none runs), for the window's status bar.
+    """
+
+    summaryChanged = Signal(str, int)
 
     def __init__(
         self,
@@ -190,7 +197,9 @@ class ModelsPanel(QWidget):
         if job is None:
             return
         progress = job.progress
-        self.progress.setValue(int(progress.overall * 1000))
+        value = int(progress.overall * 1000)
+        self.progress.setValue(value)
+        self.summaryChanged.emit(f"{job.model}: {job.status_text()}", value if job.active else -1)
         self.progress.setAccessibleDescription(f"{progress.overall * 100:.0f}% of {job.model}")
         self.progress_text.setText(self._describe(job))
         for digest, layer in progress.layers.items():
