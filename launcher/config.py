@@ -164,6 +164,32 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
         raise
 
 
+def check_host_url(text: str) -> str:
+    """The base URL for a remote host typed by the user; ValueError saying what is wrong.
+
+    Same rules as `OLLAMA_HOST` (`resolve_host`), plus what those rules let
+    through silently: an empty field (which would mean this computer), a
+    scheme other than http/https, spaces.
+    """
+    text = text.strip()
+    if not text:
+        raise ValueError("Enter the address of the host, e.g. http://gpu-box:11434.")
+    if any(ch.isspace() for ch in text):
+        raise ValueError(f"{text!r} contains a space.")
+    url = resolve_host(text)
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"{text!r}: only http:// and https:// addresses are supported.")
+    return url
+
+
+def check_env_name(name: str) -> str:
+    """An environment variable name for the child; ValueError when it cannot be one."""
+    name = name.strip()
+    if not name or "=" in name or "\0" in name or any(ch.isspace() for ch in name):
+        raise ValueError(f"{name!r} is not a valid environment variable name.")
+    return name
+
+
 @dataclass(frozen=True)
 class HostProfile:
     """One Ollama the launcher can talk to.

@@ -75,13 +75,19 @@ class ChatTurn(QObject):
         conversation: Conversation,
         guard: RunawayGuard | None = None,
         parent: QObject | None = None,
+        *,
+        continuation: bool = False,
     ) -> None:
         super().__init__(parent)
         self._client = client
         self.conversation = conversation
         self.reply = conversation.messages[-1]
+        self.continuation = continuation
+        # A continuation sends the partial reply as the last message: Ollama then
+        # goes on writing it instead of starting a new one.
+        history = conversation.messages if continuation else conversation.messages[:-1]
         self._request_messages = Conversation(
-            conversation.id, conversation.title, conversation.settings, conversation.messages[:-1]
+            conversation.id, conversation.title, conversation.settings, history
         ).api_messages()
         self._guard = guard
         self._content: list[str] = [self.reply.content] if self.reply.content else []
@@ -218,10 +224,15 @@ class ChatController(QObject):
     Signals:
         turnStarted(object): a ChatTurn began streaming.
         turnFinished(object): a ChatTurn ended (complete, stopped or error).
+        messagesRemoved(object, list): messages dropped from a conversation (by
+            regenerate or edit-and-resend); the store forgets them too.
+        conversationChanged(object): another conversation is now the current one.
     """
 
     turnStarted = Signal(object)
     turnFinished = Signal(object)
+    messagesRemoved = Signal(object, list)
+    conversationChanged = Signal(object)
 
     def __init__(
         self,
@@ -241,8 +252,61 @@ class ChatController(QObject):
         return self.turn is not None and self.turn.running and not self.turn.stop_requested
 
     def new_conversation(self, conversation: Conversation | None = None) -> None:
+        """Make `conversation` (or a new, empty one) the current one."""
         self.stop()
-        self.conversation = conversation or Conversation(None, "", ConversationSettings())
+        if conversation is None:
+            settings = ConversationSettings(model=self.conversation.settings.model)
+            conversation = Conversation(None, "", settings)
+        self.conversation = conversation
+        self.conversationChanged.emit(conversation)
+
+    def _truncate(self, index: int) -> None:
+        conv = self.conversation
+        removed = conv.messages[index:]
+        del conv.messages[index:]
+        if removed:
+            self.messagesRemoved.emit(conv, removed)
+
+    def can_regenerate(self) -> bool:
+        messages = self.conversation.messages
+        return not self.busy and len(messages) >= 2 and messages[-1].role == "assistant"
+
+    def regenerate(self) -> ChatTurn | None:
+        """Write the last reply again (the old one is dropped)."""
+        if not self.can_regenerate():
+            return None
+        self._truncate(len(self.conversation.messages) - 1)
+        return self._start_reply()
+
+    def edit_and_resend(self, index: int, text: str) -> ChatTurn | None:
+        """Replace user message `index` with `text`, drop what followed, and send."""
+        messages = self.conversation.messages
+        if self.busy or not (0 <= index < len(messages)) or messages[index].role != "user":
+            return None
+        if not text.strip():
+            return None
+        images = messages[index].images
+        self._truncate(index)
+        return self.send(text, self.conversation.settings.model, images)
+
+    def can_continue(self) -> bool:
+        messages = self.conversation.messages
+        return (
+            not self.busy
+            and bool(messages)
+            and messages[-1].role == "assistant"
+            and messages[-1].state in ("stopped", "interrupted")
+            and bool(messages[-1].content)
+        )
+
+    def continue_reply(self) -> ChatTurn | None:
+        """Go on writing a stopped or interrupted reply where it ended."""
+        if not self.can_continue():
+            return None
+        reply = self.conversation.messages[-1]
+        reply.state = "streaming"
+        reply.note = ""
+        return self._launch(continuation=True)
 
     def send(self, text: str, model: str, images: list[str] | None = None) -> ChatTurn | None:
         """Add the user's message and stream the reply; None when a turn is running."""
@@ -254,11 +318,17 @@ class ChatController(QObject):
         return self._start_reply()
 
     def _start_reply(self) -> ChatTurn:
-        conv = self.conversation
-        conv.messages.append(Message("assistant", "", state="streaming"))
+        self.conversation.messages.append(Message("assistant", "", state="streaming"))
+        return self._launch(continuation=False)
+
+    def _launch(self, *, continuation: bool) -> ChatTurn:
         settings = self._guard_settings()
         guard = RunawayGuard(settings) if settings.enabled else None
-        turn = ChatTurn(self.client, conv, guard, parent=self)
+        if guard is not None and continuation:
+            guard.feed(self.conversation.messages[-1].content)
+        turn = ChatTurn(
+            self.client, self.conversation, guard, parent=self, continuation=continuation
+        )
         turn.finished.connect(self._on_finished)
         self.turn = turn
         turn.start()

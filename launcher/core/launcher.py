@@ -6,16 +6,30 @@ works (and is tested) without a widget.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from launcher.config import HostProfile, Settings, host_profiles, initial_host
+from launcher.config import (
+    ENV_ID,
+    HostProfile,
+    Settings,
+    host_profiles,
+    initial_host,
+    save_settings,
+)
 from launcher.core.binary import find_ollama
-from launcher.core.chat import ChatController
+from launcher.core.chat import ChatController, ChatTurn
+from launcher.core.conversation import Conversation, Message
 from launcher.core.downloads import DownloadManager
 from launcher.core.guard import GuardSettings
+from launcher.core.history import ConversationHistory
+from launcher.core.inspector import ModelInspector
 from launcher.core.logbuffer import LogBuffer
 from launcher.core.models import ModelCatalog
 from launcher.core.monitor import ServerMonitor
@@ -23,6 +37,9 @@ from launcher.core.server import ServerSupervisor
 from launcher.core.status import ServerState, ServerStatus
 from launcher.core.tasks import BackgroundTasks
 from launcher.ollama import OllamaClient
+from launcher.secrets import SecretStore
+
+log = logging.getLogger(__name__)
 
 
 class Launcher(QObject):
@@ -30,27 +47,39 @@ class Launcher(QObject):
 
     Args:
         settings: the user's settings (see launcher.config).
-        environ: the environment to read OLLAMA_HOST from (default os.environ).
+        environ: the environment to read OLLAMA_HOST and OLLAMA_API_KEY from
+            (default os.environ).
+        secrets: where remote hosts' API keys live (default: the system
+            keyring, or this session's memory when there is none).
 
     Signals:
         hostChanged(object): the selected HostProfile changed.
+        profilesChanged(list): the list of HostProfiles changed (settings applied).
     """
 
     hostChanged = Signal(object)
+    profilesChanged = Signal(list)
 
     def __init__(
         self,
         settings: Settings,
         environ: Mapping[str, str] | None = None,
         parent: QObject | None = None,
+        secrets: SecretStore | None = None,
     ) -> None:
         super().__init__(parent)
         self.settings = settings
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
+        self.secrets = secrets if secrets is not None else SecretStore()
         self.profiles = host_profiles(settings, environ)
         self.profile = initial_host(settings, environ)
         self.log = LogBuffer()
         self.tasks = BackgroundTasks()
         self._clients: dict[str, OllamaClient] = {}
+        self._client_keys: dict[str, str] = {}  # the key each client was built with
+        self._retired: list[OllamaClient] = []  # replaced clients: closed at quit
+        self._refreshes: set[asyncio.Task[Any]] = set()
+        self._closing = False  # set at shutdown: nothing may start polling again
         client = self.client_for(self.profile)
         self.supervisor = ServerSupervisor(self.log, parent=self)
         self.monitor = ServerMonitor(
@@ -59,23 +88,49 @@ class Launcher(QObject):
         self.catalog = ModelCatalog(client, parent=self)
         self.chat = ChatController(client, self.guard_settings, parent=self)
         self.downloads = DownloadManager(client, parent=self)
+        self.inspector = ModelInspector(client, parent=self)
+        self.history = ConversationHistory(parent=self)
+        self.saving = BackgroundTasks()  # turn saves: let them finish at quit, never cancel
         self._was_running = False
         self.monitor.statusChanged.connect(self._on_status)
         self.downloads.modelsChanged.connect(self.refresh_models)
+        self.chat.turnStarted.connect(self._on_turn_started)
+        self.chat.messagesRemoved.connect(self._on_messages_removed)
 
     # ---- wiring ---------------------------------------------------------
 
     def client_for(self, profile: HostProfile) -> OllamaClient:
-        """One long-lived client per host (its connection pool is reused)."""
+        """One long-lived client per host (its connection pool is reused); a new
+        one when the host's URL or key changed. A replaced client is closed at
+        quit, not now: a download or reply may still be using it."""
+        key = self.api_key_for(profile) or ""
         client = self._clients.get(profile.id)
-        if client is None or client.is_closed or client.base_url != profile.base_url:
-            client = OllamaClient(profile.base_url, api_key=self.api_key_for(profile))
+        if (
+            client is None
+            or client.is_closed
+            or client.base_url != profile.base_url
+            or self._client_keys.get(profile.id) != key
+        ):
+            if client is not None and not client.is_closed:
+                self._retired.append(client)
+            # "" rather than None: no key must not fall back to OLLAMA_API_KEY.
+            client = OllamaClient(profile.base_url, api_key=key)
             self._clients[profile.id] = client
+            self._client_keys[profile.id] = key
         return client
 
     def api_key_for(self, profile: HostProfile) -> str | None:
-        """The API key for a remote host; the local server never gets one."""
-        return None
+        """The API key for a remote host; the local server never gets one.
+
+        `OLLAMA_API_KEY` belongs to the `OLLAMA_HOST` host only; a remote host
+        from the settings uses its own key from the SecretStore. Reads memory
+        only (never blocks): keys are loaded in a thread at start.
+        """
+        if profile.managed:
+            return None
+        if profile.id == ENV_ID:
+            return self.environ.get("OLLAMA_API_KEY") or None
+        return self.secrets.peek(profile.id)
 
     def guard_settings(self) -> GuardSettings:
         return GuardSettings.from_dict(self.settings.guard)
@@ -84,8 +139,48 @@ class Launcher(QObject):
         return find_ollama(self.settings.local.binary)
 
     def start(self) -> None:
-        """Begin watching the host (inside the running event loop)."""
-        self.monitor.start()
+        """Begin watching the host and open the conversations (inside the running loop).
+
+        Remote hosts' keys are read from the keyring in a worker thread (it can
+        block on D-Bus); a remote host is first probed once its key is known,
+        so it never sees a request without it.
+        """
+        remote_ids = [r.id for r in self.settings.remotes]
+        if remote_ids:
+            self.tasks.spawn(self._load_keys(remote_ids))
+        if not remote_ids or self.profile.managed or self.profile.id == ENV_ID:
+            self.monitor.start()
+        self.tasks.spawn(self._open_history())
+
+    async def _open_history(self) -> None:
+        """Open the store; show the most recent conversation, as the user left it."""
+        await self.history.open()
+        untouched = self.chat.conversation.id is None and not self.chat.conversation.messages
+        if self.history.summaries and untouched:
+            await self.open_conversation(self.history.summaries[0].id)
+
+    async def open_conversation(self, conv_id: int) -> None:
+        conversation = await self.history.load(conv_id)
+        if conversation is not None:
+            self.chat.new_conversation(conversation)
+
+    def save_conversation_settings(self) -> None:
+        """Persist the current conversation's model, system prompt and options."""
+        self.saving.spawn(self.history.save_settings(self.chat.conversation))
+
+    def _on_turn_started(self, turn: ChatTurn) -> None:
+        self.saving.spawn(self.history.persist(turn))
+
+    def _on_messages_removed(self, conversation: Conversation, removed: list[Message]) -> None:
+        if removed:
+            self.saving.spawn(self.history.truncate(conversation, removed[0]))
+
+    async def _load_keys(self, host_ids: list[str]) -> None:
+        await asyncio.to_thread(self.secrets.load, host_ids)
+        if self._closing:
+            return
+        self._rebind()
+        self.monitor.start()  # no-op when already polling
 
     def _on_status(self, status: ServerStatus) -> None:
         running = status.state is ServerState.RUNNING
@@ -94,33 +189,129 @@ class Launcher(QObject):
         self._was_running = running
 
     def refresh_models(self) -> None:
-        self.tasks.spawn(self.catalog.refresh())
+        if self._closing:
+            return
+        task = self.tasks.spawn(self.catalog.refresh())
+        self._refreshes.add(task)
+        task.add_done_callback(self._refreshes.discard)
 
     def switch_host(self, host_id: str) -> None:
-        """Talk to another host from now on; a running reply is stopped first."""
+        """Talk to another host from now on; a running reply is stopped first.
+
+        The choice is remembered in the settings file (a small atomic write).
+        """
         profile = next((p for p in self.profiles if p.id == host_id), None)
         if profile is None or profile.id == self.profile.id:
             return
+        self._use(profile)
+        if self.settings.selected != profile.id:
+            self.settings.selected = profile.id
+            try:
+                save_settings(self.settings)
+            except OSError as exc:
+                log.warning("could not remember the selected host (%s)", exc)
+
+    def _use(self, profile: HostProfile) -> None:
+        """Point every part at `profile`'s client; forget the previous host's state."""
         self.chat.stop()
+        for task in list(self._refreshes):
+            task.cancel()  # a late answer from the old host must not fill the lists
         self.profile = profile
         client = self.client_for(profile)
         self.chat.client = client
         self.catalog.client = client
         self.catalog.clear()
         self.downloads.client = client
+        self.inspector.client = client
+        self.inspector.clear()
         self._was_running = False
         self.monitor.set_host(client, profile)
         self.hostChanged.emit(profile)
+
+    # ---- settings -------------------------------------------------------
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Save the settings (atomically) and make them current.
+
+        Profiles are recomputed, clients whose URL or key changed are
+        replaced, and the host changes when the selected one did or when the
+        current one was removed. A change of the local server's address or
+        environment takes effect at its next start. Raises OSError when the
+        file cannot be written (nothing is changed then).
+        """
+        save_settings(settings)
+        previous = self.settings.selected
+        self.settings = settings
+        self.monitor.local = settings.local
+        self.profiles = host_profiles(settings, self.environ)
+        self._rebind()
+        if settings.selected != previous:
+            self.switch_host(settings.selected)
+        self.profilesChanged.emit(list(self.profiles))
+
+    async def update_settings(self, settings: Settings, keys: Mapping[str, str]) -> list[str]:
+        """Store changed API keys (in a worker thread: the keyring may block), then
+        apply the settings. `keys` maps host id to its new key ("" removes it).
+
+        Returns the names of hosts whose key is kept for this session only.
+        """
+        kept = {r.id for r in settings.remotes}
+        removed = [r.id for r in self.settings.remotes if r.id not in kept]
+
+        def store() -> list[str]:
+            for host_id in removed:
+                self.secrets.delete(host_id)
+            return [host_id for host_id, key in keys.items() if not self.secrets.set(host_id, key)]
+
+        session_only = await asyncio.to_thread(store)
+        self.apply_settings(settings)
+        names = {r.id: r.name for r in settings.remotes}
+        return [names.get(host_id, host_id) for host_id in session_only]
+
+    async def read_keys(self) -> tuple[bool, dict[str, str]]:
+        """Whether keys persist, and each remote host's key (for the settings
+        dialog); read in a worker thread, the keyring may block."""
+        ids = [r.id for r in self.settings.remotes]
+
+        def read() -> bool:
+            # Return no key from the thread: executors may log results (qasync
+            # does, at DEBUG). The keys are taken from memory below.
+            self.secrets.load(ids)
+            return self.secrets.available
+
+        available = await asyncio.to_thread(read)
+        return available, {i: self.secrets.peek(i) or "" for i in ids}
+
+    def _rebind(self) -> None:
+        """Bring clients in line with `profiles` and the keys; follow the current host."""
+        ids = {p.id for p in self.profiles}
+        for host_id in [i for i in self._clients if i not in ids]:
+            self._retired.append(self._clients.pop(host_id))
+            self._client_keys.pop(host_id, None)
+        current = next((p for p in self.profiles if p.id == self.profile.id), None)
+        if current is None:  # the current host was removed
+            self._use(self.profiles[0])
+            return
+        if self.client_for(current) is not self.catalog.client:
+            self._use(current)  # its URL or key changed: as if switching to it
+        elif current != self.profile:
+            # Same URL and key, other details (the child's address): no need to
+            # drop the lists or the reply; the monitor reads them at its next step.
+            self.profile = current
+            self.monitor.profile = current
 
     # ---- shutdown -------------------------------------------------------
 
     async def shutdown(self) -> None:
         """Cancel streams and downloads, stop our server, close every connection."""
+        self._closing = True
         await self.chat.aclose()
+        await self.tasks.aclose()  # UI-started work first: it may still use the store
+        await self.saving.wait(timeout=5.0)  # the stopped reply's last save
+        await self.history.aclose()
         await self.downloads.aclose()
         await self.monitor.aclose()
-        await self.tasks.aclose()
         if self.supervisor.running and not self.settings.local.keep_running_after_quit:
             await self.supervisor.stop()
-        for client in self._clients.values():
+        for client in [*self._clients.values(), *self._retired]:
             await client.aclose()

@@ -23,6 +23,7 @@ class ModelCatalog(QObject):
         super().__init__(parent)
         self.client = client
         self.models: list[ModelInfo] = []
+        self._capabilities: dict[str, tuple[str, ...]] = {}
 
     def names(self) -> list[str]:
         return [m.name for m in self.models]
@@ -39,6 +40,7 @@ class ModelCatalog(QObject):
             self.failed.emit(f"Could not list models: {describe_error(exc)}")
             return
         models.sort(key=lambda m: m.name)
+        self._capabilities.clear()  # a re-pulled model may have changed
         if models != self.models:
             self.models = models
             self.modelsChanged.emit(models)
@@ -53,3 +55,19 @@ class ModelCatalog(QObject):
             return False
         await self.refresh()
         return True
+
+    async def capabilities(self, name: str) -> tuple[str, ...]:
+        """What a model can do (`completion`, `vision`, `thinking`, `tools`...), cached.
+
+        Unknown (the server could not say) is an empty tuple: the UI then offers
+        only what every model can do.
+        """
+        cached = self._capabilities.get(name)
+        if cached is not None:
+            return cached
+        try:
+            shown = await self.client.show(name)
+        except OllamaError:
+            return ()
+        self._capabilities[name] = shown.capabilities
+        return shown.capabilities

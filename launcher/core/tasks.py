@@ -41,6 +41,11 @@ class BackgroundTasks:
     def __len__(self) -> int:
         return len(self._tasks)
 
+    async def wait(self, timeout: float) -> None:
+        """Let the running tasks finish on their own (up to `timeout` seconds)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
     async def aclose(self) -> None:
         """Cancel every task and wait for all of them to finish unwinding."""
         tasks = list(self._tasks)

@@ -18,10 +18,18 @@ import asyncio
 import contextlib
 import json
 import os
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import httpx
 
@@ -34,6 +42,7 @@ from .errors import (
     OllamaTimeoutError,
 )
 from .host import resolve_host
+from .transport import OllamaTransport
 from .types import (
     ChatChunk,
     ChatResponse,
@@ -116,10 +125,14 @@ class OllamaStream(Generic[T]):
         self._parse = parse
         self._is_final = is_final
         self._response: httpx.Response | None = None
+        self._lines: _LineIterator[T] | None = None
 
     async def __aenter__(self) -> AsyncIterator[T]:
         self._response = await self._client._open_stream(self._path, self._body)
-        return _LineIterator(self._response, self._parse, self._is_final, self._client.base_url)
+        self._lines = _LineIterator(
+            self._response, self._parse, self._is_final, self._client.base_url
+        )
+        return self._lines
 
     async def __aexit__(
         self,
@@ -132,17 +145,31 @@ class OllamaStream(Generic[T]):
     async def aclose(self) -> None:
         """Close the connection now (idempotent)."""
         response, self._response = self._response, None
+        lines, self._lines = self._lines, None
         if response is not None:
-            await response.aclose()
+            await response.aclose()  # first: this is what the server is waiting for
+        if lines is not None:
+            await lines.aclose()
+
+
+#: One shared decoder: `raw_decode` on text skips the type and encoding checks
+#: `json.loads` makes on every call (about 1.6x faster per line, measured).
+_raw_decode = json.JSONDecoder().raw_decode
 
 
 class _LineIterator(Generic[T]):
     """Splits a streamed body into NDJSON lines and parses each into a record.
 
-    Lines are split on raw bytes and handed to `json.loads` as bytes: no text
-    decoding pass, no per-line generator hop. An `{"error": ...}` line raises
-    OllamaStreamError; a line that is not a JSON object raises
-    OllamaProtocolError; a body that ends before its final record raises too.
+    The work is one async generator (`_records`): it fetches large blocks
+    (the transport hands up many lines at once), splits them on b"\\n" keeping
+    the partial tail, decodes and parses each line. `async for` iterates that
+    generator directly, so a record costs one generator step. An
+    `{"error": ...}` line raises OllamaStreamError; a line that is not a JSON
+    object, or of the wrong shape, raises OllamaProtocolError; so does a
+    body that ends before its final record.
+
+    The generator never owns the connection: `OllamaStream` closes the
+    response, whatever state the generator is left in.
     """
 
     def __init__(
@@ -152,74 +179,94 @@ class _LineIterator(Generic[T]):
         is_final: Callable[[T], bool],
         host: str,
     ) -> None:
-        self._chunks = response.aiter_bytes().__aiter__()
-        self._parse = parse
-        self._is_final = is_final
-        self._host = host
-        self._lines: deque[bytes] = deque()
-        self._partial = b""
-        self._finished = False
+        if "content-encoding" in response.headers:
+            blocks = response.aiter_bytes()
+        else:
+            blocks = response.aiter_raw()  # Ollama does not compress: skip the decoder
+        # httpx's iterators are async generators (typed as iterators): closable.
+        self._blocks = cast(AsyncGenerator[bytes, None], blocks)
+        self._gen = self._records(self._blocks, parse, is_final, host)
 
-    def __aiter__(self) -> _LineIterator[T]:
-        return self
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._gen
 
-    async def __anext__(self) -> T:
-        lines = self._lines
-        while not lines:
-            if self._finished:
-                raise StopAsyncIteration
-            await self._fill()
-        line = lines.popleft()
-        try:
-            data = json.loads(line)
-        except ValueError:
-            raise OllamaProtocolError(
-                f"Ollama at {self._host} sent a line that is not JSON: {line[:80]!r}",
-                host=self._host,
-            ) from None
-        if type(data) is not dict:
-            raise OllamaProtocolError(
-                f"Ollama at {self._host} sent a line that is not a JSON object: {line[:80]!r}",
-                host=self._host,
-            )
-        if "error" in data:
-            raise OllamaStreamError(str(data["error"]), host=self._host)
-        try:
-            record = self._parse(data)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise OllamaProtocolError(
-                f"Ollama at {self._host} sent a line of the wrong shape ({exc}): {line[:80]!r}",
-                host=self._host,
-            ) from None
-        if self._is_final(record):
-            self._finished = True
-            lines.clear()
-        return record
+    def __anext__(self) -> Awaitable[T]:
+        return self._gen.__anext__()
 
-    async def _fill(self) -> None:
-        """Read the next network chunk and queue the complete lines in it."""
-        try:
-            with _mapped_errors(self._host):
-                chunk = await self._chunks.__anext__()
-        except StopAsyncIteration:
-            rest = self._partial.strip()
-            self._partial = b""
-            if rest:
-                self._lines.append(rest)
-                return
-            raise OllamaProtocolError(
-                f"The reply from Ollama at {self._host} ended before it was complete.",
-                host=self._host,
-            ) from None
-        if self._partial:
-            chunk = self._partial + chunk
-            self._partial = b""
-        if chunk[-1:] == b"\n" and chunk.count(b"\n") == 1:
-            self._lines.append(chunk)  # the common case: one flushed line per chunk
-            return
-        parts = chunk.split(b"\n")
-        self._partial = parts.pop()
-        self._lines.extend(part for part in parts if part.strip())
+    async def aclose(self) -> None:
+        """Finalise the generators now rather than whenever they are collected.
+
+        A no-op for a generator that is running in another task (its read
+        fails soon anyway, the connection being closed).
+        """
+        with contextlib.suppress(RuntimeError):
+            await self._gen.aclose()
+        with contextlib.suppress(RuntimeError):
+            await self._blocks.aclose()
+
+    @staticmethod
+    async def _records(
+        blocks: AsyncIterator[bytes],
+        parse: Callable[[JSONDict], T],
+        is_final: Callable[[T], bool],
+        host: str,
+    ) -> AsyncGenerator[T, None]:
+        fetch = blocks.__anext__
+        decode = _raw_decode
+        tail = b""
+        eof = False
+        while not eof:
+            try:
+                block = await fetch()
+            except StopAsyncIteration:
+                eof = True
+                block = b"\n"  # flushes a last line sent without its newline
+            except httpx.HTTPError as exc:
+                raise _mapped_error(exc, host) from None
+            lines = (tail + block).split(b"\n") if tail else block.split(b"\n")
+            tail = lines.pop()
+            for line in lines:
+                try:
+                    text = line.decode()
+                    data, end = decode(text)
+                    if end != len(text):
+                        raise ValueError("extra data")
+                except ValueError:
+                    data = _decode_slowly(line, host)  # blank, padded, or not JSON
+                    if data is None:
+                        continue
+                if type(data) is not dict:
+                    raise OllamaProtocolError(
+                        f"Ollama at {host} sent a line that is not a JSON object: {line[:80]!r}",
+                        host=host,
+                    )
+                if "error" in data:
+                    raise OllamaStreamError(str(data["error"]), host=host)
+                try:
+                    record = parse(data)
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    raise OllamaProtocolError(
+                        f"Ollama at {host} sent a line of the wrong shape ({exc}): {line[:80]!r}",
+                        host=host,
+                    ) from None
+                yield record
+                if is_final(record):
+                    return
+        raise OllamaProtocolError(
+            f"The reply from Ollama at {host} ended before it was complete.", host=host
+        )
+
+
+def _decode_slowly(line: bytes, host: str) -> Any:
+    """The fast path's fallback: None for a blank line, else `json.loads` or an error."""
+    if not line.strip():
+        return None
+    try:
+        return json.loads(line)
+    except ValueError:
+        raise OllamaProtocolError(
+            f"Ollama at {host} sent a line that is not JSON: {line[:80]!r}", host=host
+        ) from None
 
 
 @contextlib.contextmanager
@@ -227,42 +274,45 @@ def _mapped_errors(host: str) -> Iterator[None]:
     """Translate httpx exceptions into the OllamaError hierarchy, with advice."""
     try:
         yield
-    except httpx.ConnectTimeout:
-        raise OllamaTimeoutError(
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise _mapped_error(exc, host) from None
+
+
+def _mapped_error(exc: httpx.HTTPError | httpx.InvalidURL, host: str) -> OllamaError:
+    """The OllamaError for an httpx exception: the one place errors are mapped."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return OllamaTimeoutError(
             f"Could not connect to Ollama at {host}: the connection timed out. "
             "Check that the machine is on and reachable.",
             host=host,
-        ) from None
-    except httpx.ConnectError as exc:
-        raise OllamaConnectionError(
+        )
+    if isinstance(exc, httpx.ConnectError):
+        return OllamaConnectionError(
             f"Could not connect to Ollama at {host} ({_reason(exc)}). "
             "Start the server (`ollama serve`) or check the host address.",
             host=host,
-        ) from None
-    except httpx.TimeoutException as exc:
-        raise OllamaTimeoutError(
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return OllamaTimeoutError(
             f"Ollama at {host} did not answer in time ({type(exc).__name__}).", host=host
-        ) from None
-    except httpx.RemoteProtocolError as exc:
-        raise OllamaConnectionError(
+        )
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return OllamaConnectionError(
             f"The connection to Ollama at {host} closed unexpectedly ({_reason(exc)}); "
             "the server may have stopped or crashed.",
             host=host,
-        ) from None
-    except httpx.NetworkError as exc:
-        raise OllamaConnectionError(
+        )
+    if isinstance(exc, httpx.NetworkError):
+        return OllamaConnectionError(
             f"The connection to Ollama at {host} was lost ({_reason(exc)}).", host=host
-        ) from None
-    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-        raise OllamaConnectionError(f"Invalid Ollama address {host}: {exc}", host=host) from None
-    except httpx.DecodingError as exc:
-        raise OllamaProtocolError(
+        )
+    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
+        return OllamaConnectionError(f"Invalid Ollama address {host}: {exc}", host=host)
+    if isinstance(exc, httpx.DecodingError):
+        return OllamaProtocolError(
             f"Ollama at {host} sent a reply that could not be decoded: {exc}", host=host
-        ) from None
-    except httpx.HTTPError as exc:
-        raise OllamaConnectionError(
-            f"Request to Ollama at {host} failed: {exc}", host=host
-        ) from None
+        )
+    return OllamaConnectionError(f"Request to Ollama at {host} failed: {exc}", host=host)
 
 
 def _reason(exc: BaseException) -> str:
@@ -305,7 +355,8 @@ class OllamaClient:
             auth=_HostBoundBearer(key, self.base_url) if key else None,
             follow_redirects=False,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            transport=transport,
+            # Our transport reads streams off the socket in bulk (see transport.py).
+            transport=transport if transport is not None else OllamaTransport(),
         )
         self.has_api_key = bool(key)
 
@@ -560,6 +611,7 @@ class OllamaClient:
     async def _open_stream(self, path: str, body: JSONDict) -> httpx.Response:
         """Send a streaming POST and check its status before any line is read."""
         request = self._http.build_request("POST", path, json=body)
+        request.extensions["ollama_stream"] = True  # OllamaTransport: own connection, bulk reads
         with _mapped_errors(self.base_url):
             response = await self._http.send(request, stream=True)
         try:

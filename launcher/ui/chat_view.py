@@ -1,17 +1,22 @@
-"""The chat panel: model picker, the conversation, the message box, Send and Stop.
+"""The chat panel: model picker, options, the conversation, the message box, Send and Stop.
 
-The view never talks to the network: it asks the ChatController to send or
-stop, and paints what a ChatTurn accumulated on a 40 ms timer, appending at the
-end of the document. A server sending thousands of chunks a second therefore
-costs at most 25 small paints a second.
+The view never talks to the network: it asks the ChatController to send, stop,
+regenerate, continue or resend, and paints what a ChatTurn accumulated on a
+40 ms timer, appending at the end of the document. A server sending thousands
+of chunks a second therefore costs at most 25 small paints a second.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl
-from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
+import asyncio
+import base64
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -24,126 +29,26 @@ from PySide6.QtWidgets import (
 )
 
 from launcher.core.chat import ChatController, ChatTurn
-from launcher.core.conversation import Conversation, Message
+from launcher.core.conversation import Conversation
 from launcher.ollama import ModelInfo
-from launcher.ui.markdown import MarkdownStream, SafeTextBrowser, render_markdown
+from launcher.ui.conversation_view import THINKING_SCHEME, ConversationView, stats_text
+from launcher.ui.markdown import MarkdownStream
+from launcher.ui.options import ConversationOptions
 
 PAINT_INTERVAL_MS = 40
-THINKING_SCHEME = "thinking"
-
-
-def stats_text(message: Message) -> str:
-    """'62.5 tokens/s · first token 120 ms' from a reply's stats."""
-    parts = []
-    tps = message.stats.get("tokens_per_second")
-    if tps:
-        parts.append(f"{tps:.1f} tokens/s")
-    ttft = message.stats.get("ttft_ms")
-    if ttft is not None:
-        parts.append(f"first token {ttft:.0f} ms")
-    return " · ".join(parts)
-
-
-class ConversationView(SafeTextBrowser):
-    """The transcript: one document, messages appended at its end.
-
-    Its plain text is the transcript ("You", the user's text, "Assistant
-    (model)", the reply, and a line that says how the reply ended).
-    """
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setAccessibleName("Conversation")
-        self.setMinimumHeight(200)
-
-    def at_bottom(self) -> bool:
-        bar = self.verticalScrollBar()
-        return bar.value() >= bar.maximum() - 8
-
-    def scroll_to_bottom(self) -> None:
-        bar = self.verticalScrollBar()
-        bar.setValue(bar.maximum())
-
-    def _cursor_at_end(self) -> QTextCursor:
-        cursor = QTextCursor(self.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        return cursor
-
-    def append_line(
-        self,
-        text: str,
-        *,
-        bold: bool = False,
-        colour: str = "",
-        italic: bool = False,
-        href: str = "",
-    ) -> None:
-        """A paragraph of plain (never interpreted) text at the end of the document."""
-        cursor = self._cursor_at_end()
-        if not self.document().isEmpty():
-            cursor.insertBlock()
-        fmt = QTextCharFormat()
-        if bold:
-            fmt.setFontWeight(700)
-        if italic:
-            fmt.setFontItalic(True)
-        if colour:
-            fmt.setForeground(QColor(colour))
-        if href:
-            fmt.setAnchor(True)
-            fmt.setAnchorHref(href)
-            fmt.setFontUnderline(True)
-        cursor.insertText(text, fmt)
-
-    def append_user(self, message: Message) -> None:
-        self.append_line("You", bold=True, colour="#1565c0")
-        cursor = self._cursor_at_end()
-        cursor.insertBlock()
-        cursor.insertText(message.content, QTextCharFormat())
-
-    def begin_reply(self, model: str) -> MarkdownStream:
-        self.append_line(
-            f"Assistant ({model})" if model else "Assistant", bold=True, colour="#2e7d32"
-        )
-        return MarkdownStream(self)
-
-    def end_reply(self, message: Message, index: int) -> None:
-        """The line under a reply: how it ended, its speed, and its thinking link."""
-        if message.thinking:
-            words = len(message.thinking.split())
-            self.append_line(
-                f"Thought for {words} words (show)",
-                italic=True,
-                colour="#6a1b9a",
-                href=f"{THINKING_SCHEME}:{index}",
-            )
-        if message.state == "error":
-            self.append_line(f"⚠ {message.note}", colour="#c62828")
-        elif message.state in ("stopped", "interrupted"):
-            note = message.note or ("Stopped." if message.state == "stopped" else "Interrupted.")
-            self.append_line(f"■ {note}", italic=True, colour="#6d4c41")
-        elif message.note:
-            self.append_line(message.note, italic=True, colour="#6d4c41")
-        stats = stats_text(message)
-        if stats and message.state == "complete":
-            self.append_line(stats, italic=True, colour="#757575")
-
-    def show_conversation(self, conversation: Conversation) -> None:
-        """Render a whole conversation (history) through the same paths as live replies."""
-        self.clear()
-        for index, message in enumerate(conversation.messages):
-            if message.role == "user":
-                self.append_user(message)
-            elif message.role == "assistant":
-                self.append_line(
-                    f"Assistant ({conversation.settings.model})", bold=True, colour="#2e7d32"
-                )
-                render_markdown(self, message.content)
-                self.end_reply(message, index)
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp)"
 
 
 class ChatPanel(QWidget):
-    """Model picker, transcript, thinking panel, message box, Send and Stop generating."""
+    """Model picker, options, transcript, thinking panel, message box and actions.
+
+    Signals:
+        settingsEdited(): the conversation's model or options changed (to be saved).
+        modelChosen(str): the picker now shows this model (to look up what it can do).
+    """
+
+    settingsEdited = Signal()
+    modelChosen = Signal(str)
 
     def __init__(self, controller: ChatController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -152,6 +57,7 @@ class ChatPanel(QWidget):
         self.model_combo.setAccessibleName("Model")
         self.model_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.model_combo.setPlaceholderText("No models installed")
+        self.options = ConversationOptions(self)
         self.conversation = ConversationView(self)
         self.thinking_toggle = QToolButton(self)
         self.thinking_toggle.setText("Show thinking")
@@ -164,6 +70,19 @@ class ChatPanel(QWidget):
         self.thinking.setReadOnly(True)
         self.thinking.setVisible(False)
         self.thinking.setMaximumHeight(140)
+        self.regenerate_button = self._tool("Regenerate", "Regenerate reply", "Ctrl+R")
+        self.continue_button = self._tool("Continue", "Continue reply", "Ctrl+Shift+Return")
+        self.copy_button = self._tool("Copy reply", "Copy last reply", "Ctrl+Shift+C")
+        self.edit_button = self._tool("Edit last", "Edit last message", "Ctrl+E")
+        self.attach_button = self._tool("Attach image…", "Attach image", "")
+        self.attach_button.setEnabled(False)
+        self.attach_button.setToolTip("Attach images (for models that can see)")
+        self.attachments = QLabel(self)
+        self.attachments.setAccessibleName("Attachments")
+        self.editing_label = QLabel(self)
+        self.editing_label.setAccessibleName("Editing")
+        self.editing_label.setWordWrap(True)
+        self.editing_label.hide()
         self.message = QPlainTextEdit(self)
         self.message.setAccessibleName("Message")
         self.message.setPlaceholderText("Type a message. Ctrl+Enter sends.")
@@ -183,6 +102,17 @@ class ChatPanel(QWidget):
         model_label.setBuddy(self.model_combo)
         top.addWidget(model_label)
         top.addWidget(self.model_combo, 1)
+        actions = QHBoxLayout()
+        for button in (
+            self.thinking_toggle,
+            self.regenerate_button,
+            self.continue_button,
+            self.copy_button,
+            self.edit_button,
+            self.attach_button,
+        ):
+            actions.addWidget(button)
+        actions.addWidget(self.attachments, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.stats, 1)
         buttons.addWidget(self.stop_button)
@@ -190,8 +120,9 @@ class ChatPanel(QWidget):
         lower = QWidget(self)
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
-        lower_layout.addWidget(self.thinking_toggle)
+        lower_layout.addLayout(actions)
         lower_layout.addWidget(self.thinking)
+        lower_layout.addWidget(self.editing_label)
         lower_layout.addWidget(self.message, 1)
         lower_layout.addLayout(buttons)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
@@ -200,7 +131,9 @@ class ChatPanel(QWidget):
         splitter.setStretchFactor(0, 4)
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self.options)
         layout.addWidget(splitter, 1)
 
         # Ctrl+Enter and Esc are handled where the user types (an event filter works
@@ -209,27 +142,50 @@ class ChatPanel(QWidget):
         self.message.installEventFilter(self)
         stop_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         stop_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        stop_shortcut.activated.connect(self.stop)
+        stop_shortcut.activated.connect(self._escape)
         self.setTabOrder(self.model_combo, self.message)
         self.setTabOrder(self.message, self.send_button)
         self.setTabOrder(self.send_button, self.stop_button)
-        self.setTabOrder(self.stop_button, self.thinking_toggle)
-        self.setTabOrder(self.thinking_toggle, self.conversation)
+        self.setTabOrder(self.stop_button, self.conversation)
 
         self._timer = QTimer(self)
         self._timer.setInterval(PAINT_INTERVAL_MS)
         self._timer.timeout.connect(self._paint)
         self._turn: ChatTurn | None = None
         self._stream: MarkdownStream | None = None
-        self._follow = True
+        self._editing: int | None = None
+        self._images: list[str] = []
+        self._image_dialog: QFileDialog | None = None
+        self._reading: asyncio.Future[None] | None = None
         self.send_button.clicked.connect(self.send)
         self.stop_button.clicked.connect(self.stop)
+        self.regenerate_button.clicked.connect(self.regenerate)
+        self.continue_button.clicked.connect(self.continue_reply)
+        self.copy_button.clicked.connect(self.copy_last_reply)
+        self.edit_button.clicked.connect(self.edit_last)
+        self.attach_button.clicked.connect(self.choose_images)
         self.thinking_toggle.toggled.connect(self._show_thinking)
         self.conversation.anchorClicked.connect(self._on_anchor)
+        self.conversation.copyRequested.connect(self.copy_message)
+        self.conversation.editRequested.connect(self.start_edit)
+        self.options.edited.connect(self.settingsEdited.emit)
+        self.model_combo.currentTextChanged.connect(self._on_model_changed)
         controller.turnFinished.connect(self._on_turn_finished)
+        controller.conversationChanged.connect(self.show_conversation)
+        self.options.load(controller.conversation.settings)
+        self._update_actions()
+
+    def _tool(self, text: str, name: str, keys: str) -> QToolButton:
+        button = QToolButton(self)
+        button.setText(text)
+        button.setAccessibleName(name)
+        if keys:
+            button.setShortcut(QKeySequence(keys))
+            button.setToolTip(f"{name} ({keys})")
+        return button
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Ctrl+Enter sends, Esc stops, in the message box."""
+        """Ctrl+Enter sends, Esc stops (or cancels an edit), in the message box."""
         if watched is self.message and event.type() == QEvent.Type.KeyPress:
             assert isinstance(event, QKeyEvent)
             key = event.key()
@@ -238,47 +194,87 @@ class ChatPanel(QWidget):
             ):
                 self.send()
                 return True
-            if key == Qt.Key.Key_Escape and self._turn is not None:
-                self.stop()
+            if key == Qt.Key.Key_Escape and (self._turn is not None or self._editing is not None):
+                self._escape()
                 return True
         return super().eventFilter(watched, event)
+
+    def _escape(self) -> None:
+        if self._turn is not None:
+            self.stop()
+        elif self._editing is not None:
+            self.cancel_edit()
 
     # ---- models ---------------------------------------------------------
 
     def set_models(self, models: list[ModelInfo]) -> None:
-        """Fill the picker, keeping the current choice when it is still installed."""
-        current = self.model_combo.currentText() or self.controller.conversation.settings.model
-        self.model_combo.clear()
-        self.model_combo.addItems([m.name for m in models])
-        index = self.model_combo.findText(current)
-        if index < 0 and models:
-            index = 0  # with a placeholder set, Qt leaves nothing selected
-        self.model_combo.setCurrentIndex(index)
+        """Fill the picker, keeping the conversation's model when it is installed."""
+        wanted = self.controller.conversation.settings.model or self.model_combo.currentText()
+        self.model_combo.blockSignals(True)
+        try:
+            self.model_combo.clear()
+            self.model_combo.addItems([m.name for m in models])
+            index = self.model_combo.findText(wanted)
+            if index < 0 and models:
+                index = 0  # with a placeholder set, Qt leaves nothing selected
+            self.model_combo.setCurrentIndex(index)
+        finally:
+            self.model_combo.blockSignals(False)
+        if self.model_combo.currentText():
+            self.modelChosen.emit(self.model_combo.currentText())
 
-    # ---- sending and stopping -------------------------------------------
+    def _on_model_changed(self, name: str) -> None:
+        settings = self.controller.conversation.settings
+        if name and name != settings.model:
+            settings.model = name
+            self.settingsEdited.emit()
+        if name:
+            self.modelChosen.emit(name)
+
+    def set_capabilities(self, model: str, capabilities: tuple[str, ...]) -> None:
+        """What the chosen model can do: images (vision), thinking."""
+        if model != self.model_combo.currentText():
+            return
+        vision = "vision" in capabilities
+        self.attach_button.setEnabled(vision)
+        if not vision and self._images:
+            self._images.clear()
+            self._show_attachments()
+        self.options.set_thinking_available("thinking" in capabilities)
+
+    # ---- sending, stopping and the other turn actions --------------------
 
     def send(self) -> None:
         text = self.message.toPlainText()
-        if not text.strip() or self._turn is not None:
+        if not text.strip() or self.controller.busy:
             return
         model = self.model_combo.currentText()
         if not model:
             self.stats.setText("Choose a model first (pull one in the Models tab).")
             return
-        turn = self.controller.send(text, model)
+        if self._editing is not None:
+            turn = self.controller.edit_and_resend(self._editing, text)
+            rerender = True
+        else:
+            turn = self.controller.send(text, model, list(self._images))
+            rerender = False
         if turn is None:
             return
         self.message.clear()
-        self.conversation.append_user(self.controller.conversation.messages[-2])
-        self._stream = self.conversation.begin_reply(model)
-        self._turn = turn
-        self._follow = True
-        self.thinking.clear()
-        self._update_thinking_toggle()
-        self.stats.setText("Waiting for the model…")
-        self._set_busy(True)
-        self._timer.start()
-        self.conversation.scroll_to_bottom()
+        self._images.clear()
+        self._show_attachments()
+        self.cancel_edit()
+        self._start_view(turn, rerender=rerender)
+
+    def regenerate(self) -> None:
+        turn = self.controller.regenerate()
+        if turn is not None:
+            self._start_view(turn, rerender=True)
+
+    def continue_reply(self) -> None:
+        turn = self.controller.continue_reply()
+        if turn is not None:
+            self._start_view(turn, rerender=True)
 
     def stop(self) -> None:
         """Stop the reply now: the connection closes as the turn's task unwinds, the
@@ -289,9 +285,107 @@ class ChatPanel(QWidget):
         turn.stop()
         self._finalize(turn)
 
+    def _start_view(self, turn: ChatTurn, *, rerender: bool) -> None:
+        """Show the conversation up to the new reply and start painting it."""
+        conv = self.controller.conversation
+        last = len(conv.messages) - 1
+        if rerender:
+            self.conversation.show_conversation(conv, upto=last)
+        else:
+            self.conversation.append_user(conv.messages[last - 1], last - 1)
+        self._stream = self.conversation.begin_reply(conv.settings.model, last)
+        if turn.continuation:
+            self._stream.append(turn.reply.content)
+            self._stream.render()
+        self._turn = turn
+        self.thinking.clear()
+        self._update_thinking_toggle()
+        self.stats.setText("Waiting for the model…")
+        self._set_busy(True)
+        self._timer.start()
+        self.conversation.scroll_to_bottom()
+
     def _set_busy(self, busy: bool) -> None:
         self.send_button.setEnabled(not busy)
         self.stop_button.setEnabled(busy)
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        busy = self._turn is not None
+        messages = self.controller.conversation.messages
+        self.regenerate_button.setEnabled(not busy and self.controller.can_regenerate())
+        self.continue_button.setEnabled(not busy and self.controller.can_continue())
+        self.copy_button.setEnabled(any(m.role == "assistant" and m.content for m in messages))
+        self.edit_button.setEnabled(not busy and any(m.role == "user" for m in messages))
+
+    # ---- message actions -------------------------------------------------
+
+    def copy_message(self, index: int) -> None:
+        messages = self.controller.conversation.messages
+        if 0 <= index < len(messages):
+            QGuiApplication.clipboard().setText(messages[index].content)
+            self.stats.setText("Copied.")
+
+    def copy_last_reply(self) -> None:
+        messages = self.controller.conversation.messages
+        for index in range(len(messages) - 1, -1, -1):
+            if messages[index].role == "assistant" and messages[index].content:
+                self.copy_message(index)
+                return
+
+    def edit_last(self) -> None:
+        messages = self.controller.conversation.messages
+        for index in range(len(messages) - 1, -1, -1):
+            if messages[index].role == "user":
+                self.start_edit(index)
+                return
+
+    def start_edit(self, index: int) -> None:
+        """Put a user message back in the box; Send replaces it and what followed."""
+        messages = self.controller.conversation.messages
+        if self._turn is not None or not (0 <= index < len(messages)):
+            return
+        self._editing = index
+        self.message.setPlainText(messages[index].content)
+        self.message.setFocus()
+        later = len(messages) - index - 1
+        self.editing_label.setText(
+            f"Editing your message. Send replaces it and the {later} message(s) after it; "
+            "Esc cancels."
+        )
+        self.editing_label.show()
+
+    def cancel_edit(self) -> None:
+        if self._editing is not None:
+            self._editing = None
+            self.editing_label.hide()
+
+    def choose_images(self) -> None:
+        """Pick images with a non-blocking file dialog (the event loop keeps running)."""
+        dialog = QFileDialog(self, "Attach images", str(Path.home()), IMAGE_FILTER)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.filesSelected.connect(self.attach_files)
+        dialog.finished.connect(dialog.deleteLater)
+        self._image_dialog = dialog
+        dialog.open()
+
+    def attach_files(self, paths: list[str]) -> None:
+        """Read and encode the images off the Qt thread (photos can be large)."""
+        self._reading = asyncio.ensure_future(self._read_images(paths))
+
+    async def _read_images(self, paths: list[str]) -> None:
+        for path in paths:
+            try:
+                data = await asyncio.to_thread(Path(path).read_bytes)
+            except OSError as exc:
+                self.stats.setText(f"Could not read {Path(path).name}: {exc.strerror or exc}")
+                continue
+            self._images.append(base64.b64encode(data).decode("ascii"))
+        self._show_attachments()
+
+    def _show_attachments(self) -> None:
+        count = len(self._images)
+        self.attachments.setText(f"{count} image(s) attached" if count else "")
 
     # ---- painting -------------------------------------------------------
 
@@ -326,7 +420,7 @@ class ChatPanel(QWidget):
         if self._stream is not None:
             self._stream.finish()
         reply = turn.reply
-        index = len(self.controller.conversation.messages) - 1
+        index = next(i for i, m in enumerate(turn.conversation.messages) if m is reply)
         self.conversation.end_reply(reply, index)
         if follow:
             self.conversation.scroll_to_bottom()
@@ -364,7 +458,22 @@ class ChatPanel(QWidget):
         self.thinking_toggle.setChecked(True)
         self._update_thinking_toggle()
 
+    # ---- conversations --------------------------------------------------
+
     def show_conversation(self, conversation: Conversation) -> None:
+        """Show another conversation (the controller already stopped any reply)."""
+        if self._turn is not None:
+            self._finalize(self._turn)
+        self.cancel_edit()
         self.conversation.show_conversation(conversation)
+        self.options.load(conversation.settings)
+        if conversation.settings.model:
+            index = self.model_combo.findText(conversation.settings.model)
+            if index >= 0:
+                self.model_combo.setCurrentIndex(index)
+        elif self.model_combo.currentText():
+            conversation.settings.model = self.model_combo.currentText()
         self.thinking.clear()
         self._update_thinking_toggle()
+        self._update_actions()
+        self.stats.clear()

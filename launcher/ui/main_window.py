@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QProgressBar,
     QPushButton,
+    QSplitter,
     QStatusBar,
     QTabWidget,
     QVBoxLayout,
@@ -28,8 +29,11 @@ from launcher.config import HostProfile
 from launcher.core.launcher import Launcher
 from launcher.core.status import ServerStatus
 from launcher.ui.chat_view import ChatPanel
+from launcher.ui.history_wiring import HistoryWiring
 from launcher.ui.log_view import LogView
 from launcher.ui.models_view import ModelsPanel
+from launcher.ui.settings_dialog import SettingsDialog
+from launcher.ui.sidebar import ConversationsSidebar
 from launcher.ui.status import StatusIndicator
 
 
@@ -63,13 +67,27 @@ class MainWindow(QMainWindow):
         self.stop_server_button = QPushButton("Stop server", self)
         self.stop_server_button.setAccessibleName("Stop server")
         self.stop_server_button.setToolTip("Stop the server the launcher started")
+        self.settings_button = QPushButton("Settings…", self)
+        self.settings_button.setAccessibleName("Settings")
+        self.settings_button.setToolTip("Hosts, the local server and the runaway guard (Ctrl+,)")
+        self.settings_dialog: SettingsDialog | None = None
+        self._settings_opening = False
 
         self.chat = ChatPanel(launcher.chat, self)
-        self.models = ModelsPanel(launcher.downloads, launcher.catalog, launcher.tasks, self)
+        self.sidebar = ConversationsSidebar(self)
+        chat_page = QSplitter(Qt.Orientation.Horizontal, self)
+        chat_page.addWidget(self.sidebar)
+        chat_page.addWidget(self.chat)
+        chat_page.setStretchFactor(0, 1)
+        chat_page.setStretchFactor(1, 4)
+        chat_page.setSizes([230, 750])
+        self.models = ModelsPanel(
+            launcher.downloads, launcher.catalog, launcher.tasks, self, inspector=launcher.inspector
+        )
         self.log_view = LogView(launcher.log, self)
         self.tabs = QTabWidget(self)
         self.tabs.setAccessibleName("Sections")
-        self.tabs.addTab(self.chat, "&Chat")
+        self.tabs.addTab(chat_page, "&Chat")
         self.tabs.addTab(self.models, "M&odels")
         self.tabs.addTab(self.log_view, "Server &log")
 
@@ -78,6 +96,7 @@ class MainWindow(QMainWindow):
         host_label.setBuddy(self.host_combo)
         bar.addWidget(host_label)
         bar.addWidget(self.host_combo)
+        bar.addWidget(self.settings_button)
         bar.addWidget(self.status_indicator, 1)
         bar.addWidget(self.start_button)
         bar.addWidget(self.stop_server_button)
@@ -99,19 +118,27 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.download_label)
         self.statusBar().addPermanentWidget(self.download_bar)
         self.models.summaryChanged.connect(self._on_download_summary)
+        self.history_wiring = HistoryWiring(
+            launcher, self.sidebar, self.chat, self.statusBar(), self
+        )
 
-        self.setTabOrder(self.host_combo, self.status_indicator)
+        self.setTabOrder(self.host_combo, self.settings_button)
+        self.setTabOrder(self.settings_button, self.status_indicator)
         self.setTabOrder(self.status_indicator, self.start_button)
         self.setTabOrder(self.start_button, self.stop_server_button)
         self.setTabOrder(self.stop_server_button, self.tabs)
         self._shortcut("Ctrl+Shift+S", self.start_server)
         self._shortcut("Ctrl+Shift+X", self.stop_server)
         self._shortcut("Ctrl+Q", self.close)
+        self._shortcut("Ctrl+,", self.open_settings)
+        self._shortcut("Ctrl+N", lambda: self.history_wiring.new_chat())
         for index in range(3):
             self._shortcut(f"Ctrl+{index + 1}", lambda i=index: self.tabs.setCurrentIndex(i))
 
         self._fill_hosts()
         self.host_combo.activated.connect(self._host_activated)
+        self.settings_button.clicked.connect(self.open_settings)
+        launcher.profilesChanged.connect(lambda _profiles: self._fill_hosts())
         self.start_button.clicked.connect(self.start_server)
         self.stop_server_button.clicked.connect(self.stop_server)
         monitor = launcher.monitor
@@ -148,6 +175,48 @@ class MainWindow(QMainWindow):
             self.host_combo.setCurrentIndex(index)
         self.chat.set_models([])
         self._update_buttons()
+
+    # ---- settings -------------------------------------------------------
+
+    def open_settings(self) -> None:
+        """Open the settings dialog (window-modal, opened, never exec'd).
+
+        The API keys and whether the keyring persists them are read first, in
+        a worker thread: the keyring may block on D-Bus.
+        """
+        if self.settings_dialog is not None:
+            self.settings_dialog.raise_()
+            self.settings_dialog.activateWindow()
+            return
+        if not self._settings_opening:
+            self._settings_opening = True
+            self.launcher.tasks.spawn(self._open_settings())
+
+    async def _open_settings(self) -> None:
+        try:
+            available, keys = await self.launcher.read_keys()
+        finally:
+            self._settings_opening = False
+        dialog = SettingsDialog(self.launcher, keys, available, self)
+        dialog.applied.connect(self._on_settings_applied)
+        dialog.finished.connect(self._on_settings_closed)
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def _on_settings_applied(self, session_only: list[str]) -> None:
+        if session_only:
+            self.statusBar().showMessage(
+                "Settings saved. No system keyring: the API key of "
+                + ", ".join(session_only)
+                + " is kept for this session only."
+            )
+        else:
+            self.statusBar().showMessage("Settings saved.", 5000)
+
+    def _on_settings_closed(self) -> None:
+        dialog, self.settings_dialog = self.settings_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
 
     # ---- server ---------------------------------------------------------
 

@@ -1,12 +1,16 @@
-"""The Models tab: pull with honest progress, a download queue, installed models, delete.
+"""The Models tab: pull with honest progress, a download queue, installed models, delete,
+details on demand, and the models loaded in memory now (with Unload).
 
 Progress is repainted by a 50 ms timer from the jobs' state (at most 20 paints
-a second), never per progress line: a fast pull must not flood the UI.
+a second), never per progress line: a fast pull must not flood the UI. The
+loaded list is refreshed when the tab is shown and every 5 s while it is
+visible only: nobody reads it otherwise.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -26,12 +30,14 @@ from PySide6.QtWidgets import (
 )
 
 from launcher.core.downloads import DownloadManager, JobState, PullJob
+from launcher.core.inspector import ModelFacts, ModelInspector, unloads_in
 from launcher.core.models import ModelCatalog
 from launcher.core.tasks import BackgroundTasks
-from launcher.ollama import ModelInfo
+from launcher.ollama import ModelInfo, RunningModel
 from launcher.ui.format import human_bytes, human_duration
 
 REPAINT_INTERVAL_MS = 50
+LOADED_REFRESH_MS = 5000
 
 
 class ModelsPanel(QWidget):
@@ -50,11 +56,14 @@ class ModelsPanel(QWidget):
         catalog: ModelCatalog,
         tasks: BackgroundTasks,
         parent: QWidget | None = None,
+        *,
+        inspector: ModelInspector | None = None,
     ) -> None:
         super().__init__(parent)
         self.downloads = downloads
         self.catalog = catalog
         self.tasks = tasks
+        self.inspector = inspector
         self.repaints = 0
 
         self.pull_name = QLineEdit(self)
@@ -96,6 +105,34 @@ class ModelsPanel(QWidget):
         self.message = QLabel(self)
         self.message.setAccessibleName("Models message")
         self.message.setWordWrap(True)
+        self.details_button = QPushButton("Details", self)
+        self.details_button.setAccessibleName("Model details")
+        self.details_button.setToolTip("Family, parameters, context length, capabilities")
+        self.details_button.setEnabled(False)
+        self.details = QLabel(self)
+        self.details.setAccessibleName("Details of the selected model")
+        self.details.setTextFormat(Qt.TextFormat.PlainText)  # names come from the server
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setWordWrap(True)
+        self.details.hide()
+        self.loaded_table = QTableWidget(0, 4, self)
+        self.loaded_table.setAccessibleName("Loaded models")
+        self.loaded_table.setHorizontalHeaderLabels(["Name", "Memory", "VRAM", "Unloads"])
+        self.loaded_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.loaded_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.loaded_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.loaded_table.verticalHeader().setVisible(False)
+        self.loaded_table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.Stretch
+        )
+        self.loaded_table.setMaximumHeight(120)
+        self.unload_button = QPushButton("Unload", self)
+        self.unload_button.setAccessibleName("Unload model")
+        self.unload_button.setToolTip("Free the memory the selected model uses now")
+        self.unload_button.setEnabled(False)
+        self.loaded_message = QLabel(self)
+        self.loaded_message.setAccessibleName("Loaded models message")
+        self.loaded_message.setWordWrap(True)
 
         pull_row = QHBoxLayout()
         pull_label = QLabel("Model to &pull:", self)
@@ -106,8 +143,12 @@ class ModelsPanel(QWidget):
         pull_row.addWidget(self.cancel_button)
         installed_row = QHBoxLayout()
         installed_row.addWidget(self.message, 1)
+        installed_row.addWidget(self.details_button)
         installed_row.addWidget(self.refresh_button)
         installed_row.addWidget(self.delete_button)
+        loaded_row = QHBoxLayout()
+        loaded_row.addWidget(self.loaded_message, 1)
+        loaded_row.addWidget(self.unload_button)
         layout = QVBoxLayout(self)
         layout.addLayout(pull_row)
         layout.addWidget(self.progress)
@@ -117,6 +158,16 @@ class ModelsPanel(QWidget):
         layout.addWidget(QLabel("Installed models:", self))
         layout.addWidget(self.table, 1)
         layout.addLayout(installed_row)
+        layout.addWidget(self.details)
+        loaded_label = QLabel("&Loaded in memory now:", self)
+        loaded_label.setBuddy(self.loaded_table)
+        layout.addWidget(loaded_label)
+        layout.addWidget(self.loaded_table)
+        layout.addLayout(loaded_row)
+        if inspector is None:
+            for widget in (self.details_button, loaded_label, self.loaded_table):
+                widget.hide()
+            self.unload_button.hide()
 
         self._timer = QTimer(self)
         self._timer.setInterval(REPAINT_INTERVAL_MS)
@@ -135,6 +186,16 @@ class ModelsPanel(QWidget):
         downloads.jobFinished.connect(self._on_job_finished)
         catalog.modelsChanged.connect(self.set_models)
         catalog.failed.connect(self.message.setText)
+        self._loaded_timer = QTimer(self)
+        self._loaded_timer.setInterval(LOADED_REFRESH_MS)
+        self._loaded_timer.timeout.connect(self.refresh_loaded)
+        self._loaded_refreshing = False
+        if inspector is not None:
+            self.details_button.clicked.connect(self.show_details)
+            self.unload_button.clicked.connect(self.unload_selected)
+            self.loaded_table.itemSelectionChanged.connect(self._loaded_selection_changed)
+            inspector.loadedChanged.connect(self.set_loaded)
+            inspector.failed.connect(self.loaded_message.setText)
 
     # ---- pulling --------------------------------------------------------
 
@@ -259,6 +320,109 @@ class ModelsPanel(QWidget):
 
     def _selection_changed(self) -> None:
         self.delete_button.setEnabled(bool(self.selected_model()))
+        self.details_button.setEnabled(bool(self.selected_model()))
+
+    # ---- details and loaded models --------------------------------------
+
+    def show_details(self) -> None:
+        """Fetch `/api/show` for the selected model and show what matters."""
+        name = self.selected_model()
+        if not name or self.inspector is None:
+            return
+        self.details.setText(f"Asking the server about {name}…")
+        self.details.show()
+        self.tasks.spawn(self._fetch_details(self.inspector, name))
+
+    async def _fetch_details(self, inspector: ModelInspector, name: str) -> None:
+        size = next((m.size for m in self.catalog.models if m.name == name), None)
+        facts = await inspector.details(name, size)
+        if facts is None:
+            self.details.setText(f"No details for {name}: see the message below.")
+        elif self.selected_model() == name:
+            self.details.setText(self._describe_facts(facts))
+
+    @staticmethod
+    def _describe_facts(facts: ModelFacts) -> str:
+        context = f"{facts.context_length:,} tokens" if facts.context_length else "not reported"
+        size = human_bytes(facts.size) if facts.size is not None else "unknown"
+        return "\n".join(
+            [
+                facts.name,
+                f"Family: {facts.family or 'unknown'}",
+                f"Parameters: {facts.parameter_size or 'unknown'}",
+                f"Quantization: {facts.quantization or 'unknown'}",
+                f"Context length: {context}",
+                f"Capabilities: {', '.join(facts.capabilities) or 'none reported'}",
+                f"Size on disk: {size}",
+            ]
+        )
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Refresh what is loaded when the tab is shown, then every few seconds."""
+        super().showEvent(event)
+        if self.inspector is not None:
+            self.refresh_loaded()
+            self._loaded_timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._loaded_timer.stop()
+
+    def refresh_loaded(self) -> None:
+        if self.inspector is None or self._loaded_refreshing:
+            return  # one request at a time: a slow host must not pile them up
+        self._loaded_refreshing = True
+        self.tasks.spawn(self._refresh_loaded(self.inspector))
+
+    async def _refresh_loaded(self, inspector: ModelInspector) -> None:
+        try:
+            await inspector.refresh_loaded()
+        finally:
+            self._loaded_refreshing = False
+
+    def set_loaded(self, models: list[RunningModel]) -> None:
+        selected = self.selected_loaded()
+        self.loaded_table.setRowCount(len(models))
+        for row, model in enumerate(models):
+            cells = [
+                model.name,
+                human_bytes(model.size),
+                human_bytes(model.size_vram),
+                unloads_in(model.expires_at),
+            ]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column in (1, 2):
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.loaded_table.setItem(row, column, item)
+            if model.name == selected:
+                self.loaded_table.selectRow(row)
+        if not models:
+            self.loaded_message.setText("No model is loaded in memory.")
+        else:
+            self.loaded_message.clear()
+        self._loaded_selection_changed()
+
+    def selected_loaded(self) -> str:
+        rows = self.loaded_table.selectionModel().selectedRows()
+        if not rows:
+            return ""
+        item = self.loaded_table.item(rows[0].row(), 0)
+        return item.text() if item is not None else ""
+
+    def _loaded_selection_changed(self) -> None:
+        self.unload_button.setEnabled(bool(self.selected_loaded()))
+
+    def unload_selected(self) -> None:
+        """Unload the selected model now (`keep_alive: 0`); the list refreshes after."""
+        name = self.selected_loaded()
+        if not name or self.inspector is None:
+            return
+        self.unload_button.setEnabled(False)
+        self.loaded_message.setText(f"Unloading {name}…")
+        self.tasks.spawn(self.inspector.unload(name))
 
     def ask_delete(self) -> None:
         """Ask before deleting (a window-modal box opened, not exec'd: the loop keeps running)."""
