@@ -96,6 +96,7 @@ class ChatTurn(QObject):
         self._drained_thinking = len(self._thinking)
         self._stop_note = STOPPED_NOTE
         self._stop_requested = False
+        self._ended = False
         self._task: asyncio.Task[None] | None = None
         self.ttft_ms: float | None = None
         self.tokens_per_second: float | None = None
@@ -116,6 +117,12 @@ class ChatTurn(QObject):
     @property
     def stop_requested(self) -> bool:
         return self._stop_requested
+
+    @property
+    def ended(self) -> bool:
+        """The reply is settled (complete, stopped or failed), even if the task is still
+        unwinding: from here on the conversation may take the next turn."""
+        return self._ended
 
     def stop(self, note: str = STOPPED_NOTE) -> None:
         """Cancel the stream now; the connection closes as the task unwinds.
@@ -207,6 +214,7 @@ class ChatTurn(QObject):
 
     def _settle(self, state: MessageState, note: str) -> None:
         """Write the final text and state into the reply message."""
+        self._ended = True
         reply = self.reply
         reply.content = self.content
         reply.thinking = self.thinking
@@ -249,7 +257,7 @@ class ChatController(QObject):
     @property
     def busy(self) -> bool:
         """A reply is streaming (one being stopped no longer counts)."""
-        return self.turn is not None and self.turn.running and not self.turn.stop_requested
+        return self.turn is not None and not self.turn.ended
 
     def new_conversation(self, conversation: Conversation | None = None) -> None:
         """Make `conversation` (or a new, empty one) the current one."""
