@@ -6,7 +6,9 @@ import asyncio
 import logging
 import signal
 import sys
+from pathlib import Path
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from launcher import __version__
@@ -57,6 +59,9 @@ def main() -> int:
     app.setApplicationVersion(__version__)
     app.setOrganizationName("ollama-launcher")
     app.setDesktopFileName("ollama-launcher")
+    icon = Path(__file__).resolve().parent.parent / "resources" / "icons" / "ollama-launcher.svg"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
     app.setQuitOnLastWindowClosed(False)  # we quit after the orderly shutdown instead
     return int(qasync.run(_run_app()))
 
