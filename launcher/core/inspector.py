@@ -78,12 +78,14 @@ class ModelInspector(QObject):
 
     Signals:
         loadedChanged(list): the RunningModel list after a refresh.
-        failed(str): a request failed; the message says why (never a secret:
-            errors name the host URL only).
+        failed(str): listing or unloading failed; the message says why (never
+            a secret: errors name the host URL only).
+        detailsFailed(str): `/api/show` failed; the message says why.
     """
 
     loadedChanged = Signal(list)
     failed = Signal(str)
+    detailsFailed = Signal(str)
 
     def __init__(self, client: OllamaClient, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -96,11 +98,11 @@ class ModelInspector(QObject):
         self.loadedChanged.emit([])
 
     async def details(self, name: str, size: int | None = None) -> ModelFacts | None:
-        """The facts of one model, or None (and `failed`) when the host cannot tell."""
+        """The facts of one model, or None (and `detailsFailed`) when the host cannot tell."""
         try:
             show = await self.client.show(name)
         except OllamaError as exc:
-            self.failed.emit(f"Could not get details of {name}: {describe_error(exc)}")
+            self.detailsFailed.emit(f"Could not get details of {name}: {describe_error(exc)}")
             return None
         return ModelFacts.from_show(name, show, size)
 

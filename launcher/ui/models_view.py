@@ -115,6 +115,7 @@ class ModelsPanel(QWidget):
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details.setWordWrap(True)
         self.details.hide()
+        self._details_for = ""
         self.loaded_table = QTableWidget(0, 4, self)
         self.loaded_table.setAccessibleName("Loaded models")
         self.loaded_table.setHorizontalHeaderLabels(["Name", "Memory", "VRAM", "Unloads"])
@@ -122,10 +123,10 @@ class ModelsPanel(QWidget):
         self.loaded_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.loaded_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.loaded_table.verticalHeader().setVisible(False)
-        self.loaded_table.horizontalHeader().setSectionResizeMode(
-            0, QHeaderView.ResizeMode.Stretch
-        )
-        self.loaded_table.setMaximumHeight(120)
+        header = self.loaded_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.loaded_table.setMaximumHeight(110)
         self.unload_button = QPushButton("Unload", self)
         self.unload_button.setAccessibleName("Unload model")
         self.unload_button.setToolTip("Free the memory the selected model uses now")
@@ -196,6 +197,7 @@ class ModelsPanel(QWidget):
             self.loaded_table.itemSelectionChanged.connect(self._loaded_selection_changed)
             inspector.loadedChanged.connect(self.set_loaded)
             inspector.failed.connect(self.loaded_message.setText)
+            inspector.detailsFailed.connect(self.details.setText)
 
     # ---- pulling --------------------------------------------------------
 
@@ -321,6 +323,8 @@ class ModelsPanel(QWidget):
     def _selection_changed(self) -> None:
         self.delete_button.setEnabled(bool(self.selected_model()))
         self.details_button.setEnabled(bool(self.selected_model()))
+        if self.selected_model() != self._details_for:
+            self.details.hide()  # they were about another model
 
     # ---- details and loaded models --------------------------------------
 
@@ -329,6 +333,7 @@ class ModelsPanel(QWidget):
         name = self.selected_model()
         if not name or self.inspector is None:
             return
+        self._details_for = name
         self.details.setText(f"Asking the server about {name}…")
         self.details.show()
         self.tasks.spawn(self._fetch_details(self.inspector, name))
@@ -336,26 +341,24 @@ class ModelsPanel(QWidget):
     async def _fetch_details(self, inspector: ModelInspector, name: str) -> None:
         size = next((m.size for m in self.catalog.models if m.name == name), None)
         facts = await inspector.details(name, size)
-        if facts is None:
-            self.details.setText(f"No details for {name}: see the message below.")
-        elif self.selected_model() == name:
+        if facts is not None and self.selected_model() == name:
             self.details.setText(self._describe_facts(facts))
 
     @staticmethod
     def _describe_facts(facts: ModelFacts) -> str:
         context = f"{facts.context_length:,} tokens" if facts.context_length else "not reported"
         size = human_bytes(facts.size) if facts.size is not None else "unknown"
-        return "\n".join(
-            [
-                facts.name,
-                f"Family: {facts.family or 'unknown'}",
-                f"Parameters: {facts.parameter_size or 'unknown'}",
-                f"Quantization: {facts.quantization or 'unknown'}",
-                f"Context length: {context}",
-                f"Capabilities: {', '.join(facts.capabilities) or 'none reported'}",
-                f"Size on disk: {size}",
-            ]
-        )
+        first = [
+            f"Family: {facts.family or 'unknown'}",
+            f"Parameters: {facts.parameter_size or 'unknown'}",
+            f"Quantization: {facts.quantization or 'unknown'}",
+            f"Size on disk: {size}",
+        ]
+        second = [
+            f"Context length: {context}",
+            f"Capabilities: {', '.join(facts.capabilities) or 'none reported'}",
+        ]
+        return f"{facts.name} — " + " · ".join(first) + "\n" + " · ".join(second)
 
     def showEvent(self, event: QShowEvent) -> None:
         """Refresh what is loaded when the tab is shown, then every few seconds."""

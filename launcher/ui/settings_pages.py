@@ -277,7 +277,9 @@ class RemoteHostsPage(QWidget):
         _named(self.name, "Host name", "What the Host switcher shows")
         self.name.setPlaceholderText("e.g. GPU box")
         self.url = QLineEdit(self.form)
-        _named(self.url, "Host URL", "Same forms as OLLAMA_HOST: host, host:port, https://host/path")
+        _named(
+            self.url, "Host URL", "Same forms as OLLAMA_HOST: host, host:port, https://host/path"
+        )
         self.url.setPlaceholderText("e.g. http://gpu-box:11434")
         self.url_problem = QLabel(self.form)
         _named(self.url_problem, "Host URL problem")

@@ -59,8 +59,14 @@ async def drain(timeout: float = 3.0) -> None:
     """Let the tasks and callbacks left by cancelled work finish inside the loop."""
     current = asyncio.current_task()
     deadline = time.monotonic() + timeout
+
+    def leftover(task: asyncio.Task[Any]) -> bool:
+        # The run's own `asyncio.wait_for` wrapper is waiting for us: not left over.
+        name = getattr(task.get_coro(), "__qualname__", "")
+        return task is not current and not task.done() and name != "wait_for"
+
     while time.monotonic() < deadline:
-        if not [t for t in asyncio.all_tasks() if t is not current and not t.done()]:
+        if not [t for t in asyncio.all_tasks() if leftover(t)]:
             break
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.02)

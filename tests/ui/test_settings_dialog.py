@@ -11,7 +11,16 @@ from typing import Any
 
 import pytest
 from keyring.backends import fail
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QApplication,
+    QLineEdit,
+    QListWidget,
+    QTableWidget,
+    QWidget,
+)
 
 from launcher.config import settings_path
 from launcher.secrets import SERVICE, SecretStore
@@ -167,7 +176,7 @@ async def test_without_a_keyring_the_key_works_for_this_session(
     make_window: Callable[[], MainWindow],
     qtbot: Any,
 ) -> None:
-    with installed(fail.Keyring()):
+    with installed(fail.Keyring()):  # type: ignore[no-untyped-call]
         window = make_window()
         dialog = await open_settings(window)
         dialog.tabs.setCurrentWidget(dialog.remote_page)
@@ -187,3 +196,32 @@ async def test_without_a_keyring_the_key_works_for_this_session(
         assert await asyncio.to_thread(SecretStore().get, remote_id) is None  # not persisted
     assert other_server.requests
     assert all(r.headers.get("authorization") == f"Bearer {KEY}" for r in other_server.requests)
+
+
+async def test_ctrl_comma_opens_the_dialog_and_every_control_is_named(
+    make_window: Callable[[], MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()  # window shortcuts need the active window
+    await wait_until(lambda: QApplication.activeWindow() is window, 5)
+    assert control(window, "Settings").text() == "Settings…"
+    qtbot.keyClick(window, ",", Qt.KeyboardModifier.ControlModifier)
+    await wait_until(lambda: window.settings_dialog is not None, 5)
+    dialog = window.settings_dialog
+    assert dialog is not None
+    await wait_until(dialog.isVisible, 5)
+    assert dialog.isModal() or dialog.windowModality() is not Qt.WindowModality.NonModal
+    inputs = (QAbstractButton, QLineEdit, QAbstractSpinBox, QTableWidget, QListWidget)
+    unnamed = [
+        f"{type(w).__name__} {getattr(w, 'text', lambda: '')()!r}"
+        for w in dialog.findChildren(QWidget)
+        if isinstance(w, inputs)
+        # Parts of a named control: a spin box's editor, a table's corner button.
+        and not isinstance(w.parent(), QAbstractSpinBox | QTableWidget)
+        and not w.accessibleName()
+    ]
+    assert unnamed == []
+    control(dialog, "Cancel").click()
+    await wait_until(lambda: window.settings_dialog is None, 5)

@@ -17,10 +17,10 @@ from keyring.errors import KeyringError, PasswordDeleteError
 class MemoryKeyring(KeyringBackend):
     """A working keyring that keeps secrets in a dict (what a real one would persist)."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.secrets: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:

@@ -28,7 +28,10 @@ def test_keys_persist_in_a_usable_keyring() -> None:
         store.delete("never-had-one")  # no error
 
 
-@pytest.mark.parametrize("backend", [fail.Keyring(), null.Keyring()], ids=["fail", "null"])
+NO_KEYRINGS = [fail.Keyring(), null.Keyring()]  # type: ignore[no-untyped-call]
+
+
+@pytest.mark.parametrize("backend", NO_KEYRINGS, ids=["fail", "null"])
 def test_without_a_keyring_keys_last_the_session(backend: object) -> None:
     with installed(backend):  # type: ignore[arg-type]
         store = SecretStore()

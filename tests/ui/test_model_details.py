@@ -1,0 +1,101 @@
+"""Model details on demand (`/api/show`) and the loaded models (`/api/ps`) with Unload."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtWidgets import QTableWidget
+
+from launcher.ui.main_window import MainWindow
+from tests.ollama_server import OllamaTestServer
+from tests.ui.settings_helpers import control
+from tests.waiting import wait_until
+
+
+def cell(table: QTableWidget, row: int, column: int) -> str:
+    item = table.item(row, column)
+    return item.text() if item is not None else ""
+
+
+def select_installed(window: MainWindow, name: str) -> None:
+    table: QTableWidget = control(window, "Installed models")
+    rows = [r for r in range(table.rowCount()) if cell(table, r, 0) == name]
+    assert rows, f"{name} is not listed"
+    table.selectRow(rows[0])
+
+
+async def test_details_show_capabilities_and_context_length(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.add_model(
+        "llava",
+        capabilities=["completion", "vision"],
+        parameter_size="7B",
+        quantization_level="Q4_0",
+        size=4_700_000_000,
+    )
+    window = make_window()
+    button = control(window, "Model details")
+    await wait_until(lambda: control(window, "Installed models").rowCount() == 2, 5)
+    assert not button.isEnabled()  # nothing selected yet
+    select_installed(window, "llava:latest")
+    assert button.isEnabled()
+    button.click()
+    details = control(window, "Details of the selected model")
+    await wait_until(lambda: "Capabilities: completion, vision" in details.text(), 5)
+    text = details.text()
+    assert "Context length: 131,072 tokens" in text
+    assert "Family: llama" in text
+    assert "Parameters: 7B" in text
+    assert "Quantization: Q4_0" in text
+    assert "Size on disk: 4.7 GB" in text
+    assert external.requests_to("/api/show")[-1].body == {"model": "llava:latest"}
+
+
+async def test_details_of_a_vanished_model_say_why(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    window = make_window()
+    await wait_until(lambda: control(window, "Installed models").rowCount() == 1, 5)
+    select_installed(window, "llama3.2:latest")
+    external.models.clear()  # deleted behind our back
+    control(window, "Model details").click()
+    details = control(window, "Details of the selected model")
+    await wait_until(lambda: "Could not get details of llama3.2:latest" in details.text(), 5)
+    assert "not found" in details.text()
+    assert not details.isHidden()
+
+
+async def test_loaded_models_refresh_while_visible_and_unload(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    await wait_until(lambda: control(window, "Installed models").rowCount() == 1, 5)
+    loaded: QTableWidget = control(window, "Loaded models")
+    message = control(window, "Loaded models message")
+    window.tabs.setCurrentWidget(window.models)  # shown: asks /api/ps at once
+    await wait_until(lambda: message.text() == "No model is loaded in memory.", 5)
+    asked = len(external.requests_to("/api/ps"))
+
+    external.load_model("llama3.2")  # as a chat would; seen at the next 5 s refresh
+    await wait_until(lambda: loaded.rowCount() == 1, 8)
+    assert len(external.requests_to("/api/ps")) == asked + 1  # one refresh, not a flood
+    assert cell(loaded, 0, 0) == "llama3.2:latest"
+    assert cell(loaded, 0, 1) == "2.0 GB"  # memory
+    assert cell(loaded, 0, 2) == "2.0 GB"  # VRAM
+    assert cell(loaded, 0, 3).endswith("(in 5 min)")
+
+    unload = control(window, "Unload model")
+    assert not unload.isEnabled()
+    loaded.selectRow(0)
+    assert unload.isEnabled()
+    unload.click()
+    await wait_until(lambda: loaded.rowCount() == 0, 5)
+    request = external.requests_to("/api/chat")[-1]
+    assert request.body["keep_alive"] == 0
+    assert request.body["model"] == "llama3.2:latest"
+    assert request.body["messages"] == []
+    assert "llama3.2:latest" not in external.loaded
