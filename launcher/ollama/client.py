@@ -252,6 +252,10 @@ class _LineIterator(Generic[T]):
                 yield record
                 if is_final(record):
                     return
+            # A burst arrives already buffered, and reading a buffered stream never
+            # suspends: without this turn, a fast server's whole reply would be parsed
+            # in one go and an app's event loop (its UI) would stall for its length.
+            await asyncio.sleep(0)
         raise OllamaProtocolError(
             f"The reply from Ollama at {host} ended before it was complete.", host=host
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal
@@ -36,6 +37,11 @@ from launcher.ui.markdown import MarkdownStream
 from launcher.ui.options import ConversationOptions
 
 PAINT_INTERVAL_MS = 40
+#: While text is waiting to be rendered, paint more often, each paint spending at
+#: most the budget: a burst is shown progressively instead of freezing the window.
+BACKLOG_INTERVAL_MS = 25
+RENDER_BUDGET_SECONDS = 0.018
+RENDER_PIECE_CHARS = 1500
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp)"
 
 
@@ -153,6 +159,9 @@ class ChatPanel(QWidget):
         self._timer.timeout.connect(self._paint)
         self._turn: ChatTurn | None = None
         self._stream: MarkdownStream | None = None
+        self._backlog = ""  # received, not yet rendered
+        self._backlog_pos = 0
+        self._turn_ended = False
         self._editing: int | None = None
         self._images: list[str] = []
         self._image_dialog: QFileDialog | None = None
@@ -246,7 +255,7 @@ class ChatPanel(QWidget):
 
     def send(self) -> None:
         text = self.message.toPlainText()
-        if not text.strip() or self.controller.busy:
+        if not text.strip() or self.controller.busy or self._turn is not None:
             return
         model = self.model_combo.currentText()
         if not model:
@@ -278,12 +287,13 @@ class ChatPanel(QWidget):
 
     def stop(self) -> None:
         """Stop the reply now: the connection closes as the turn's task unwinds, the
-        partial reply stays, and the next message can be sent at once."""
+        partial reply stays (all of it is shown at once), and the next message can be
+        sent at once."""
         turn = self._turn
         if turn is None:
             return
         turn.stop()
-        self._finalize(turn)
+        self._finalize(turn, flush=True)
 
     def _start_view(self, turn: ChatTurn, *, rerender: bool) -> None:
         """Show the conversation up to the new reply and start painting it."""
@@ -298,6 +308,8 @@ class ChatPanel(QWidget):
             self._stream.append(turn.reply.content)
             self._stream.render()
         self._turn = turn
+        self._turn_ended = False
+        self._backlog, self._backlog_pos = "", 0
         self.thinking.clear()
         self._update_thinking_toggle()
         self.stats.setText("Waiting for the model…")
@@ -389,33 +401,51 @@ class ChatPanel(QWidget):
 
     # ---- painting -------------------------------------------------------
 
-    def _paint(self) -> None:
+    def _paint(self, *, flush: bool = False) -> None:
+        """Render what arrived, within a time budget unless `flush`; the rest waits."""
         turn, stream = self._turn, self._stream
         if turn is None or stream is None:
             return
         thinking, content = turn.take_new_text()
-        follow = self.conversation.at_bottom()
         if thinking:
             cursor = QTextCursor(self.thinking.document())
             cursor.movePosition(QTextCursor.MoveOperation.End)
             cursor.insertText(thinking)
             self._update_thinking_toggle()
         if content:
-            stream.append(content)
-            stream.render()
+            self._backlog = self._backlog[self._backlog_pos :] + content
+            self._backlog_pos = 0
+        if self._backlog_pos < len(self._backlog):
+            follow = self.conversation.at_bottom()
+            deadline = time.perf_counter() + RENDER_BUDGET_SECONDS
+            while self._backlog_pos < len(self._backlog) and (
+                flush or time.perf_counter() < deadline
+            ):
+                end = self._backlog_pos + RENDER_PIECE_CHARS
+                stream.append(self._backlog[self._backlog_pos : end])
+                self._backlog_pos = min(end, len(self._backlog))
+                stream.render()
             if follow:
                 self.conversation.scroll_to_bottom()
+        waiting = self._backlog_pos < len(self._backlog)
+        self._timer.setInterval(BACKLOG_INTERVAL_MS if waiting else PAINT_INTERVAL_MS)
         if turn.ttft_ms is not None and (thinking or content):
             self.stats.setText(f"Generating… first token after {turn.ttft_ms:.0f} ms")
+        if self._turn_ended and not waiting and not flush:
+            self._finalize(turn)
 
     def _on_turn_finished(self, turn: object) -> None:
         if isinstance(turn, ChatTurn) and turn is self._turn:
-            self._finalize(turn)
+            # Show the end once the text that already arrived has been rendered.
+            self._turn_ended = True
+            self._paint()
 
-    def _finalize(self, turn: ChatTurn) -> None:
+    def _finalize(self, turn: ChatTurn, *, flush: bool = False) -> None:
         """Paint what is left, close the reply with its end line, and free the UI."""
-        self._paint()
+        if flush:
+            self._paint(flush=True)
         self._timer.stop()
+        self._backlog, self._backlog_pos = "", 0
         follow = self.conversation.at_bottom()
         if self._stream is not None:
             self._stream.finish()
@@ -463,7 +493,7 @@ class ChatPanel(QWidget):
     def show_conversation(self, conversation: Conversation) -> None:
         """Show another conversation (the controller already stopped any reply)."""
         if self._turn is not None:
-            self._finalize(self._turn)
+            self._finalize(self._turn, flush=True)
         self.cancel_edit()
         self.conversation.show_conversation(conversation)
         self.options.load(conversation.settings)

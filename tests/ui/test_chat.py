@@ -223,3 +223,33 @@ async def test_send_needs_a_model(
     type_and_send(window, "hello")
     assert "Choose a model first" in window.chat.stats.text()
     assert window.chat.message.toPlainText() == "hello"  # nothing lost
+
+
+async def test_a_burst_is_shown_whole_and_stop_shows_what_arrived(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    """A fast server outruns rendering: the text waits in a backlog, painted within a
+    time budget, and nothing is dropped, whether the reply ends or is stopped."""
+    # 12,000 chunks, ~77k chars: under the runaway guard's 100k length limit.
+    tokens = [f"t{i} " if i % 40 != 39 else f"t{i}\n\n" for i in range(12_000)]
+    external.reply = ReplySpec(tokens=tokens)
+    window = await ready(make_window)
+    type_and_send(window, "burst")
+    await reply_finished(window, 60)
+    text = transcript(window)
+    assert "t0 t1" in text and "t11999" in text
+    assert "tokens/s" in text
+    assert window.launcher.chat.conversation.messages[-1].content == "".join(tokens)
+
+    external.reply = ReplySpec(tokens=tokens, chunk_interval=0.0002)
+    type_and_send(window, "again")
+    await wait_until(
+        lambda: window.launcher.chat.turn is not None and window.launcher.chat.turn.chunks > 3000,
+        30,
+    )
+    window.chat.stop_button.click()
+    reply = window.launcher.chat.conversation.messages[-1]
+    assert reply.state == "stopped"
+    last = reply.content.split()[-1]
+    assert transcript(window).rstrip().endswith("■ Stopped.")
+    assert f"{last}\n" in transcript(window) or f"{last} " in transcript(window)
