@@ -308,6 +308,23 @@ async def pull_cancel(window: Any, server: FakeOllama, repeats: int) -> list[tup
     ]
 
 
+async def idle_cost(window: Any, seconds: float) -> list[tuple[str, str]]:
+    """What the window costs while nothing happens: the status poll every 2 s, the
+    log view's timer. Process CPU time over a quiet stretch, and the polls made."""
+    monitor = window.launcher.monitor
+    polls = monitor.polls
+    cpu = time.process_time()
+    await asyncio.sleep(seconds)  # the thing measured: an idle stretch
+    used = time.process_time() - cpu
+    return [
+        (
+            f"idle {seconds:.0f} s: process CPU",
+            f"{used * 1000:.0f} ms ({used / seconds * 100:.2f} %)",
+        ),
+        (f"idle {seconds:.0f} s: status polls", str(monitor.polls - polls)),
+    ]
+
+
 async def _main(
     server: FakeOllama, tokens: list[str], sizes: tuple[int, ...]
 ) -> list[tuple[str, str]]:
@@ -325,6 +342,7 @@ async def _main(
         repeats = 10 if quick() else 20
         rows += await stop_latency(window, server, repeats)
         rows += await pull_cancel(window, server, 5 if quick() else 10)
+        rows += await idle_cost(window, 4.0 if quick() else 10.0)
     finally:
         await window.shutdown()
         window.close()
