@@ -43,7 +43,7 @@ async def _run_app() -> int:
     if sys.platform != "win32":
         for sig in (signal.SIGINT, signal.SIGTERM):
             # Ctrl+C or a session logout: quit as the window's close does.
-            loop.add_signal_handler(sig, window.close)
+            loop.add_signal_handler(sig, window.quit)
     result: int = await closed
     return result
 

@@ -16,10 +16,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QProgressBar,
     QPushButton,
     QSplitter,
     QStatusBar,
+    QSystemTrayIcon,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -56,6 +58,8 @@ class MainWindow(QMainWindow):
         self.resize(980, 720)
         self._shutdown_task: asyncio.Task[None] | None = None
         self._shutdown_done = False
+        self._quit_requested = False
+        self.tray: QSystemTrayIcon | None = None
 
         self.host_combo = QComboBox(self)
         self.host_combo.setAccessibleName("Host")
@@ -129,7 +133,7 @@ class MainWindow(QMainWindow):
         self.setTabOrder(self.stop_server_button, self.tabs)
         self._shortcut("Ctrl+Shift+S", self.start_server)
         self._shortcut("Ctrl+Shift+X", self.stop_server)
-        self._shortcut("Ctrl+Q", self.close)
+        self._shortcut("Ctrl+Q", self.quit)
         self._shortcut("Ctrl+,", self.open_settings)
         self._shortcut("Ctrl+N", lambda: self.history_wiring.new_chat())
         for index in range(3):
@@ -271,10 +275,45 @@ class MainWindow(QMainWindow):
             self._shutdown_done = True
             self.shutdownFinished.emit()
 
+    def quit(self) -> None:
+        """Quit for real, even when the launcher is kept in the tray."""
+        self._quit_requested = True
+        self.close()
+
+    def _tray(self) -> QSystemTrayIcon | None:
+        """The tray icon, when the user asked for it and the desktop has a tray."""
+        if not self.launcher.settings.keep_in_tray:
+            return None
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            return None  # no tray to live in: closing quits, as by default
+        if self.tray is None:
+            tray = QSystemTrayIcon(self.windowIcon(), self)
+            tray.setToolTip("Ollama Launcher")
+            menu = QMenu(self)
+            menu.addAction("Show Ollama Launcher", self._show_from_tray)
+            menu.addAction("Quit", self.quit)
+            tray.setContextMenu(menu)
+            tray.activated.connect(lambda _reason: self._show_from_tray())
+            self.tray = tray
+        return self.tray
+
+    def _show_from_tray(self) -> None:
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Close only after the orderly shutdown: the first close starts it, then closes again."""
+        """Close only after the orderly shutdown: the first close starts it, then closes
+        again. With "keep in tray" chosen (not the default), closing only hides."""
         if self._shutdown_done:
             event.accept()
+            return
+        tray = None if self._quit_requested else self._tray()
+        if tray is not None:
+            event.ignore()
+            tray.show()
+            self.hide()
+            tray.showMessage("Ollama Launcher", "Still running here. Quit from this icon.")
             return
         event.ignore()
         if self._shutdown_task is None:

@@ -14,9 +14,11 @@ from collections.abc import Mapping
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QSystemTrayIcon,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -70,6 +72,13 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self.local_page, "&Local server")
         self.tabs.addTab(self.remote_page, "&Remote hosts")
         self.tabs.addTab(self.guard_page, "Runaway &guard")
+        self.keep_in_tray = QCheckBox(
+            "Keep the launcher in the system &tray when its window is closed", self
+        )
+        self.keep_in_tray.setAccessibleName("Keep in tray")
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            self.keep_in_tray.setEnabled(False)
+            self.keep_in_tray.setToolTip("This desktop has no system tray.")
         self.problem = QLabel(self)
         self.problem.setAccessibleName("Settings problem")
         self.problem.setWordWrap(True)
@@ -84,6 +93,7 @@ class SettingsDialog(QDialog):
         self.cancel_button.setAccessibleName("Cancel")
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.keep_in_tray)
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
         self.setTabOrder(self.tabs, self.local_page.listen)
@@ -95,6 +105,7 @@ class SettingsDialog(QDialog):
             self.local_page.show_override(env_host)
         self.remote_page.load(settings.remotes, keys)
         self.guard_page.load(GuardSettings.from_dict(settings.guard))
+        self.keep_in_tray.setChecked(settings.keep_in_tray)
         self.buttons.accepted.connect(self.apply)
         self.buttons.rejected.connect(self.reject)
 
@@ -108,6 +119,7 @@ class SettingsDialog(QDialog):
             settings.remotes, keys = self.remote_page.result()
             page = self.guard_page
             settings.guard = dict(self.guard_page.result().to_dict())
+            settings.keep_in_tray = self.keep_in_tray.isChecked()
         except ValueError as exc:
             self.tabs.setCurrentWidget(page)
             self._show_problem(str(exc))

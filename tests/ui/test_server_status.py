@@ -224,3 +224,28 @@ async def test_keyboard_shortcut_starts_server(
         Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
     )
     await wait_until(lambda: status_of(window).startswith("Running"), 10)
+
+
+async def test_keep_in_tray_without_a_tray_still_quits_cleanly(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    """Keeping the launcher in the tray is opt-in; on a desktop with no tray (like this
+    offscreen one) closing the window must still quit in order, never leave a hidden,
+    unreachable launcher behind."""
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    fake_ollama()
+    save_settings(Settings(keep_in_tray=True))
+    window = make_window()
+    assert window.launcher.settings.keep_in_tray
+    assert not QSystemTrayIcon.isSystemTrayAvailable()
+    await wait_until(lambda: status_of(window).startswith("Stopped"), 5)
+    control(window, "Start server").click()
+    await wait_until(lambda: status_of(window).startswith("Running"), 10)
+    pid = window.launcher.supervisor.pid
+    assert pid is not None
+    window.show()
+    window.close()
+    await wait_until(lambda: not window.isVisible() and window._shutdown_done, 15)
+    assert not pid_alive(pid)
+    assert window.tray is None
