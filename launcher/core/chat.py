@@ -95,7 +95,6 @@ class ChatTurn(QObject):
         self._drained_content = len(self._content)
         self._drained_thinking = len(self._thinking)
         self._stop_note = STOPPED_NOTE
-        self._stop_requested = False
         self._ended = False
         self._task: asyncio.Task[None] | None = None
         self.ttft_ms: float | None = None
@@ -115,10 +114,6 @@ class ChatTurn(QObject):
         return self._task is not None and not self._task.done()
 
     @property
-    def stop_requested(self) -> bool:
-        return self._stop_requested
-
-    @property
     def ended(self) -> bool:
         """The reply is settled (complete, stopped or failed), even if the task is still
         unwinding: from here on the conversation may take the next turn."""
@@ -131,8 +126,9 @@ class ChatTurn(QObject):
         the conversation is consistent before the task has even unwound and
         the next message can be sent straight away.
         """
-        if self.running and self._task is not None and not self._stop_requested:
-            self._stop_requested = True
+        # Once the reply is settled (complete, failed, or already stopped) there is
+        # nothing to stop, even if the task has not finished unwinding yet.
+        if self.running and self._task is not None and not self._ended:
             self._stop_note = note
             self._task.cancel()
             self._settle("stopped", note)
