@@ -25,6 +25,7 @@ import httpx
 import ollama
 import pytest
 
+from tests.conftest import free_port
 from tests.ollama_server import (
     ForeignServer,
     LayerSpec,
@@ -503,12 +504,6 @@ def test_names_durations_hosts_times() -> None:
 
 
 # --- the fake binary -------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until(predicate: Any, timeout: float = 10.0) -> None:

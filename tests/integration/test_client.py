@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 
 import pytest
@@ -17,17 +16,11 @@ from launcher.ollama import (
     OllamaStreamError,
     OllamaTimeoutError,
 )
-from tests.conftest import run
+from tests.conftest import free_port, run
 from tests.ollama_server import ForeignServer, OllamaTestServer, ReplySpec
 from tests.waiting import wait_until
 
 MESSAGES = [{"role": "user", "content": "Hello"}]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # ---- plain calls -------------------------------------------------------------

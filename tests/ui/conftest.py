@@ -6,7 +6,6 @@ import asyncio
 import gc
 import json
 import os
-import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,14 +15,8 @@ import pytest
 
 from launcher.app import build_main_window
 from launcher.ui.main_window import MainWindow
-from tests.conftest import FAKE_BIN_DIR
+from tests.conftest import FAKE_BIN_DIR, free_port
 from tests.ollama_server import OllamaTestServer
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -8,14 +8,8 @@ from PySide6.QtWidgets import QComboBox, QWidget
 
 from launcher.ui.main_window import MainWindow
 from launcher.ui.settings_dialog import SettingsDialog
+from tests.ui.helpers import control
 from tests.waiting import wait_until
-
-
-def control(parent: QWidget, name: str) -> Any:
-    """The one descendant of `parent` with this accessible name."""
-    found = [w for w in parent.findChildren(QWidget) if w.accessibleName() == name]
-    assert len(found) == 1, f"{name!r}: {len(found)} widgets"
-    return found[0]
 
 
 async def open_settings(window: MainWindow) -> SettingsDialog:
@@ -54,7 +48,3 @@ def choose_host(window: MainWindow, name: str) -> None:
     assert index >= 0, f"{name!r} not in {[combo.itemText(i) for i in range(combo.count())]}"
     combo.setCurrentIndex(index)
     combo.activated.emit(index)
-
-
-def status_of(window: MainWindow) -> str:
-    return str(control(window, "Server status").accessibleDescription())

@@ -11,26 +11,8 @@ from PySide6.QtTest import QTest
 
 from launcher.ui.main_window import MainWindow
 from tests.ollama_server import OllamaTestServer, ReplySpec
+from tests.ui.helpers import ready, reply_finished, transcript, type_and_send
 from tests.waiting import wait_until
-
-
-async def ready(make_window: Callable[[], MainWindow]) -> MainWindow:
-    window = make_window()
-    await wait_until(lambda: window.chat.model_combo.count() > 0, 5)
-    return window
-
-
-def transcript(window: MainWindow) -> str:
-    return window.chat.conversation.toPlainText()
-
-
-def type_and_send(window: MainWindow, text: str) -> None:
-    window.chat.message.setPlainText(text)
-    window.chat.send_button.click()
-
-
-async def reply_finished(window: MainWindow, timeout: float = 10) -> None:
-    await wait_until(lambda: window.chat._turn is None, timeout)
 
 
 async def test_reply_streams_into_the_conversation(

@@ -14,6 +14,7 @@ from launcher.core.store import Store
 from launcher.ui.main_window import MainWindow
 from tests.conftest import REPO
 from tests.ollama_server import OllamaTestServer, ReplySpec
+from tests.ui.helpers import ready, reply_finished, transcript, type_and_send
 from tests.waiting import wait_until
 
 # A 1x1 PNG.
@@ -23,29 +24,9 @@ PNG = bytes.fromhex(
 )
 
 
-async def ready(make_window: Callable[[], MainWindow]) -> MainWindow:
-    window = make_window()
-    await wait_until(lambda: window.chat.model_combo.count() > 0, 5)
-    return window
-
-
-def type_and_send(window: MainWindow, text: str) -> None:
-    window.chat.message.setPlainText(text)
-    window.chat.send_button.click()
-
-
-async def reply_finished(window: MainWindow, timeout: float = 10) -> None:
-    await wait_until(lambda: window.chat._turn is None, timeout)
-    await window.launcher.saving.wait(5)
-
-
 def titles(window: MainWindow) -> list[str]:
     items = window.sidebar.list
     return [items.item(row).text() for row in range(items.count())]
-
-
-def transcript(window: MainWindow) -> str:
-    return window.chat.conversation.toPlainText()
 
 
 async def test_history_survives_a_restart_of_the_window(

@@ -25,15 +25,14 @@ from PySide6.QtWidgets import (
 from launcher.config import ENV_ID, LOCAL_ID, RemoteHost, Settings, save_settings, settings_path
 from launcher.core.launcher import Launcher
 from launcher.ui.main_window import MainWindow
+from tests.conftest import free_port
 from tests.ollama_server import OllamaTestServer
-from tests.ui.conftest import free_port
+from tests.ui.helpers import control, status_of
 from tests.ui.settings_helpers import (
     add_remote,
     choose_host,
-    control,
     open_settings,
     press_ok,
-    status_of,
 )
 from tests.unit.keyring_backends import MemoryKeyring, installed
 from tests.waiting import wait_until

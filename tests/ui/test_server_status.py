@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QProgressBar, QWidget
+from PySide6.QtWidgets import QComboBox, QProgressBar
 
 from launcher.config import RemoteHost, Settings, save_settings
 from launcher.ui.main_window import MainWindow
+from tests.conftest import free_port
 from tests.ollama_server import ForeignServer, OllamaTestServer
-from tests.ui.conftest import free_port, pid_alive
+from tests.ui.conftest import pid_alive
+from tests.ui.helpers import control, status_of
 from tests.waiting import wait_until
 
 ACCESSIBLE_NAMES = [
@@ -34,16 +36,6 @@ ACCESSIBLE_NAMES = [
     "Server log",
     "Host",
 ]
-
-
-def control(window: QWidget, name: str) -> Any:
-    found = [w for w in window.findChildren(QWidget) if w.accessibleName() == name]
-    assert len(found) == 1, f"{name!r}: {len(found)} widgets"
-    return found[0]
-
-
-def status_of(window: MainWindow) -> str:
-    return str(control(window, "Server status").accessibleDescription())
 
 
 async def test_every_contract_control_has_its_accessible_name(

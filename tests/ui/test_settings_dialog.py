@@ -26,15 +26,14 @@ from launcher.config import settings_path
 from launcher.secrets import SERVICE, SecretStore
 from launcher.ui.main_window import MainWindow
 from launcher.ui.settings_pages import SESSION_ONLY_NOTE
+from tests.conftest import free_port
 from tests.ollama_server import OllamaTestServer
-from tests.ui.conftest import free_port
+from tests.ui.helpers import control, status_of
 from tests.ui.settings_helpers import (
     add_remote,
     choose_host,
-    control,
     open_settings,
     press_ok,
-    status_of,
     type_into,
 )
 from tests.unit.keyring_backends import MemoryKeyring, installed
