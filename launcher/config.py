@@ -59,6 +59,14 @@ class LocalServerSettings:
             usual install places.
         extra_env: further environment variables for the child.
         keep_running_after_quit: leave the server running when the app quits.
+        auto_start: start the server by itself when this computer is the selected
+            host, Ollama is installed and nothing answers.
+        https_proxy: `HTTPS_PROXY` for the child (how Ollama pulls through a proxy);
+            empty means the launcher's own environment.
+        noprune: `OLLAMA_NOPRUNE=1` for the child, so partial downloads survive a
+            server restart and a resume really resumes.
+        tuning: the server variables set on the Server settings page
+            (`OLLAMA_CONTEXT_LENGTH`, `OLLAMA_FLASH_ATTENTION`...), name -> value.
     """
 
     listen: str = DEFAULT_LISTEN
@@ -67,6 +75,10 @@ class LocalServerSettings:
     binary: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
     keep_running_after_quit: bool = False
+    auto_start: bool = True
+    https_proxy: str = ""
+    noprune: bool = True
+    tuning: dict[str, str] = field(default_factory=dict)
 
     def child_host(self) -> str:
         """The `OLLAMA_HOST` value for the child process."""
@@ -80,11 +92,22 @@ class LocalServerSettings:
 
 @dataclass
 class RemoteHost:
-    """Another machine's Ollama. The API key, if any, lives in the keyring under `id`."""
+    """Another machine's Ollama. The API key, if any, lives in the keyring under `id`.
+
+    Attributes:
+        proxy: "system" (the environment's HTTPS_PROXY/HTTP_PROXY/NO_PROXY), "none",
+            or a proxy URL.
+        ca_file: a CA bundle (PEM) trusted for this host on top of the system store.
+        verify_tls: False only when the user explicitly chose to skip certificate
+            checks for this host (shown as a warning on the status).
+    """
 
     id: str
     name: str
     url: str
+    proxy: str = "system"
+    ca_file: str = ""
+    verify_tls: bool = True
 
     @staticmethod
     def new(name: str, url: str) -> RemoteHost:
@@ -100,6 +123,12 @@ class Settings:
     selected: str = LOCAL_ID
     keep_in_tray: bool = False
     guard: dict[str, Any] = field(default_factory=dict)
+    enter_sends: bool = True  # Enter sends and Shift+Enter breaks the line (False: swapped)
+    notifications: dict[str, bool] = field(
+        default_factory=lambda: {"downloads": True, "server": True, "replies": True}
+    )
+    start_at_login: bool = False
+    download_stall_seconds: int = 30
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -113,15 +142,27 @@ class Settings:
         local = LocalServerSettings(**{k: v for k, v in local_data.items() if k in known})
         local.extra_env = {str(k): str(v) for k, v in dict(local.extra_env).items()}
         remotes = [
-            RemoteHost(id=str(r["id"]), name=str(r.get("name") or r["url"]), url=str(r["url"]))
+            RemoteHost(
+                id=str(r["id"]),
+                name=str(r.get("name") or r["url"]),
+                url=str(r["url"]),
+                proxy=str(r.get("proxy") or "system"),
+                ca_file=str(r.get("ca_file") or ""),
+                verify_tls=r.get("verify_tls") is not False,
+            )
             for r in data.get("remotes") or []
         ]
+        defaults = cls()
         return cls(
             local=local,
             remotes=remotes,
             selected=str(data.get("selected") or LOCAL_ID),
             keep_in_tray=bool(data.get("keep_in_tray", False)),
             guard=dict(data.get("guard") or {}),
+            enter_sends=data.get("enter_sends", True) is not False,
+            notifications={**defaults.notifications, **dict(data.get("notifications") or {})},
+            start_at_login=data.get("start_at_login") is True,
+            download_stall_seconds=int(data.get("download_stall_seconds") or 30),
         )
 
 
@@ -207,6 +248,9 @@ class HostProfile:
     base_url: str
     managed: bool
     child_host: str = ""
+    proxy: str = "system"
+    ca_file: str = ""
+    verify_tls: bool = True
 
 
 def host_profiles(
@@ -229,7 +273,16 @@ def host_profiles(
         HostProfile(LOCAL_ID, "This computer", resolve_host(child), managed=True, child_host=child),
     )
     profiles.extend(
-        HostProfile(r.id, r.name, resolve_host(r.url), managed=False) for r in settings.remotes
+        HostProfile(
+            r.id,
+            r.name,
+            resolve_host(r.url),
+            managed=False,
+            proxy=r.proxy,
+            ca_file=r.ca_file,
+            verify_tls=r.verify_tls,
+        )
+        for r in settings.remotes
     )
     return profiles
 

@@ -23,6 +23,18 @@ TITLE_MAX_CHARS: Final = 60
 
 
 @dataclass
+class ReplyVersion:
+    """One version of an assistant reply that is not the one shown (see `Message.versions`)."""
+
+    content: str
+    thinking: str = ""
+    state: MessageState = "complete"
+    note: str = ""
+    stats: dict[str, float] = field(default_factory=dict)
+    created_at: float = field(default_factory=time.time)
+
+
+@dataclass
 class Message:
     """One chat turn.
 
@@ -42,6 +54,16 @@ class Message:
     stats: dict[str, float] = field(default_factory=dict)
     created_at: float = field(default_factory=time.time)
     id: int | None = None
+    #: Other versions of this reply (from Regenerate), oldest first, without the one shown;
+    #: the shown one is this message's own fields, at position `version_index` among all
+    #: ``len(versions) + 1`` versions. Only assistant messages have versions.
+    versions: list[ReplyVersion] = field(default_factory=list)
+    version_index: int = 0
+
+    @property
+    def version_count(self) -> int:
+        """How many versions of this reply exist (1 when it was never regenerated)."""
+        return len(self.versions) + 1
 
     def to_api(self) -> dict[str, object]:
         """The message as an Ollama ``/api/chat`` entry.

@@ -11,6 +11,7 @@ from .errors import (
     OllamaResponseError,
     OllamaStreamError,
     OllamaTimeoutError,
+    OllamaTLSError,
 )
 from .host import DEFAULT_PORT, is_loopback_url, resolve_host
 from .types import (
@@ -40,6 +41,7 @@ __all__ = [
     "OllamaResponseError",
     "OllamaStream",
     "OllamaStreamError",
+    "OllamaTLSError",
     "OllamaTimeoutError",
     "PullProgress",
     "RunningModel",

@@ -72,3 +72,17 @@ class OllamaProtocolError(OllamaError):
 
     Usually a foreign service holds the port, or a proxy mangled the reply.
     """
+
+
+class OllamaTLSError(OllamaConnectionError):
+    """The host's certificate could not be verified (expired, self-signed, wrong name...).
+
+    Never followed by a fall-back to plain http.
+
+    Attributes:
+        reason: a short reason for a person, e.g. "the certificate has expired".
+    """
+
+    def __init__(self, message: str, *, reason: str = "", host: str = "") -> None:
+        super().__init__(message, host=host)
+        self.reason = reason

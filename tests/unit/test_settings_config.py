@@ -50,7 +50,14 @@ def test_settings_round_trip(tmp_path: Path) -> None:
     save_settings(settings, path)
     assert load_settings(path) == settings
     assert json.loads(path.read_text())["remotes"] == [
-        {"id": "abc", "name": "GPU box", "url": "http://gpu:11434"}
+        {
+            "id": "abc",
+            "name": "GPU box",
+            "url": "http://gpu:11434",
+            "proxy": "system",
+            "ca_file": "",
+            "verify_tls": True,
+        }
     ]
     assert not list(tmp_path.glob(".settings-*"))  # no temp file left behind
 

@@ -1,0 +1,169 @@
+"""The one place that turns a failure into words for a person: a headline and its details.
+
+Every widget that shows a failure (chat, Models page, downloads, status) asks
+`explain()` instead of printing `str(exc)`: the headline says what happened and
+what to do, in plain words; the technical text (errno, exception type, the
+server's own message) goes to `details`, for a "Details" expander and the log.
+A headline never contains `Errno` or a Python exception name.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from launcher.ollama import (
+    OllamaConnectionError,
+    OllamaError,
+    OllamaProtocolError,
+    OllamaResponseError,
+    OllamaStreamError,
+    OllamaTimeoutError,
+    OllamaTLSError,
+    is_loopback_url,
+)
+
+_MANIFEST_MISSING = re.compile(r"manifest.*(file does not exist|not found)", re.I)
+_MODEL_NOT_FOUND = re.compile(r"model ['\"]?(?P<name>[^'\"]+?)['\"]? not found", re.I)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A failure, for a person.
+
+    Attributes:
+        headline: one or two sentences: what happened, what to do.
+        details: the technical text (for a Details expander and the log).
+        action: a short label for the one obvious fix ("Start server",
+            "Retry"), or "" when there is none.
+    """
+
+    headline: str
+    details: str = ""
+    action: str = ""
+
+    def __str__(self) -> str:
+        return self.headline
+
+
+def host_label(base_url: str) -> str:
+    """`127.0.0.1:11434` for `http://127.0.0.1:11434`: how a person names a host."""
+    if not base_url:
+        return "the Ollama host"
+    parts = urlsplit(base_url if "://" in base_url else f"http://{base_url}")
+    label = parts.netloc or base_url
+    if parts.scheme == "https":
+        label = f"https://{label}"
+    return label + (parts.path.rstrip("/") if parts.path not in ("", "/") else "")
+
+
+def technical(exc: BaseException) -> str:
+    """The details line: the exception's type and text, as a developer wants them."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanation:
+    """The Explanation for `exc`, raised while talking to `host` about `model`."""
+    host = host or getattr(exc, "host", "") or ""
+    where = host_label(host)
+    local = bool(host) and is_loopback_url(host)
+    details = technical(exc)
+    if isinstance(exc, OllamaTLSError):
+        reason = exc.reason or "its certificate could not be verified"
+        return Explanation(
+            f"The secure connection to {where} failed: {reason}. The launcher will not "
+            "fall back to an unencrypted connection — fix the certificate, or give this "
+            "host its CA file in Settings.",
+            details,
+        )
+    if isinstance(exc, OllamaTimeoutError):
+        return Explanation(
+            f"Ollama at {where} did not answer in time — it may be busy loading a model, or "
+            "the machine is unreachable. Try again in a moment.",
+            details,
+            "Retry",
+        )
+    if isinstance(exc, OllamaConnectionError):
+        if local:
+            return Explanation(
+                f"Ollama isn't running on {where} — Start it.", details, "Start server"
+            )
+        return Explanation(
+            f"Can't reach Ollama at {where} — check that the machine is on, that Ollama "
+            "runs there and listens on the network (OLLAMA_HOST=0.0.0.0), and that no "
+            "firewall is in the way.",
+            details,
+            "Retry",
+        )
+    if isinstance(exc, OllamaStreamError):
+        if _MANIFEST_MISSING.search(exc.error):
+            name = f"'{model}'" if model else "with that name"
+            return Explanation(
+                f"There is no model called {name} in the Ollama library — check the name "
+                "(for example llama3.2 or qwen3:8b).",
+                details,
+            )
+        return Explanation(f"Ollama stopped with an error: {_sentence(exc.error)}", details)
+    if isinstance(exc, OllamaResponseError):
+        return _response(exc, where, model, details)
+    if isinstance(exc, OllamaProtocolError):
+        return Explanation(
+            f"Something answered at {where}, but it is not Ollama (or a proxy changed the "
+            "reply). Check the host address and port.",
+            details,
+        )
+    if isinstance(exc, OllamaError):
+        return Explanation(f"Ollama at {where} failed: {_sentence(exc.message)}", details)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return Explanation(
+            "The disk is full — free some space and try again. Nothing was lost.", details
+        )
+    if isinstance(exc, OSError):
+        what = exc.strerror or "a file or network operation failed"
+        return Explanation(f"The launcher could not finish: {what.lower()}.", details)
+    return Explanation(
+        "Something went wrong inside the launcher. Your text is kept; try again, and if it "
+        "keeps happening, copy the details into a bug report.",
+        details,
+    )
+
+
+def _response(exc: OllamaResponseError, where: str, model: str, details: str) -> Explanation:
+    error = exc.error
+    if exc.status_code == 404 and _MODEL_NOT_FOUND.search(error):
+        match = _MODEL_NOT_FOUND.search(error)
+        name = model or (match.group("name") if match else "")
+        return Explanation(
+            f"The model '{name}' is not installed on {where} — pull it on the Models page.",
+            details,
+            "Pull model",
+        )
+    if exc.status_code == 400 and "invalid model name" in error.lower():
+        name = f"'{model}'" if model else "That"
+        return Explanation(
+            f"{name} is not a valid model name — names look like llama3.2 or qwen3:8b.",
+            details,
+        )
+    if exc.status_code in (401, 403):
+        return Explanation(
+            f"{where} refused the request: the API key is missing or wrong. Set it for this "
+            "host in Settings.",
+            details,
+        )
+    if exc.status_code == 503:
+        return Explanation(
+            f"Ollama at {where} is busy with other requests — try again in a moment.",
+            details,
+            "Retry",
+        )
+    return Explanation(f"Ollama at {where} reported an error: {_sentence(error)}", details)
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    if not text:
+        return "no reason given."
+    return text if text.endswith((".", "!", "?")) else text + "."
