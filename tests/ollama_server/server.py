@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -89,10 +90,18 @@ def _lookup(table: dict[str, Any], name: str) -> Any:
 class OllamaTestServer:
     """An in-process Ollama server on a free loopback port. See the module docstring."""
 
-    def __init__(self, *, version: str = "0.12.3", host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        version: str = "0.12.3",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.version = version
         self.host = host
         self._port = port
+        self.tls = tls  # a server SSL context: serve https (a remote Ollama behind TLS)
         self.models: dict[str, ModelSpec] = {}
         self.reply = ReplySpec()
         self.replies: dict[str, ReplySpec] = {}
@@ -133,7 +142,7 @@ class OllamaTestServer:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self._port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self._port}"
 
     def start(self, *, sock: socket.socket | None = None) -> OllamaTestServer:
         """Serve from a daemon thread; returns once listening. ``sock``: an already
@@ -168,7 +177,7 @@ class OllamaTestServer:
     ) -> None:
         self._stop = asyncio.Event()
         try:
-            self._port = await self._http.listen(self.host, self._port, sock)
+            self._port = await self._http.listen(self.host, self._port, sock, self.tls)
         except BaseException as exc:
             failure.append(exc)
             return
