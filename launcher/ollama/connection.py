@@ -126,7 +126,11 @@ def build_http(
     """
     problem: OllamaError | None = None
     verify: ssl.SSLContext | bool = True
-    if not reach.verify_tls and base_url.startswith("https://"):
+    https = base_url.startswith("https://")
+    if not https:
+        # Plain http: no certificate to check, so a CA file does not matter.
+        verify = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    elif not reach.verify_tls:
         verify = False  # the user's explicit, per-host choice
     else:
         try:
