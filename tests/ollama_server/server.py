@@ -35,6 +35,7 @@ from typing import Any
 
 from .http11 import Exchange, HttpServer, Request
 from .inference import Turn, stream_reply, whole_reply
+from .modelimport import Refused, blob_digest, check_upload, plan_create
 from .pulling import installed_model, pull_streamed, pull_whole
 from .specs import (
     DEFAULT_TZ,
@@ -46,7 +47,7 @@ from .specs import (
     StreamRecord,
     split_tokens,
 )
-from .streaming import StreamListener
+from .streaming import StreamListener, StreamOut
 from .wire import (
     go_decode_error,
     go_json_bytes,
@@ -68,6 +69,7 @@ _GENERATE_FIELDS: dict[str, type] = {"model": str, "prompt": str, "stream": bool
 _PULL_FIELDS: dict[str, type] = {"model": str, "name": str, "stream": bool, "insecure": bool}
 _NAME_FIELDS: dict[str, type] = {"model": str, "name": str}
 _COPY_FIELDS: dict[str, type] = {"source": str, "destination": str}
+_CREATE_FIELDS: dict[str, type] = {"model": str, "from": str, "stream": bool, "files": dict}
 
 
 class HttpError(Exception):
@@ -107,6 +109,7 @@ class OllamaTestServer:
         self.replies: dict[str, ReplySpec] = {}
         self.pulls: dict[str, PullSpec] = {}
         self.downloaded: dict[str, int] = {}  # layer digest -> bytes on "disk"
+        self.blobs: dict[str, int] = {}  # uploaded blob digest -> its size
         self.loaded: dict[str, LoadedModel] = {}
         self.busy = False
         self.tz = DEFAULT_TZ  # the "local" offset of times in /api/tags and /api/ps
@@ -132,7 +135,9 @@ class OllamaTestServer:
             "/api/pull": {"POST": self._pull},
             "/api/delete": {"DELETE": self._delete},
             "/api/copy": {"POST": self._copy},
+            "/api/create": {"POST": self._create},
         }
+        self._blob_routes: dict[str, Route] = {"HEAD": self._blob_head, "POST": self._blob_post}
 
     # --- life cycle -----------------------------------------------------------------
     @property
@@ -271,6 +276,8 @@ class OllamaTestServer:
             )
         )
         methods = self._routes.get(request.path)
+        if methods is None and request.path.startswith("/api/blobs/"):
+            methods = self._blob_routes
         if methods is None:
             bare = request.path.rstrip("/")
             if bare and bare != request.path and bare in self._routes:  # gin's redirect
@@ -448,6 +455,12 @@ class OllamaTestServer:
                 400,
                 f"{json.dumps(name)} does not support {'chat' if kind == 'chat' else 'generate'}",
             )
+        tools = bool(body.get("tools")) and kind == "chat"
+        if tools and "tools" not in spec.capabilities:
+            raise HttpError(400, f"{json.dumps(name)} does not support tools")
+        top_logprobs = body.get("top_logprobs") or 0
+        if not isinstance(top_logprobs, int) or not 0 <= top_logprobs <= 20:
+            raise HttpError(400, "top_logprobs must be between 0 and 20")
         try:
             keep_alive = parse_keep_alive(body.get("keep_alive"), self.default_keep_alive)
         except ValueError as err:
@@ -488,6 +501,9 @@ class OllamaTestServer:
             stream=body.get("stream") is not False,
             num_predict=predict if isinstance(predict, int) and predict >= 0 else None,
             prompt_eval_count=reply.prompt_eval_count or max(words, 1),
+            tools=tools,
+            logprobs=body.get("logprobs") is True,
+            top_logprobs=top_logprobs,
         )
 
         def settle() -> None:  # before the final line, so a client reading it sees the state
@@ -523,6 +539,48 @@ class OllamaTestServer:
             "done_reason": reason,
             "done": True,
         }
+
+    async def _blob_head(self, request: Request, exchange: Exchange) -> None:
+        try:
+            digest = blob_digest(request.path)
+        except Refused as err:
+            raise HttpError(err.status, err.message) from None
+        exchange.respond(200 if digest in self.blobs else 404)
+
+    async def _blob_post(self, request: Request, exchange: Exchange) -> None:
+        try:
+            digest = blob_digest(request.path)
+            if digest in self.blobs:
+                exchange.respond(200)
+                return
+            check_upload(digest, request.body)
+        except Refused as err:
+            raise HttpError(err.status, err.message) from None
+        self.blobs[digest] = len(request.body)
+        exchange.respond(201)
+
+    async def _create(self, request: Request, exchange: Exchange) -> None:
+        body = self._decode(request, "CreateRequest", _CREATE_FIELDS)
+        try:
+            lines, model = plan_create(body, self.models, self.blobs, datetime.now(self.tz))
+        except Refused as err:
+            raise HttpError(err.status, err.message) from None
+        if body.get("stream") is False:
+            last = lines[-1]
+            if model is not None:
+                self.models[model.name] = model
+            self._json(exchange, last, 500 if "error" in last else 200)
+            return
+        out = StreamOut(
+            exchange, "/api/create", body.get("model"), self.streams, self.stream_listener
+        )
+        for line in lines[:-1]:
+            out.send([go_json_bytes(line) + b"\n"])
+            if not await exchange.sleep(0):
+                return  # the client left: nothing is created
+        if model is not None:  # before `success`: a client that reads it sees the model
+            self.models[model.name] = model
+        out.finish(go_json_bytes(lines[-1]) + b"\n")
 
     async def _pull(self, request: Request, exchange: Exchange) -> None:
         body = self._decode(request, "PullRequest", _PULL_FIELDS)
