@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import httpx
 
 from .blobs import BlobProgress, Progress, file_body, file_digest, normal_digest
+from .bodies import chat_body, create_body
 from .connection import DEFAULT_TIMEOUT, SYSTEM_PROXY, Reach, build_http
 from .errors import OllamaConnectionError, OllamaProtocolError, OllamaResponseError
 from .failures import error_text, mapped_errors
@@ -245,37 +246,6 @@ class OllamaClient:
 
     # ---- chat -----------------------------------------------------------
 
-    @staticmethod
-    def _chat_body(
-        model: str,
-        messages: Sequence[Mapping[str, Any]],
-        *,
-        stream: bool,
-        options: Mapping[str, Any] | None,
-        think: bool | str | None,
-        keep_alive: float | str | None,
-        format: str | JSONDict | None,
-        tools: Sequence[Mapping[str, Any]] | None,
-        logprobs: bool | None = None,
-        top_logprobs: int | None = None,
-    ) -> JSONDict:
-        body: JSONDict = {"model": model, "messages": [dict(m) for m in messages], "stream": stream}
-        if options:
-            body["options"] = dict(options)
-        if think is not None:
-            body["think"] = think
-        if keep_alive is not None:
-            body["keep_alive"] = keep_alive
-        if format is not None:
-            body["format"] = format
-        if tools:
-            body["tools"] = [dict(t) for t in tools]
-        if logprobs is not None:
-            body["logprobs"] = logprobs
-        if top_logprobs is not None:
-            body["top_logprobs"] = top_logprobs
-        return body
-
     def chat(
         self,
         model: str,
@@ -299,7 +269,7 @@ class OllamaClient:
         `logprobs`/`top_logprobs` (0-20) ask for token probabilities
         (`ChatChunk.logprobs`).
         """
-        body = self._chat_body(
+        body = chat_body(
             model,
             messages,
             stream=True,
@@ -327,7 +297,7 @@ class OllamaClient:
         top_logprobs: int | None = None,
     ) -> ChatResponse:
         """A whole chat reply in one (non-streamed) answer."""
-        body = self._chat_body(
+        body = chat_body(
             model,
             messages,
             stream=False,
@@ -440,17 +410,14 @@ class OllamaClient:
         ``async with client.create(...) as progress:``; the records are
         `PullProgress` (mostly `status` only) and the last says `success`.
         """
-        body: JSONDict = {"model": model, "stream": True}
-        if files:
-            body["files"] = {name: normal_digest(d) for name, d in files.items()}
-        if from_:
-            body["from"] = from_
-        if system is not None:
-            body["system"] = system
-        if parameters:
-            body["parameters"] = dict(parameters)
-        if template is not None:
-            body["template"] = template
+        body = create_body(
+            model,
+            files=files,
+            from_=from_,
+            system=system,
+            parameters=parameters,
+            template=template,
+        )
         return self._stream("/api/create", body, parse_pull_progress, _progress_is_final)
 
 
