@@ -113,18 +113,27 @@ def run_window(
     ``settings``: the launcher's settings.json (default: the runaway guard's length
     limit off, so that long benchmark replies are not cut).
     """
+    with FakeOllama(config) as server:
+        os.environ["OLLAMA_HOST"] = server.host
+        return run_app(lambda window: main(window, server), settings)
+
+
+def run_app(
+    main: Callable[[Any], Awaitable[Rows]],
+    settings: dict[str, Any] | None = None,
+    *,
+    wait_for_models: bool = True,
+) -> Rows:
+    """Build the window with the environment as it is (``OLLAMA_HOST``, ``PATH``) and
+    fresh config/data folders; run ``main(window)`` inside the qasync loop."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import qasync
 
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp,
-        FakeOllama(config) as server,
-    ):
+    with tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp:
         config_dir = Path(tmp) / "config"
         config_dir.mkdir()
         chosen = settings if settings is not None else {"guard": {"max_chars": 0}}
         (config_dir / "settings.json").write_text(json.dumps(chosen), encoding="utf-8")
-        os.environ["OLLAMA_HOST"] = server.host
         os.environ["OLLAMA_LAUNCHER_CONFIG_DIR"] = str(config_dir)
         os.environ["OLLAMA_LAUNCHER_DATA_DIR"] = str(Path(tmp) / "data")
         existing = QApplication.instance()
@@ -133,23 +142,22 @@ def run_window(
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         try:
-            rows: Rows = loop.run_until_complete(_with_window(server, main))
+            rows: Rows = loop.run_until_complete(_with_window(main, wait_for_models))
             return rows
         finally:
             loop.close()
             asyncio.set_event_loop(None)
 
 
-async def _with_window(
-    server: FakeOllama, main: Callable[[Any, FakeOllama], Awaitable[Rows]]
-) -> Rows:
+async def _with_window(main: Callable[[Any], Awaitable[Rows]], wait_for_models: bool) -> Rows:
     from launcher.app import build_main_window
 
     window = build_main_window()
     window.show()
     try:
-        await wait_until(lambda: window.chat.model_combo.count() > 0, 10, "the model list")
-        return await main(window, server)
+        if wait_for_models:
+            await wait_until(lambda: window.chat.model_combo.count() > 0, 10, "the model list")
+        return await main(window)
     finally:
         await window.shutdown()
         window.close()
