@@ -14,6 +14,9 @@ Run: ``python -m tests.benchmarks -k reply`` (the window as in ``bench_ui``: the
   second, started from the Models page while the realistic reply streams. Reported: how
   many times a second the downloads panel repainted (``ModelsView.repaints``: the panel
   batches progress on a timer) and the largest event-loop stall.
+* History: a conversation of 2,000 messages (600 characters each) is imported with the
+  store's own JSON import, then opened from the history (``Launcher.open_conversation``)
+  from an empty conversation; the time to the transcript's first paint after that.
 * The runaway guard is off in this module's settings (the 10 MB reply repeats one
   paragraph, which the guard would rightly stop).
 * Memory: the process's resident size (``psutil``) after a first warm-up reply, then
@@ -31,8 +34,9 @@ import time
 from typing import Any
 
 import psutil
+from PySide6.QtCore import QEvent, QObject
 
-from tests.benchmarks._common import quick
+from tests.benchmarks._common import median, quick
 from tests.benchmarks._server import FakeOllama
 from tests.benchmarks._window import (
     EnabledWatcher,
@@ -59,7 +63,25 @@ TARGETS: dict[str, str] = {
     "download + reply: downloads panel updates per second": "<= 20",
     "download + reply: longest event-loop stall": "<= 35",
     "memory: growth over the conversations": "<= 30",
+    "history: open a 2,000-message conversation -> first paint, median": "<= 150",
+    "history: open a 2,000-message conversation -> first paint, worst": "<= 150",
 }
+
+
+class PaintWatcher(QObject):
+    """Records the first Paint event a widget gets after ``arm()``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.painted_at: float | None = None
+
+    def arm(self) -> None:
+        self.painted_at = None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self.painted_at is None and event.type() == QEvent.Type.Paint:
+            self.painted_at = time.perf_counter()
+        return False
 
 
 def realistic_tokens(count: int, seed: int = 11) -> list[str]:
@@ -206,8 +228,55 @@ async def memory(window: Any, conversations: int, huge_chars: int) -> Rows:
     ]
 
 
+async def history_open(window: Any, opens: int) -> Rows:
+    """Import a 2,000-message conversation (the store's own JSON import), then open it
+    from the history and time the transcript's first paint."""
+    launcher = window.launcher
+    store = launcher.history.store
+    conv_id = window.chat.controller.conversation.id
+    assert conv_id is not None, "a saved conversation to take the export's shape from"
+    data = await store.export_json(conv_id)
+    text = "".join(reply_tokens(4_000, seed=5))
+    messages = []
+    for i in range(2_000):
+        role = "user" if i % 2 == 0 else "assistant"
+        start = (i * 397) % (len(text) - 600)
+        messages.append(
+            {**data["messages"][0], "role": role, "content": text[start : start + 600]}  # type: ignore[index]
+        )
+    data["messages"] = messages
+    big = await store.import_json(data)
+    viewport = window.chat.conversation.viewport()
+    watcher = PaintWatcher()
+    viewport.installEventFilter(watcher)
+    times: list[float] = []
+    try:
+        for _ in range(opens):
+            new_conversation(window)
+            await asyncio.sleep(0.1)
+            watcher.arm()
+            started = time.perf_counter()
+            await launcher.open_conversation(big.id)
+            await wait_until(lambda: watcher.painted_at is not None, 10, "the first paint")
+            assert watcher.painted_at is not None
+            times.append(watcher.painted_at - started)
+    finally:
+        viewport.removeEventFilter(watcher)
+    return [
+        (
+            "history: open a 2,000-message conversation -> first paint, median",
+            f"{median(times) * 1000:.0f} ms ({opens} opens)",
+        ),
+        (
+            "history: open a 2,000-message conversation -> first paint, worst",
+            f"{max(times) * 1000:.0f} ms",
+        ),
+    ]
+
+
 async def _main(window: Any, server: FakeOllama, conversations: int, huge_chars: int) -> Rows:
     rows = await realistic(window)
+    rows += await history_open(window, 3 if quick() else 5)
     rows += await download_while_streaming(window)
     rows += await memory(window, conversations, huge_chars)
     return rows
