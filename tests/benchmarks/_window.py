@@ -55,11 +55,13 @@ class TickRecorder(QObject):
 
 
 class EnabledWatcher(QObject):
-    """Records the instant a widget becomes enabled (its EnabledChange event)."""
+    """Records the instant a widget becomes enabled (its EnabledChange event); ``wait()``
+    waits for it without polling (a poll's wake-ups would be counted as the app's CPU)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.enabled_at: float | None = None
+        self.enabled = asyncio.Event()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
@@ -69,7 +71,14 @@ class EnabledWatcher(QObject):
             and watched.isEnabled()
         ):
             self.enabled_at = time.perf_counter()
+            self.enabled.set()
         return False
+
+    async def wait(self, timeout: float, what: str) -> None:
+        try:
+            await asyncio.wait_for(self.enabled.wait(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"timed out waiting for {what}") from None
 
 
 async def wait_until(predicate: Any, timeout: float, what: str) -> None:

@@ -134,7 +134,7 @@ async def send(window: Any, model: str, text: str = "Go on.") -> EnabledWatcher:
 
 
 async def finished(window: Any, watcher: EnabledWatcher, timeout: float = 120) -> None:
-    await wait_until(lambda: watcher.enabled_at is not None, timeout, "the reply to finish")
+    await watcher.wait(timeout, "the reply to finish")
     window.chat.send_button.removeEventFilter(watcher)
     reply = window.chat.controller.conversation.messages[-1]
     if reply.state != "complete":

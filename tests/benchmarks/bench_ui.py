@@ -140,7 +140,7 @@ async def one_reply(window: Any, tokens: list[str], size: int) -> tuple[list[flo
     recorder.start()
     t_send = time.perf_counter()
     chat.send_button.click()
-    await wait_until(lambda: watcher.enabled_at is not None, 120, f"the {size}-chunk reply")
+    await watcher.wait(120, f"the {size}-chunk reply")
     gaps = recorder.stop()
     chat.send_button.removeEventFilter(watcher)
     assert watcher.enabled_at is not None
