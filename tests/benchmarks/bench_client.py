@@ -57,6 +57,7 @@ from tests.benchmarks._server import FakeOllama
 CHUNKS = 100_000
 FAST_MODEL = "llama3.2:latest"
 SLOW_MODEL = "slow:latest"
+LOADING_MODEL = "loading:latest"  # answers only after 10 s: a model still loading
 SLOW_INTERVAL = 0.02
 CHUNKS_BEFORE_STOP = 3
 MESSAGES = [{"role": "user", "content": "Say tok, a lot."}]
@@ -68,6 +69,8 @@ TARGETS: dict[str, str] = {
     "stop by break: server sees close, worst": "<= 20",
     "stop by task.cancel(): server sees close, median": "<= 5",
     "stop by task.cancel(): server sees close, worst": "<= 20",
+    "stop before the first byte: server sees close, median": "<= 5",
+    "stop before the first byte: server sees close, worst": "<= 20",
 }
 
 Reader = Callable[[str], Awaitable[int]]
@@ -75,10 +78,11 @@ Reader = Callable[[str], Awaitable[int]]
 
 def server_config() -> dict[str, Any]:
     return {
-        "models": [{"name": FAST_MODEL}, {"name": SLOW_MODEL}],
+        "models": [{"name": FAST_MODEL}, {"name": SLOW_MODEL}, {"name": LOADING_MODEL}],
         "replies": {
             FAST_MODEL: {"tokens": ["tok"], "repeat": CHUNKS, "chunk_interval": 0},
             SLOW_MODEL: {"tokens": ["tok"], "repeat": 100_000, "chunk_interval": SLOW_INTERVAL},
+            LOADING_MODEL: {"tokens": ["tok"], "first_chunk_delay": 10.0},
         },
     }
 
@@ -236,6 +240,31 @@ async def stop_by_cancel(client: OllamaClient, server: FakeOllama) -> tuple[floa
     return t_done - t_stop, closed - t_stop
 
 
+async def stop_before_first_byte(client: OllamaClient, server: FakeOllama) -> tuple[float, float]:
+    """(task finished, server saw close) after cancel() while no byte of the reply came yet."""
+    server.mark()
+
+    async def consume() -> None:
+        async with client.chat(LOADING_MODEL, MESSAGES) as chunks:
+            async for _chunk in chunks:
+                pass
+
+    task = asyncio.create_task(consume())
+    deadline = time.monotonic() + 5
+    while server.new_event("started") is None:  # the request is in; no headers yet
+        if time.monotonic() > deadline:
+            raise AssertionError("the stream never started")
+        await asyncio.sleep(0.002)
+    await asyncio.sleep(0.02)
+    t_stop = time.monotonic()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    t_done = time.monotonic()
+    closed = await _server_close(server)
+    return t_done - t_stop, closed - t_stop
+
+
 async def stop_latency(server: FakeOllama, repeats: int) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = [
         (
@@ -249,6 +278,7 @@ async def stop_latency(server: FakeOllama, repeats: int) -> list[tuple[str, str]
         for label, how in (
             ("stop by break", stop_by_break),
             ("stop by task.cancel()", stop_by_cancel),
+            ("stop before the first byte", stop_before_first_byte),
         ):
             local: list[float] = []
             remote: list[float] = []
