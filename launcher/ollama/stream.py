@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import json.scanner
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any, Generic, TypeVar, cast
@@ -35,9 +36,10 @@ T = TypeVar("T")
 #: event loop (its UI) would stall for its length.
 YIELD_EVERY = 256
 
-#: One shared decoder: `raw_decode` skips the type and encoding checks
-#: `json.loads` makes on every call (about 1.6x faster per line, measured).
-_raw_decode = json.JSONDecoder().raw_decode
+#: The json module's own C scanner, called directly: `json.loads` adds type and
+#: encoding checks and `JSONDecoder.raw_decode` a Python frame on every call
+#: (measured: 3.2 / 1.5 / 1.15 µs for a typical chat line).
+_scan = json.scanner.make_scanner(json.JSONDecoder())  # the C one when there is one
 
 RequestFactory = Callable[[], httpx.Request]
 
@@ -169,7 +171,7 @@ async def _records(
     host: str,
 ) -> AsyncGenerator[T, None]:
     fetch = blocks.__anext__
-    decode = _raw_decode
+    scan = _scan
     tail = b""
     eof = False
     budget = YIELD_EVERY
@@ -186,10 +188,10 @@ async def _records(
         for line in lines:
             try:
                 text = line.decode()
-                data, end = decode(text)
+                data, end = scan(text, 0)
                 if end != len(text):
                     raise ValueError("extra data")
-            except ValueError:
+            except (ValueError, StopIteration):
                 data = _decode_slowly(line, host)  # blank, padded, or not JSON
                 if data is None:
                     continue
