@@ -24,7 +24,7 @@ import httpx
 
 from .blobs import BlobProgress, Progress, file_body, file_digest, normal_digest
 from .bodies import chat_body, create_body
-from .connection import DEFAULT_TIMEOUT, SYSTEM_PROXY, Reach, build_http
+from .connection import DEFAULT_TIMEOUT, SYSTEM_PROXY, Reach, build_http, effective_proxy
 from .errors import OllamaConnectionError, OllamaProtocolError, OllamaResponseError
 from .failures import error_text, mapped_errors
 from .host import resolve_host
@@ -85,6 +85,7 @@ class OllamaClient:
         self._http, self._setup_error = build_http(
             self.base_url, key=key, reach=self.reach, timeout=timeout
         )
+        self.proxy = effective_proxy(self.base_url, self.reach)  # for messages; no password
         self.has_api_key = bool(key)
 
     def __repr__(self) -> str:
@@ -132,7 +133,7 @@ class OllamaClient:
         attempt = 0
         while True:
             try:
-                with mapped_errors(self.base_url):
+                with mapped_errors(self.base_url, self.proxy):
                     kwargs: dict[str, Any] = {}
                     if body is not None:
                         kwargs["json"] = body
@@ -338,7 +339,12 @@ class OllamaClient:
         is_final: Callable[[T], bool],
     ) -> OllamaStream[T]:
         return OllamaStream(
-            self._http, lambda: self._build("POST", path, body), parse, is_final, self.base_url
+            self._http,
+            lambda: self._build("POST", path, body),
+            parse,
+            is_final,
+            self.base_url,
+            self.proxy,
         )
 
     # ---- model import: blobs and create ------------------------------------
@@ -348,7 +354,7 @@ class OllamaClient:
         path = f"/api/blobs/{normal_digest(digest)}"
         if self._setup_error is not None:
             raise self._setup_error
-        with mapped_errors(self.base_url):
+        with mapped_errors(self.base_url, self.proxy):
             response = await self._http.head(path)
         if response.status_code == 404:
             return False
@@ -383,7 +389,7 @@ class OllamaClient:
                 content=body,
                 headers={"Content-Length": str(size), "Content-Type": "application/octet-stream"},
             )
-            with mapped_errors(self.base_url):
+            with mapped_errors(self.base_url, self.proxy):
                 response = await self._http.send(request)
         finally:
             await body.aclose()

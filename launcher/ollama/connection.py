@@ -16,6 +16,8 @@ Rules, as Ollama's own clients have them:
 from __future__ import annotations
 
 import ssl
+import urllib.parse
+import urllib.request
 from collections.abc import Generator
 from dataclasses import dataclass
 
@@ -111,6 +113,48 @@ def proxy_for(base_url: str, reach: Reach) -> tuple[str | None, bool]:
     return url, False
 
 
+def proxy_label(url: str) -> str:
+    """A proxy URL as it may be shown: no user name or password."""
+    parts = urllib.parse.urlsplit(url if "://" in url else f"http://{url}")
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
+def effective_proxy(base_url: str, reach: Reach) -> str | None:
+    """The proxy requests to this host go through (for messages), or None.
+
+    For "system" this reads the environment as httpx does (the scheme's proxy or
+    ALL_PROXY, unless NO_PROXY covers the host).
+    """
+    try:
+        proxy, trust_env = proxy_for(base_url, reach)
+    except OllamaConnectionError:
+        return None
+    if proxy is not None:
+        return proxy_label(proxy)
+    if not trust_env:
+        return None
+    found = urllib.request.getproxies_environment()
+    scheme = base_url.partition("://")[0]
+    chosen = found.get(scheme) or found.get("all")
+    host = (urllib.parse.urlsplit(base_url).hostname or "").lower()
+    if not chosen or _bypassed(host, found.get("no", "")):
+        return None
+    return proxy_label(chosen)
+
+
+def _bypassed(host: str, no_proxy: str) -> bool:
+    """Whether NO_PROXY (comma-separated names, `.suffix` or `*`) covers the host."""
+    for entry in no_proxy.lower().split(","):
+        name = entry.strip().rsplit(":", 1)[0] if "]" not in entry else entry.strip()
+        name = name.lstrip(".")
+        if name == "*" or (name and (host == name or host.endswith("." + name))):
+            return True
+    return False
+
+
 def build_http(
     base_url: str,
     *,
@@ -164,6 +208,8 @@ __all__ = [
     "HostBoundBearer",
     "Reach",
     "build_http",
+    "effective_proxy",
     "proxy_for",
+    "proxy_label",
     "tls_context",
 ]

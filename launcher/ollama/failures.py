@@ -17,6 +17,7 @@ from .errors import (
     OllamaConnectionError,
     OllamaError,
     OllamaProtocolError,
+    OllamaProxyError,
     OllamaTimeoutError,
     OllamaTLSError,
 )
@@ -88,8 +89,22 @@ def _reason(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def mapped_error(exc: httpx.HTTPError | httpx.InvalidURL, host: str) -> OllamaError:
-    """The OllamaError for an httpx exception (its text is the technical detail)."""
+def mapped_error(
+    exc: httpx.HTTPError | httpx.InvalidURL, host: str, proxy: str | None = None
+) -> OllamaError:
+    """The OllamaError for an httpx exception (its text is the technical detail).
+
+    `proxy`: the proxy the request went through (shown without credentials); a
+    failure to connect is then the proxy's, as far as the user can tell.
+    """
+    connecting = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError)
+    if proxy and isinstance(exc, connecting) and tls_reason(exc) is None:
+        return OllamaProxyError(
+            f"Could not reach Ollama at {host} through the proxy {proxy} ({_reason(exc)}). "
+            "Check the proxy address, or choose no proxy for this host.",
+            proxy=proxy,
+            host=host,
+        )
     if isinstance(exc, httpx.ConnectTimeout):
         return OllamaTimeoutError(
             f"Could not connect to Ollama at {host}: the connection timed out. "
@@ -144,12 +159,12 @@ def mapped_error(exc: httpx.HTTPError | httpx.InvalidURL, host: str) -> OllamaEr
 
 
 @contextlib.contextmanager
-def mapped_errors(host: str) -> Iterator[None]:
+def mapped_errors(host: str, proxy: str | None = None) -> Iterator[None]:
     """Re-raise httpx exceptions from the block as OllamaErrors."""
     try:
         yield
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise mapped_error(exc, host) from None
+        raise mapped_error(exc, host, proxy) from None
 
 
 def error_text(response: httpx.Response) -> str:

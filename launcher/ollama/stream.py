@@ -58,6 +58,7 @@ class OllamaStream(Generic[T]):
         parse: one decoded line -> one record.
         is_final: whether a record is the last one of the stream.
         host: the base URL, for error messages.
+        proxy: the proxy on the way, if any, for error messages.
     """
 
     def __init__(
@@ -67,8 +68,10 @@ class OllamaStream(Generic[T]):
         parse: Callable[[JSONDict], T],
         is_final: Callable[[T], bool],
         host: str,
+        proxy: str | None = None,
     ) -> None:
         self._http = http
+        self._proxy = proxy
         self._request = request
         self._parse = parse
         self._is_final = is_final
@@ -78,7 +81,7 @@ class OllamaStream(Generic[T]):
 
     async def __aenter__(self) -> AsyncIterator[T]:
         request = self._request()
-        with mapped_errors(self._host):
+        with mapped_errors(self._host, self._proxy):
             # A cancellation here (no byte of the reply yet) makes httpcore close
             # the connection, shielded, before the CancelledError goes on.
             response = await self._http.send(request, stream=True)

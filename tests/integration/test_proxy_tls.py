@@ -17,9 +17,10 @@ from launcher.core.explain import explain
 from launcher.ollama import (
     OllamaClient,
     OllamaConnectionError,
+    OllamaProxyError,
     OllamaTLSError,
 )
-from tests.conftest import run
+from tests.conftest import free_port, run
 from tests.ollama_server import OllamaTestServer, ReplySpec
 from tests.ollama_server.certs import Leaf, TestCA, self_signed
 from tests.ollama_server.proxy import ForwardProxy
@@ -250,3 +251,21 @@ def test_unreadable_ca_file_is_reported_on_use(tmp_path: Path) -> None:
     exc = failure("https://127.0.0.1:9", ca_file=str(missing))  # building the client is fine
     assert isinstance(exc, OllamaTLSError)
     assert str(missing) in exc.reason and "could not be read" in exc.reason
+
+
+def test_a_proxy_that_does_not_answer_is_named(
+    monkeypatch: pytest.MonkeyPatch, ollama_server: OllamaTestServer
+) -> None:
+    dead = f"http://user:secret@127.0.0.1:{free_port()}"
+    for kw, env in (({"proxy": dead}, {}), ({}, {"HTTPS_PROXY": dead})):
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        exc = failure(f"https://{REMOTE}", **kw)
+        assert isinstance(exc, OllamaProxyError)
+        assert exc.proxy == dead.replace("user:secret@", "")
+        headline = explain(exc).headline
+        assert "through the proxy http://127.0.0.1:" in headline and "secret" not in str(exc)
+    # NO_PROXY covers the host: not the proxy's fault, an ordinary connection error.
+    monkeypatch.setenv("NO_PROXY", REMOTE)
+    exc = failure(f"https://{REMOTE}")
+    assert isinstance(exc, OllamaConnectionError) and not isinstance(exc, OllamaProxyError)
