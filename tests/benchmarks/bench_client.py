@@ -11,8 +11,8 @@ How and why it is measured this way:
 * Throughput: one ``/api/chat`` reply of exactly 100,000 content chunks (``tokens=["tok"]``,
   ``repeat=100_000``, no pause; plus the final ``done`` line), read to the end four ways.
   Each way gets a fresh connection, clients are created outside the timed region, the
-  four ways take turns within each round (so a noisy moment hurts all of them alike) and
-  the best round of each is reported (the least disturbed run is the closest to its cost):
+  four ways take turns (so a noisy moment hurts all of them alike); the suite runs the
+  module several times and shows the median and worst of those runs:
 
   1. ours: ``async with client.chat(...) as chunks: async for c in chunks`` — each line
      becomes a ``ChatChunk``;
@@ -163,7 +163,7 @@ async def throughput(url: str, rounds: int) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = [
         (
             "stream",
-            f"{CHUNKS:,} chunks /api/chat, best of {rounds}, server: fake `ollama serve` "
+            f"{CHUNKS:,} chunks /api/chat, {rounds} round(s), server: fake `ollama serve` "
             "in its own process",
         )
     ]
@@ -294,7 +294,7 @@ async def stop_latency(server: FakeOllama, repeats: int) -> list[tuple[str, str]
 
 
 async def _main() -> list[tuple[str, str]]:
-    rounds = 1 if quick() else 2
+    rounds = 1  # the runner repeats the module: median and worst of its runs
     repeats = 15 if quick() else 30
     with FakeOllama(server_config()) as server:
         rows = await throughput(server.url, rounds)
