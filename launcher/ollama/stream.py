@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import json.scanner
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any, Generic, TypeVar, cast
@@ -30,11 +31,14 @@ from .types import JSONDict
 
 T = TypeVar("T")
 
-#: Records parsed between two turns of the event loop. A burst that arrives
-#: already buffered is read without ever suspending; without a turn now and
-#: then, a fast server's whole reply would be parsed in one go and the app's
-#: event loop (its UI) would stall for its length.
-YIELD_EVERY = 256
+#: A burst that arrives already buffered is read without ever suspending;
+#: without a turn of the event loop now and then, a fast server's whole reply
+#: would be parsed (and consumed) in one go and the app's event loop (its UI)
+#: would stall for its length. So every CHECK_EVERY records the clock is read,
+#: and after YIELD_SECONDS without a turn, one is taken: the stall this loop and
+#: its consumer can cause stays near YIELD_SECONDS whatever the consumer costs.
+CHECK_EVERY = 16
+YIELD_SECONDS = 0.004
 
 #: The json module's own C scanner, called directly: `json.loads` adds type and
 #: encoding checks and `JSONDecoder.raw_decode` a Python frame on every call
@@ -179,7 +183,9 @@ async def _records(
     scan = _scan
     tail = b""
     eof = False
-    budget = YIELD_EVERY
+    budget = CHECK_EVERY
+    clock = time.monotonic
+    turned = clock()
     while not eof:
         try:
             block = await fetch()
@@ -219,8 +225,11 @@ async def _records(
                 return
         budget -= len(lines)
         if budget <= 0:
-            budget = YIELD_EVERY
-            await asyncio.sleep(0)
+            budget = CHECK_EVERY
+            now = clock()
+            if now - turned >= YIELD_SECONDS:
+                await asyncio.sleep(0)
+                turned = clock()
     raise OllamaProtocolError(
         f"The reply from Ollama at {host} ended before it was complete.", host=host
     )
