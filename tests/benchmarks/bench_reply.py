@@ -21,7 +21,8 @@ Run: ``python -m tests.benchmarks -k reply`` (the window as in ``bench_ui``: the
 * Memory: the process's resident size (``psutil``) after a first warm-up reply, then
   after 50 more conversations of 10,000 chunks each (``--quick``: 10) were streamed,
   each opened again from the history and left for a new one, after a garbage
-  collection; and the growth caused by one 10 MB reply (``--quick``: 2 MB).
+  collection; and the growth caused by one 10 MB reply in 1,000-character chunks
+  (``--quick``: 2 MB).
 """
 
 from __future__ import annotations
@@ -103,9 +104,9 @@ def realistic_tokens(count: int, seed: int = 11) -> list[str]:
 
 
 def server_config(realistic: list[str], many: int, huge_chars: int) -> dict[str, Any]:
-    # 100 characters a chunk, a paragraph each (the guard is off for this module).
-    word = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor inc.\n\n"
-    word = word[:98] + "\n\n"
+    # 1,000 characters a chunk, ten short paragraphs (the guard is off for this module).
+    paragraph = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor."
+    word = (paragraph[:98] + "\n\n") * 10
     return {
         "models": [{"name": REALISTIC}, {"name": MANY}, {"name": HUGE}],
         "replies": {
@@ -273,7 +274,7 @@ async def history_open(window: Any, opens: int) -> Rows:
 
 async def _main(window: Any, server: FakeOllama, conversations: int, huge_chars: int) -> Rows:
     rows = await realistic(window)
-    rows += await history_open(window, 3 if quick() else 5)
+    rows += await history_open(window, 3)
     rows += await download_while_streaming(window)
     rows += await memory(window, conversations, huge_chars)
     return rows
