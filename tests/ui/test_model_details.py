@@ -63,7 +63,7 @@ async def test_details_of_a_vanished_model_say_why(
     control(window, "Model details").click()
     details = control(window, "Details of the selected model")
     await wait_until(lambda: "Could not get details of llama3.2:latest" in details.text(), 5)
-    assert "not found" in details.text()
+    assert "is not installed" in details.text()
     assert not details.isHidden()
 
 

@@ -43,9 +43,15 @@ async def test_pull_shows_overall_and_layer_progress_then_installs(
     await wait_until(sample, 20)
     assert seen == sorted(seen), "the overall bar went backwards"
     assert window.models.progress.value() == window.models.progress.maximum()
-    assert len(window.models._layer_bars) == 5
     assert any("/s" in t and "left" in t for t in texts), texts[-5:]
-    assert any("pulling" in t for t in texts)
+    # Layers are named by kind and size, never by digest.
+    assert any("Downloading model weights (300.0 MB)" in t for t in texts), texts[-5:]
+    assert not any("pulling" in t for t in texts)
+    # The per-layer bars are behind a disclosure.
+    panel = window.models.download_list
+    assert panel.layers_box.isHidden()
+    panel.layers_toggle.click()
+    assert len(panel._layer_bars) == 5
     # The new model is listed in both places.
     await wait_until(lambda: window.chat.model_combo.findText("mistral:latest") >= 0, 5)
     names = [window.models.table.item(r, 0).text() for r in range(window.models.table.rowCount())]
@@ -89,10 +95,11 @@ async def test_cancel_closes_the_connection_and_next_pull_resumes(
     assert record.chunks_after_close == 0
     job = window.launcher.downloads.jobs[0]
     await wait_until(lambda: job.state is JobState.CANCELLED, 2)
-    assert "Cancelled" in window.models.queue.item(0).text()
+    assert "Cancelled" in window.models.download_list.queue.item(0).text()
+    assert window.models.progress.isHidden()  # no bar left standing at 50 %
     # Pull again: the server resumes from the bytes on disk, and the UI says so.
     start_pull(window, "big")
-    await wait_until(lambda: "resuming" in window.models.progress_text.text(), 10)
+    await wait_until(lambda: "Resuming" in window.models.progress_text.text(), 10)
     second = window.launcher.downloads.jobs[1]
     first_layer = next(iter(second.progress.layers.values()))
     assert first_layer.completed > 0
@@ -100,14 +107,20 @@ async def test_cancel_closes_the_connection_and_next_pull_resumes(
     await wait_until(lambda: second.state is JobState.CANCELLED, 5)
 
 
-async def test_unknown_model_gives_the_servers_message(
+async def test_unknown_model_keeps_the_name_and_says_so(
     external: OllamaTestServer, make_window: Callable[[], MainWindow]
 ) -> None:
     window = await ready(make_window)
     start_pull(window, "no-such-model")
     job = window.launcher.downloads.jobs[0]
     await wait_until(lambda: job.state is JobState.FAILED, 5)
-    await wait_until(lambda: "file does not exist" in window.models.progress_text.text(), 2)
+    message = window.models.pull_message
+    await wait_until(lambda: message.isVisible() or not message.isHidden(), 2)
+    assert "There is no model called 'no-such-model'" in message.text()
+    assert "check the name" in message.text()
+    assert "file does not exist" not in message.text()  # technical: Details only
+    assert "file does not exist" in job.details
+    assert window.models.pull_name.text() == "no-such-model"  # the typed text is kept
     assert window.models.pull_button.isEnabled()
 
 
@@ -118,7 +131,8 @@ async def test_invalid_name_is_reported(
     start_pull(window, "Bad Name!")
     job = window.launcher.downloads.jobs[0]
     await wait_until(lambda: job.state is JobState.FAILED, 5)
-    await wait_until(lambda: "invalid model name" in window.models.progress_text.text(), 2)
+    await wait_until(lambda: "not a valid model name" in window.models.pull_message.text(), 2)
+    assert window.models.pull_name.text() == "Bad Name!"
 
 
 async def test_pulls_queue_and_keep_running_on_other_tabs(
@@ -152,17 +166,18 @@ async def test_delete_asks_first_then_refreshes(
         for r in range(window.models.table.rowCount())
         if window.models.table.item(r, 0).text() == "old-model:latest"
     )
+    installed = window.models.installed
     window.models.table.selectRow(row)
-    assert window.models.delete_button.isEnabled()
-    window.models.delete_button.click()
-    box = window.models._confirm
+    assert installed.delete_button.isEnabled()
+    installed.delete_button.click()
+    box = installed._confirm
     assert isinstance(box, QMessageBox)
     # Cancel first: nothing is deleted.
     box.button(QMessageBox.StandardButton.Cancel).click()
     assert "old-model:latest" in external.models
     window.models.table.selectRow(row)
-    window.models.delete_button.click()
-    box = window.models._confirm
+    installed.delete_button.click()
+    box = installed._confirm
     assert isinstance(box, QMessageBox)
     box.button(QMessageBox.StandardButton.Yes).click()
     await wait_until(lambda: window.models.table.rowCount() == 1, 5)
