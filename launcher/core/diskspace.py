@@ -33,9 +33,13 @@ def free_bytes(folder: Path) -> tuple[int, Path]:
     """Free bytes on the drive of `folder` (or its nearest existing parent), and that
     folder. Blocking: call it through `asyncio.to_thread`."""
     probe = folder
-    while not probe.exists() and probe.parent != probe:
-        probe = probe.parent
-    return shutil.disk_usage(probe).free, probe
+    while True:
+        try:
+            return shutil.disk_usage(probe).free, probe
+        except FileNotFoundError:
+            if probe.parent == probe:
+                raise
+            probe = probe.parent  # not created yet: Ollama makes it on the same drive
 
 
 def space_problem(model: str, remaining: int, free: int, reserve: int, folder: Path) -> str | None:

@@ -44,7 +44,13 @@ from launcher.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
-_UNAVAILABLE = (ServerState.STOPPED, ServerState.CRASHED, ServerState.UNREACHABLE)
+_UNAVAILABLE = (
+    ServerState.STOPPED,
+    ServerState.CRASHED,
+    ServerState.UNREACHABLE,
+    ServerState.NOT_INSTALLED,
+    ServerState.PORT_IN_USE,
+)
 
 
 class Launcher(QObject):

@@ -77,13 +77,12 @@ class PullProgressModel:
     Attributes:
         layers: per-layer progress in the order the layers appeared.
         status: the server's latest status text (technical: it names digests).
-        resuming: a layer started with bytes already on disk.
     """
 
     def __init__(self) -> None:
         self.layers: dict[str, Layer] = {}
         self.status = "waiting"
-        self.resuming = False
+        self._resumed: set[str] = set()
         self._overall = 0.0
         self._samples: deque[tuple[float, int]] = deque()
         self._first_seen: dict[str, int] = {}
@@ -104,10 +103,10 @@ class PullProgressModel:
                 if completed > 0:
                     # The first line of a layer already has bytes: they were on
                     # disk from an earlier (cancelled) pull.
-                    self.resuming = True
+                    self._resumed.add(line.digest)
                     self._first_seen[line.digest] = completed
             elif self._fresh and 0 < completed < line.total:
-                self.resuming = True  # a retried request carried on from the bytes on disk
+                self._resumed.add(line.digest)  # a retried request carried on from disk
             self._fresh = False
             layer.total = line.total
             layer.completed = max(layer.completed, min(completed, line.total))
@@ -122,6 +121,11 @@ class PullProgressModel:
         """A new request begins (retry or resume): the speed starts afresh, bytes stay."""
         self._samples.clear()
         self._fresh = True
+
+    @property
+    def resuming(self) -> bool:
+        """A layer went on from bytes already on disk (an earlier or retried request)."""
+        return bool(self._resumed)
 
     @property
     def completed(self) -> int:
@@ -179,7 +183,7 @@ class PullProgressModel:
             return _PHASES[status]
         if status.startswith("pulling ") and self._current in self.layers:
             layer = self.layers[self._current]
-            verb = "Resuming" if self.resuming else "Downloading"
+            verb = "Resuming" if self._current in self._resumed else "Downloading"
             return f"{verb} {layer.label}"
         if status == "waiting":
             return "Waiting"
