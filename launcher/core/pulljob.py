@@ -115,6 +115,8 @@ class PullJob(QObject):
             return f"Failed: {self.error}"
         if self.state is JobState.DONE and self.update:
             return "Updated" if self.update_result == "updated" else "Already up to date"
+        if self.state is JobState.DONE:
+            return "Installed"
         if self.state is JobState.PAUSED and self.progress.total:
             return f"Paused at {self.progress.overall * 100:.0f}%"
         return str(self.state.value)

@@ -179,7 +179,7 @@ class ModelsPanel(QWidget):
 
     def _selection_changed(self) -> None:
         selected = self.selected_model()
-        if self.details.isVisible() and selected and selected != self.details.model:
+        if not self.details.isHidden() and selected and selected != self.details.model:
             self.show_details(selected)  # the panel follows the selection
 
     def showEvent(self, event: QShowEvent) -> None:

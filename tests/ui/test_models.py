@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtWidgets import QMessageBox
 
@@ -184,3 +185,109 @@ async def test_delete_asks_first_then_refreshes(
     assert "old-model:latest" not in external.models
     assert window.chat.model_combo.findText("old-model:latest") < 0
     assert external.requests_to("/api/delete")[-1].body == {"model": "old-model:latest"}
+
+
+async def test_idle_page_shows_no_empty_download_parts_and_dismiss_frees_the_space(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.add_pull("tiny", size=5_000_000, interval=0.01)
+    window = await ready(make_window)
+    panel = window.models.download_list
+    # Idle: no 0 % bar, no empty Layers box, no empty list: the panel takes no space.
+    assert panel.isHidden()
+    start_pull(window, "tiny")
+    assert not panel.isHidden()
+    job = window.launcher.downloads.jobs[0]
+    await wait_until(lambda: job.state is JobState.DONE, 10)
+    await wait_until(lambda: not panel.dismiss_button.isHidden(), 2)
+    assert window.models.progress.isHidden()  # a finished download needs no bar
+    assert window.models.pull_name.text() == ""  # installed: the name box is free again
+    assert "tiny: Installed" in window.models.progress_text.text()
+    panel.dismiss_button.click()
+    assert window.launcher.downloads.jobs == []
+    assert panel.isHidden()
+
+
+async def test_pause_keeps_the_item_and_resume_carries_on(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.add_pull("big", size=4_000_000_000, interval=0.02)
+    window = await ready(make_window)
+    panel = window.models.download_list
+    start_pull(window, "big")
+    job = window.launcher.downloads.jobs[0]
+    await wait_until(lambda: job.progress.overall > 0.05, 10)
+    assert panel.pause_button.accessibleName() == "Pause download"
+    panel.pause_button.click()
+    await wait_until(lambda: job.state is JobState.PAUSED, 5)
+    await wait_until(lambda: external.streams[-1].closed_by_client(), 2)
+    at_pause = job.progress.overall
+    await wait_until(lambda: not panel.resume_button.isHidden(), 2)
+    assert panel.pause_button.isHidden()
+    assert not window.models.progress.isEnabled()  # grey, not blue, while paused
+    assert window.models.progress.value() == int(at_pause * 1000)
+    assert "Paused at" in window.models.progress_text.text()
+    assert window.launcher.downloads.jobs == [job]  # the item is kept
+    panel.resume_button.click()
+    await wait_until(lambda: len(external.requests_to("/api/pull")) == 2, 5)
+    await wait_until(lambda: "Resuming" in window.models.progress_text.text(), 5)
+    assert job.progress.overall >= at_pause
+    panel.cancel_button.click()
+    await wait_until(lambda: job.state is JobState.CANCELLED, 5)
+
+
+def table_row(window: MainWindow, name: str) -> int:
+    table = window.models.table
+    return next(r for r in range(table.rowCount()) if table.item(r, 0).text() == name)
+
+
+async def test_update_reports_whether_the_model_changed(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.add_model("qwen3:8b")
+    external.add_pull("llama3.2", size=3_000_000, interval=0.01)
+    external.add_pull("qwen3:8b", size=3_000_000, interval=0.01)
+    window = await ready(make_window)
+    await wait_until(lambda: window.models.table.rowCount() == 2, 5)
+    installed = window.models.installed
+    window.models.table.selectRow(table_row(window, "llama3.2:latest"))
+    assert installed.update_button.accessibleName() == "Update model"
+    installed.update_button.click()
+    manager = window.launcher.downloads
+    first = manager.jobs[0]
+    assert first.update
+    await wait_until(lambda: first.state is JobState.DONE, 10)
+    assert first.update_result == "updated"  # new layers: a new digest
+    await wait_until(lambda: "llama3.2:latest: Updated" in window.models.progress_text.text(), 2)
+
+    # Update all: the one just updated is unchanged now; the other one changes.
+    assert installed.update_all_button.accessibleName() == "Update all models"
+    installed.update_all_button.click()
+    await wait_until(lambda: len(manager.jobs) == 3 and not any(j.active for j in manager.jobs), 15)
+    results = {j.model: j.status_text() for j in manager.jobs[1:]}
+    assert results == {"llama3.2:latest": "Already up to date", "qwen3:8b": "Updated"}
+
+
+async def test_stopped_server_keeps_the_list_marked_and_loaded_says_why(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow], qtbot: Any
+) -> None:
+    window = await ready(make_window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.tabs.setCurrentWidget(window.models)
+    installed = window.models.installed
+    assert installed.stale.isHidden()
+    external.stop()
+    await wait_until(lambda: window.launcher.catalog.stale == "server stopped", 10)
+    assert window.models.table.rowCount() == 1  # not "none installed"
+    assert window.models.table.item(0, 0).text() == "llama3.2:latest"
+    assert installed.stale.isVisible()
+    assert "server is stopped" in installed.stale.text()
+    assert not installed.delete_button.isEnabled()
+    loaded = window.models.loaded
+    assert loaded is not None
+    loaded.refresh()
+    await wait_until(lambda: "Can't tell which models are loaded" in loaded.message.text(), 5)
+    assert "isn't running on" in loaded.message.text()
+    assert "No model is loaded" not in loaded.message.text()
+    assert "Errno" not in loaded.message.text()
