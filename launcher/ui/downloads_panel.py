@@ -50,7 +50,7 @@ class DownloadsPanel(QFrame):
     Signals:
         summaryChanged(str, int): the shown download and its progress in per mille
             (-1 when none runs), for the window's status bar.
-        jobSucceeded(object): a PullJob finished well (the page clears the name box).
+        jobSucceeded(object): a PullJob finished well.
         jobFailed(object): a PullJob failed (the page keeps the name and says why).
     """
 
@@ -117,9 +117,9 @@ class DownloadsPanel(QFrame):
         row.addWidget(self.progress, 1)
         for button in (self.pause_button, self.resume_button, self.cancel_button):
             row.addWidget(button)
-        row.addWidget(self.dismiss_button)
         status_row = QHBoxLayout()
         status_row.addWidget(self.progress_text, 1)
+        status_row.addWidget(self.dismiss_button)
         status_row.addWidget(self.layers_toggle)
         list_row = QHBoxLayout()
         list_row.addWidget(self.queue, 1)
@@ -325,7 +325,7 @@ class DownloadsPanel(QFrame):
         self.cancel_button.setEnabled(live)
         self.dismiss_button.setVisible(job.dismissible)
         self.summaryChanged.emit(f"{job.model}: {job.status_text()}", value if job.active else -1)
-        self.layers_toggle.setVisible(bool(progress.layers))
+        self.layers_toggle.setVisible(bool(progress.layers) and live)
         wanted = self.layers_toggle.isChecked() and bool(progress.layers)
         self.layers_box.setVisible(wanted)
         if not wanted:

@@ -48,7 +48,6 @@ class LoadedModelsPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.setMaximumHeight(96)
         self.table.hide()
         self.unload_button = QPushButton("Unload", self)
         self.unload_button.setAccessibleName("Unload model")
@@ -118,6 +117,9 @@ class LoadedModelsPanel(QWidget):
             if model.name == selected:
                 self.table.selectRow(row)
         self.table.setVisible(bool(models))
+        rows = min(len(models), 3)
+        frame = 2 * self.table.frameWidth() + self.table.horizontalHeader().sizeHint().height()
+        self.table.setFixedHeight(frame + rows * self.table.verticalHeader().defaultSectionSize())
         self.message.setText("" if models else NOTHING_LOADED)
         self._selection_changed()
 

@@ -100,7 +100,6 @@ class ModelsPanel(QWidget):
         self.pull_name.returnPressed.connect(self.pull)
         self.pull_name.textEdited.connect(lambda _text: self._say(""))
         self.download_list.summaryChanged.connect(self.summaryChanged)
-        self.download_list.jobSucceeded.connect(self._pulled)
         self.download_list.jobFailed.connect(self._pull_failed)
         self.installed.detailsRequested.connect(self.show_details)
         self.installed.updateRequested.connect(downloads.update)
@@ -142,14 +141,12 @@ class ModelsPanel(QWidget):
         paused = [j for j in self.downloads.jobs if j.model == name and not j.active]
         if self.downloads.pull(name) is None and not paused:
             self._say(f"{name} is already being downloaded.")
+            return
+        self.pull_name.clear()  # free for the next name; a failure puts it back
 
     def _say(self, text: str) -> None:
         self.pull_message.setText(text)
         self.pull_message.setVisible(bool(text))
-
-    def _pulled(self, job: PullJob) -> None:
-        if self.pull_name.text().strip() == job.model:
-            self.pull_name.clear()  # done: the name box is free for the next one
 
     def _pull_failed(self, job: PullJob) -> None:
         """Keep the typed name and say what was wrong, next to it."""
