@@ -11,6 +11,7 @@ import html
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -123,6 +124,14 @@ class InstalledModelsPanel(QWidget):
         self.refresh_button.clicked.connect(lambda: self.tasks.spawn(self.catalog.refresh()))
         self.delete_button.clicked.connect(self.ask_delete)
         self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.table.doubleClicked.connect(lambda _index: self._details())
+        for keys, slot in (
+            (Qt.Key.Key_Delete, self.ask_delete),
+            (Qt.Key.Key_Return, self._details),
+        ):
+            shortcut = QShortcut(QKeySequence(keys), self.table)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(slot)
         catalog.modelsChanged.connect(self.set_models)
         catalog.staleChanged.connect(lambda _stale: self._show_stale())
         catalog.failed.connect(self.message.setText)
@@ -239,7 +248,7 @@ class InstalledModelsPanel(QWidget):
     def ask_delete(self) -> None:
         """Ask before deleting (a window-modal box opened, not exec'd: the loop keeps running)."""
         name = self.selected_model()
-        if not name:
+        if not name or not self.delete_button.isEnabled() or self._confirm is not None:
             return
         box = QMessageBox(
             QMessageBox.Icon.Question,

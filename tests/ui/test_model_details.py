@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTableWidget
 
 from launcher.ui.main_window import MainWindow
@@ -142,3 +143,24 @@ def _tags(window: MainWindow, name: str) -> Any:
         w for w in window.findChildren(QLabel) if w.accessibleName() == f"Capabilities of {name}"
     ]
     return found[0] if found else None
+
+
+async def test_keyboard_return_opens_details_and_delete_asks(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    window.tabs.setCurrentWidget(window.models)
+    table: QTableWidget = control(window, "Installed models")
+    await wait_until(lambda: table.rowCount() == 1, 5)
+    select_installed(window, "llama3.2:latest")
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Return)
+    details = control(window, "Details of the selected model")
+    await wait_until(lambda: "Family: llama" in details.text(), 5)
+    qtbot.keyClick(table, Qt.Key.Key_Delete)
+    box = window.models.installed._confirm
+    assert box is not None
+    box.reject()
+    assert "llama3.2:latest" in external.models
