@@ -44,6 +44,7 @@ class ModelCatalog(QObject):
         self.host_id = host_id
         self.models: list[ModelInfo] = []
         self.stale = ""
+        self._confirmed = False
         self._known: dict[str, list[ModelInfo]] = {}
         self._capabilities: dict[str, tuple[str, ...]] = {}
 
@@ -58,6 +59,7 @@ class ModelCatalog(QObject):
         """At a host switch: show the new host's last known list until it answers."""
         self._capabilities.clear()
         self._set_stale("")
+        self._confirmed = False  # the next answer is announced even when it is the same
         models = self.known(self.host_id)
         if models != self.models:
             self.models = models
@@ -77,9 +79,11 @@ class ModelCatalog(QObject):
         client, host_id = self.client, self.host_id
         try:
             models = await client.list_models()
-        except OllamaConnectionError:
+        except OllamaConnectionError as exc:
             if client is self.client:
-                self.mark_unavailable()
+                self.mark_unavailable()  # keep the list, marked
+                headline = explain(exc, host=client.base_url).headline
+                self.failed.emit(f"Could not list models: {headline}")
             return
         except OllamaError as exc:
             if client is self.client:
@@ -92,9 +96,10 @@ class ModelCatalog(QObject):
         self._capabilities.clear()  # a re-pulled model may have changed
         self._known[host_id] = list(models)
         self._set_stale("")
-        if models != self.models:
+        if models != self.models or not self._confirmed:
             self.models = models
             self.modelsChanged.emit(models)
+        self._confirmed = True
 
     async def delete(self, name: str) -> bool:
         """Delete a model; True when it is gone. The list is refreshed either way."""

@@ -115,6 +115,7 @@ class InstalledModelsPanel(QWidget):
         layout.addLayout(buttons)
 
         self._confirm: QMessageBox | None = None
+        self._message_is_failure = False  # a failure names its host: it stays until replaced
         self._capabilities_wanted = False
         self.details_button.clicked.connect(self._details)
         self.update_button.clicked.connect(self._update)
@@ -134,14 +135,15 @@ class InstalledModelsPanel(QWidget):
             shortcut.activated.connect(slot)
         catalog.modelsChanged.connect(self.set_models)
         catalog.staleChanged.connect(lambda _stale: self._show_stale())
-        catalog.failed.connect(self.message.setText)
+        catalog.failed.connect(self._failed)
         self.set_models(catalog.models)
 
     # ---- the list -------------------------------------------------------
 
     def set_models(self, models: list[ModelInfo]) -> None:
         selected = self.selected_model()
-        self.message.clear()  # "Deleted X." is about the list before this one
+        if not self._message_is_failure:
+            self.message.clear()  # "Deleted X." is about the list before this one
         self.table.setRowCount(len(models))
         for row, model in enumerate(models):
             cells = [
@@ -235,6 +237,14 @@ class InstalledModelsPanel(QWidget):
         self.update_button.setEnabled(chosen and live)
         self.update_all_button.setEnabled(live and self.table.rowCount() > 0)
 
+    def _failed(self, text: str) -> None:
+        self._message_is_failure = True
+        self.message.setText(text)
+
+    def _say(self, text: str) -> None:
+        self._message_is_failure = False
+        self.message.setText(text)
+
     def _details(self) -> None:
         if name := self.selected_model():
             self.detailsRequested.emit(name)
@@ -269,9 +279,9 @@ class InstalledModelsPanel(QWidget):
         if box is not None:
             box.deleteLater()
         if result == QMessageBox.StandardButton.Yes:
-            self.message.setText(f"Deleting {name}…")
+            self._say(f"Deleting {name}…")
             self.tasks.spawn(self._delete(name))
 
     async def _delete(self, name: str) -> None:
         if await self.catalog.delete(name):
-            self.message.setText(f"Deleted {name}.")
+            self._say(f"Deleted {name}.")

@@ -5,6 +5,7 @@ that the app is usable afterwards."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -31,6 +32,14 @@ from tests.waiting import wait_until
 # The window fixtures of tests/ui, used here as they are.
 make_window = ui_fixtures.make_window
 external = ui_fixtures.external
+
+
+@pytest.fixture(autouse=True)
+def collect_on_the_gui_thread() -> Iterator[None]:
+    """Collect each test's Qt objects here: a collection on a test server's thread would
+    destroy them there (Qt warns, and the warning fails the run)."""
+    yield
+    gc.collect()
 
 
 async def ready(make_window: Callable[[], MainWindow]) -> MainWindow:
@@ -130,7 +139,7 @@ async def test_server_killed_mid_pull_keeps_progress_and_a_later_pull_resumes(
     assert second is not job
     await wait_until(lambda: second.progress.layers, 10)
     first_layer = next(iter(second.progress.layers.values()))
-    assert first_layer.completed >= kept * 0.5  # resumed from the bytes on "disk"
+    assert first_layer.completed >= kept  # resumed from the bytes on "disk"
     await wait_until(lambda: "Resuming" in window.models.progress_text.text(), 5)
     window.models.cancel_button.click()
     await wait_until(lambda: second.state is JobState.CANCELLED, 5)
