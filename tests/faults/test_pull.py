@@ -24,7 +24,7 @@ from launcher.ollama import OllamaClient
 from launcher.ui.main_window import MainWindow
 from tests.conftest import REPO, free_port
 from tests.faults.pull_server import PULL_NAME
-from tests.ollama_server import OllamaTestServer
+from tests.ollama_server import LayerSpec, OllamaTestServer, PullSpec
 from tests.ollama_server.pulling import StallingPull
 from tests.ui import conftest as ui_fixtures
 from tests.waiting import wait_until
@@ -341,3 +341,22 @@ async def test_a_job_keeps_the_host_it_was_queued_for(
             await manager.aclose()
     finally:
         other.stop()
+
+
+async def test_a_layer_that_does_not_fit_stops_the_pull_midway(
+    ollama_server: OllamaTestServer, qloop: Any, tmp_path: Path
+) -> None:
+    """The sizes grow as layers appear: the check runs again for each new layer."""
+    small = LayerSpec("sha256:" + "1" * 64, 5_000_000)
+    huge = LayerSpec("sha256:" + "2" * 64, 10**18)
+    ollama_server.pulls["two-part:latest"] = PullSpec(layers=[small, huge], interval=0.05)
+    async with OllamaClient(ollama_server.url) as client:
+        manager = DownloadManager(client, folder_for=lambda _host: tmp_path)
+        job = manager.pull("two-part")
+        assert job is not None
+        await wait_until(lambda: not job.active, 10)
+        assert job.state is JobState.FAILED
+        assert "space" in job.error
+        assert job.progress.layers[small.digest].completed == small.size  # kept
+        assert ollama_server.streams[-1].closed_by_client()
+        await manager.aclose()
