@@ -184,6 +184,11 @@ class DownloadManager(QObject):
     def current(self) -> PullJob | None:
         return self._current
 
+    @property
+    def busy(self) -> bool:
+        """A pull is running or queued (ask before restarting the server under it)."""
+        return any(job.active for job in self.jobs)
+
     # ---- the queue ------------------------------------------------------
 
     def _add(self, model: str, client: OllamaClient, host_id: str, update: bool) -> PullJob | None:

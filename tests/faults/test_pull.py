@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -155,7 +156,10 @@ async def test_quit_during_a_pull_ends_promptly_and_offers_it_again(
     window = await ready(make_window)
     job = start_pull(window, "big")
     await wait_until(lambda: job.progress.overall > 0.05, 10)
+    assert window.launcher.downloads.busy
+    started = time.monotonic()
     await asyncio.wait_for(window.shutdown(), 5)  # promptly, well inside the 10 s rule
+    print(f"shutdown during a pull took {time.monotonic() - started:.2f} s")
     await wait_until(lambda: external.streams[-1].closed_by_client(), 2)
     assert not job.active
     assert window.launcher.downloads._runner is not None
@@ -194,6 +198,7 @@ async def test_a_pull_bigger_than_the_free_space_is_closed_with_a_message(
     assert record.first_chunk_at is not None and record.client_closed_at is not None
     # The sizes are known with the second line (one interval after the first).
     assert record.client_closed_at - record.first_chunk_at < 5 + 0.5
+    print(f"closed {record.client_closed_at - record.first_chunk_at - 0.5:.2f} s after sizes")
     assert job.state is JobState.FAILED
     assert "space" in job.error and "Free at least" in job.error
     assert "space" in window.models.pull_message.text()
