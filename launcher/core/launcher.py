@@ -218,7 +218,9 @@ class Launcher(QObject):
         if running and not self._was_running:
             self.refresh_models()
         elif status.state in _UNAVAILABLE:
-            self.catalog.mark_unavailable()  # keep the list, say why it may be stale
+            # Keep the list, say why it may be stale; with the status's own advice.
+            missing = status.state is ServerState.NOT_INSTALLED
+            self.catalog.mark_unavailable(status.tooltip if missing else "")
         self._was_running = running
 
     def refresh_models(self) -> None:

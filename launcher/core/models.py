@@ -24,6 +24,7 @@ class ModelCatalog(QObject):
     Attributes:
         models: the current host's models (the last known ones when `stale`).
         stale: "" when `models` is fresh, else SERVER_STOPPED or HOST_UNREACHABLE.
+        stale_note: the status's own advice when there is one ("Install it from…").
         host_id: the current host (the launcher sets it at a host switch).
 
     Signals:
@@ -44,6 +45,7 @@ class ModelCatalog(QObject):
         self.host_id = host_id
         self.models: list[ModelInfo] = []
         self.stale = ""
+        self.stale_note = ""
         self._confirmed = False
         self._known: dict[str, list[ModelInfo]] = {}
         self._capabilities: dict[str, tuple[str, ...]] = {}
@@ -65,14 +67,18 @@ class ModelCatalog(QObject):
             self.models = models
             self.modelsChanged.emit(list(models))
 
-    def mark_unavailable(self) -> None:
-        """The host stopped answering: keep its list, say why it may be out of date."""
-        local = is_loopback_url(self.client.base_url)
-        self._set_stale(SERVER_STOPPED if local else HOST_UNREACHABLE)
+    def mark_unavailable(self, note: str = "") -> None:
+        """The host stopped answering: keep its list, say why it may be out of date.
 
-    def _set_stale(self, stale: str) -> None:
-        if stale != self.stale:
-            self.stale = stale
+        `note` is what the server status says about it (e.g. how to install Ollama),
+        so every page gives the same advice.
+        """
+        local = is_loopback_url(self.client.base_url)
+        self._set_stale(SERVER_STOPPED if local else HOST_UNREACHABLE, note)
+
+    def _set_stale(self, stale: str, note: str = "") -> None:
+        if stale != self.stale or note != self.stale_note:
+            self.stale, self.stale_note = stale, note if stale else ""
             self.staleChanged.emit(stale)
 
     async def refresh(self) -> None:

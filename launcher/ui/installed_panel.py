@@ -202,7 +202,9 @@ class InstalledModelsPanel(QWidget):
     def _show_stale(self) -> None:
         stale = self.catalog.stale
         count = self.table.rowCount()
-        if stale == SERVER_STOPPED:
+        if stale and self.catalog.stale_note:
+            text = " ".join(self.catalog.stale_note.split())
+        elif stale == SERVER_STOPPED:
             text = (
                 "The server is stopped — these are the models it had when it last ran."
                 if count
