@@ -255,8 +255,9 @@ async def test_a_stalled_pull_is_retried_and_never_goes_backwards(
     for stalled, retry in zip(streams, pulls[1:], strict=False):
         assert stalled.closed_by_client()
         assert stalled.last_chunk_at is not None
-        # stall time + backoff (1 s, then 2 s) + a margin
-        assert retry.at - stalled.last_chunk_at < 1 + 2 + 1.5
+        gap = retry.at - stalled.last_chunk_at
+        assert gap >= 1.0  # not before the stall time had passed...
+        assert gap < 10  # ...and then soon (stall time + backoff), not never
     assert job.retries == 2
 
 
