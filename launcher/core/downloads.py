@@ -19,7 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from launcher.core.diskspace import RESERVE_BYTES
-from launcher.core.pulljob import PullJob
+from launcher.core.pulljob import PullJob, stall_backoff
 from launcher.core.pullprogress import JobState, Layer, PullProgressModel
 from launcher.core.pullqueue import QueueFile, SavedPull
 from launcher.ollama import OllamaClient
@@ -48,6 +48,7 @@ class DownloadManager(QObject):
         reserve_bytes: free space every pull must leave (1 GB).
         stall_seconds: host-independent stall time, read at each pull.
         queue_file: where the queue is saved; None keeps it in memory only.
+        retry_delay: seconds before stall retry n (1, 2, 4, 8, 16 by default).
 
     Signals:
         jobAdded(object): a PullJob was queued.
@@ -74,8 +75,10 @@ class DownloadManager(QObject):
         reserve_bytes: int = RESERVE_BYTES,
         stall_seconds: Callable[[], float] | float = 30.0,
         queue_file: Path | None = None,
+        retry_delay: Callable[[int], float] = stall_backoff,
     ) -> None:
         super().__init__(parent)
+        self._retry_delay = retry_delay
         self.client = client
         self.host_id = host_id
         self.reserve_bytes = reserve_bytes
@@ -209,6 +212,7 @@ class DownloadManager(QObject):
             reserve_bytes=self.reserve_bytes,
             stall_seconds=float(stall),
             update=update,
+            retry_delay=self._retry_delay,
             parent=self,
         )
         self.jobs.append(job)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -50,6 +51,7 @@ class PullJob(QObject):
         reserve_bytes: free space a pull must leave.
         stall_seconds: no progress for this long retries the request.
         update: re-pull an installed model and tell whether it changed.
+        retry_delay: seconds to wait before stall retry n (1-based).
 
     Attributes:
         note: a transient line such as "Stalled — retrying (2/5)".
@@ -76,9 +78,11 @@ class PullJob(QObject):
         reserve_bytes: int = RESERVE_BYTES,
         stall_seconds: float = 30.0,
         update: bool = False,
+        retry_delay: Callable[[int], float] = stall_backoff,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self.retry_delay = retry_delay
         self.model = model
         self.client = client
         self.host_id = host_id
@@ -183,15 +187,15 @@ class PullJob(QObject):
                 self.retries = attempt
                 if attempt > MAX_STALL_RETRIES:
                     raise _Refused(
-                        f"The download of {self.model} made no progress for "
-                        f"{self.stall_seconds:.0f} s, {MAX_STALL_RETRIES} times in a row — "
-                        "check the network connection, then pull it again (what was "
-                        "downloaded is kept)."
+                        f"The download of {self.model} stopped making progress "
+                        f"{MAX_STALL_RETRIES + 1} times (no data for {self.stall_seconds:.0f} s "
+                        "each time) — check the network connection, then pull it again "
+                        "(what was downloaded is kept)."
                     ) from None
                 self.note = f"Stalled — retrying ({attempt}/{MAX_STALL_RETRIES})"
                 log.info("pull of %s stalled; retry %d", self.model, attempt)
                 self.changed.emit()
-                await asyncio.sleep(stall_backoff(attempt))
+                await asyncio.sleep(self.retry_delay(attempt))
         self.progress.finish()
         if self.update:
             after = await self._digest()
@@ -205,10 +209,10 @@ class PullJob(QObject):
             async with asyncio.timeout_at(loop.time() + self.stall_seconds) as deadline:
                 async with self.client.pull(self.model) as lines:
                     async for line in lines:
-                        layers = len(self.progress.layers)
+                        layers, before = len(self.progress.layers), self.progress.completed
                         moved = self.progress.feed(line)
-                        if moved and self.note:
-                            self.note = ""  # moving again after a retry
+                        if self.note and self.progress.completed > before:
+                            self.note = ""  # bytes flow again after a retry
                         if not self.progress.downloading and self.progress.layers:
                             deadline.reschedule(None)  # verifying may take minutes, silently
                         elif moved:

@@ -366,3 +366,26 @@ async def test_a_layer_that_does_not_fit_stops_the_pull_midway(
         assert job.progress.layers[small.digest].completed == small.size  # kept
         assert ollama_server.streams[-1].closed_by_client()
         await manager.aclose()
+
+
+async def test_a_pull_that_keeps_stalling_gives_up_after_five_retries(
+    ollama_server: OllamaTestServer, qloop: Any
+) -> None:
+    spec = StallingPull.standard("dead-link:latest", 50_000_000, interval=0.01, stalls=99)
+    ollama_server.pulls["dead-link:latest"] = spec
+    async with OllamaClient(ollama_server.url) as client:
+        manager = DownloadManager(client, stall_seconds=0.3, retry_delay=lambda _n: 0.05)
+        notes: list[str] = []
+        job = manager.pull("dead-link")
+        assert job is not None
+        job.changed.connect(lambda: notes.append(job.note))
+        await wait_until(lambda: not job.active, 15)
+        assert job.state is JobState.FAILED
+        assert "stopped making progress 6 times" in job.error
+        assert "check the network connection" in job.error
+        assert [n for n in dict.fromkeys(notes) if n] == [
+            f"Stalled — retrying ({i}/5)" for i in range(1, 6)
+        ]
+        assert len(ollama_server.requests_to("/api/pull")) == 6
+        assert job.progress.completed > 0  # what came is kept
+        await manager.aclose()
