@@ -194,6 +194,8 @@ class DownloadsPanel(QFrame):
         self.resume_text.setText(f"Resume {count} {noun}? ({names}, from last time)")
         self.resume_banner.setVisible(bool(saved))
         self._update_visibility()
+        if saved and self._shown is None:  # seen from every page, in the status bar
+            self.summaryChanged.emit(f"{self.resume_text.text()} (Models page)", -1)
 
     def _resume_saved(self) -> None:
         self.resume_banner.hide()
@@ -204,6 +206,7 @@ class DownloadsPanel(QFrame):
         self.resume_banner.hide()
         self.downloads.forget_saved()
         self._update_visibility()
+        self._refresh_now()
 
     # ---- following the jobs ---------------------------------------------
 

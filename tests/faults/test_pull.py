@@ -28,6 +28,7 @@ from tests.faults.pull_server import PULL_NAME
 from tests.ollama_server import LayerSpec, OllamaTestServer, PullSpec
 from tests.ollama_server.pulling import StallingPull
 from tests.ui import conftest as ui_fixtures
+from tests.ui.helpers import control
 from tests.waiting import wait_until
 
 # The window fixtures of tests/ui, used here as they are.
@@ -172,6 +173,8 @@ async def test_quit_during_a_pull_ends_promptly_and_offers_it_again(
     banner = again.models.download_list
     await wait_until(lambda: not banner.resume_banner.isHidden(), 5)
     assert banner.resume_text.text().startswith("Resume 1 download?")
+    summary = control(again, "Download summary")  # the status bar: seen from any page
+    assert summary.text().startswith("Resume 1 download?")
     assert not banner.isHidden()
     banner.resume_saved_button.click()
     resumed = again.launcher.downloads.jobs[-1]
