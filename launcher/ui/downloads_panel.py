@@ -216,6 +216,7 @@ class DownloadsPanel(QFrame):
         item.setData(Qt.ItemDataRole.UserRole, id(job))
         self.queue.addItem(item)
         if self._shown is None or not self._shown.active:
+            self.queue.setCurrentRow(-1)  # the new download takes the stage
             self._show_job(job)
         self._update_visibility()
         self._dirty = True
@@ -301,17 +302,11 @@ class DownloadsPanel(QFrame):
         self._paint_job(job)
 
     def _user_picked(self) -> bool:
-        """The user chose a paused or queued item in the list: keep showing it."""
-        shown = self._shown
-        return (
-            shown is not None
-            and (shown.state is JobState.PAUSED or shown.active)
-            and (
-                self.queue.currentRow() >= 0
-                and self.queue.currentRow() < len(self.downloads.jobs)
-                and self.downloads.jobs[self.queue.currentRow()] is shown
-            )
-        )
+        """The user chose an item in the list: keep showing it (to pause, resume or
+        dismiss it) until it is dismissed or another download is added."""
+        row = self.queue.currentRow()
+        jobs = self.downloads.jobs
+        return self._shown is not None and 0 <= row < len(jobs) and jobs[row] is self._shown
 
     def _paint_job(self, job: PullJob) -> None:
         progress = job.progress

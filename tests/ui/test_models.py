@@ -293,3 +293,30 @@ async def test_stopped_server_keeps_the_list_marked_and_loaded_says_why(
     assert "isn't running on" in loaded.message.text()
     assert "No model is loaded" not in loaded.message.text()
     assert "Errno" not in loaded.message.text()
+
+
+async def test_a_finished_item_can_be_picked_and_dismissed_while_another_runs(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.add_pull("tiny", size=2_000_000, interval=0.01)
+    external.add_pull("big", size=4_000_000_000, interval=0.02)
+    window = await ready(make_window)
+    panel = window.models.download_list
+    manager = window.launcher.downloads
+    start_pull(window, "tiny")
+    await wait_until(lambda: manager.jobs[0].state is JobState.DONE, 10)
+    start_pull(window, "big")
+    big = manager.jobs[1]
+    await wait_until(lambda: big.progress.overall > 0.02, 10)
+    assert panel.shown is big
+    panel.queue.setCurrentRow(0)  # the user picks the finished one
+    await wait_until(lambda: not panel.dismiss_button.isHidden(), 2)
+    assert panel.shown is manager.jobs[0]
+    painted = window.models.repaints
+    await wait_until(lambda: window.models.repaints > painted + 2, 2)  # big keeps moving...
+    assert panel.shown is manager.jobs[0]  # ...but the picked item stays on show
+    panel.dismiss_button.click()
+    assert [j.model for j in manager.jobs] == ["big"]
+    assert panel.shown is big  # back to the running one
+    panel.cancel_button.click()
+    await wait_until(lambda: big.state is JobState.CANCELLED, 5)
