@@ -146,6 +146,7 @@ class InstalledModelsPanel(QWidget):
             self.message.clear()  # "Deleted X." is about the list before this one
         self.table.setRowCount(len(models))
         for row, model in enumerate(models):
+            self.table.removeCellWidget(row, CAPABILITIES_COLUMN)  # it was another model's
             cells = [
                 model.name,
                 human_bytes(model.size),

@@ -392,3 +392,22 @@ async def test_a_pull_that_keeps_stalling_gives_up_after_five_retries(
         assert len(ollama_server.requests_to("/api/pull")) == 6
         assert job.progress.completed > 0  # what came is kept
         await manager.aclose()
+
+
+async def test_a_job_task_cancelled_before_its_first_step_still_finishes(
+    ollama_server: OllamaTestServer,
+) -> None:
+    """Plain asyncio (no Qt loop), so one `sleep(0)` lands exactly between the queue
+    creating the job's task and that task's first step."""
+    async with OllamaClient(ollama_server.url) as client:
+        manager = DownloadManager(client)
+        ended: list[PullJob] = []
+        job = manager.pull("llama3.2")
+        assert job is not None
+        job.finished.connect(ended.append)
+        await asyncio.sleep(0)  # the queue runs: it makes the job's task, not yet started
+        assert manager.current is job and job.state is JobState.QUEUED
+        await manager.aclose()
+        assert ended == [job]
+        assert job.state is JobState.CANCELLED
+        assert ollama_server.requests_to("/api/pull") == []
