@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -66,6 +67,17 @@ class ModelsPanel(QWidget):
         self.pull_message.setTextFormat(Qt.TextFormat.PlainText)
         self.pull_message.setWordWrap(True)
         self.pull_message.hide()
+        self.details_toggle = QToolButton(self)
+        self.details_toggle.setText("Details")
+        self.details_toggle.setAccessibleName("Show pull error details")
+        self.details_toggle.setCheckable(True)
+        self.details_toggle.hide()
+        self.error_details = QLabel(self)
+        self.error_details.setAccessibleName("Pull error details")
+        self.error_details.setTextFormat(Qt.TextFormat.PlainText)  # the server's own words
+        self.error_details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_details.setWordWrap(True)
+        self.error_details.hide()
         self.download_list = DownloadsPanel(downloads, self)
         self.installed = InstalledModelsPanel(catalog, tasks, self)
         self.details = ModelDetailsPanel(self)
@@ -89,7 +101,11 @@ class ModelsPanel(QWidget):
         self.splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(pull_row)
-        layout.addWidget(self.pull_message)
+        message_row = QHBoxLayout()
+        message_row.addWidget(self.pull_message, 1)
+        message_row.addWidget(self.details_toggle, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(message_row)
+        layout.addWidget(self.error_details)
         layout.addWidget(self.download_list)
         layout.addWidget(self.splitter, 1)
         if self.loaded is not None:
@@ -99,6 +115,8 @@ class ModelsPanel(QWidget):
         self.pull_button.clicked.connect(self.pull)
         self.pull_name.returnPressed.connect(self.pull)
         self.pull_name.textEdited.connect(lambda _text: self._say(""))
+        self.details_toggle.toggled.connect(self._show_error_details)
+        self._details_text = ""
         self.download_list.summaryChanged.connect(self.summaryChanged)
         self.download_list.jobFailed.connect(self._pull_failed)
         self.installed.detailsRequested.connect(self.show_details)
@@ -144,15 +162,25 @@ class ModelsPanel(QWidget):
             return
         self.pull_name.clear()  # free for the next name; a failure puts it back
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, details: str = "") -> None:
+        """A message under the name box; technical details only behind "Details"."""
         self.pull_message.setText(text)
         self.pull_message.setVisible(bool(text))
+        self._details_text = details
+        self.details_toggle.setVisible(bool(details))
+        self.details_toggle.setChecked(False)
+        self._show_error_details(False)
+
+    def _show_error_details(self, shown: bool) -> None:
+        # The text is set only while shown: nothing technical sits in a hidden widget.
+        self.error_details.setText(self._details_text if shown else "")
+        self.error_details.setVisible(shown)
 
     def _pull_failed(self, job: PullJob) -> None:
         """Keep the typed name and say what was wrong, next to it."""
         if self.pull_name.text().strip() in ("", job.model):
             self.pull_name.setText(job.model)
-            self._say(job.error)
+            self._say(job.error, job.details)
             self.pull_name.setFocus()
 
     # ---- details and loaded models --------------------------------------

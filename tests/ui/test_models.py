@@ -121,6 +121,11 @@ async def test_unknown_model_keeps_the_name_and_says_so(
     assert "check the name" in message.text()
     assert "file does not exist" not in message.text()  # technical: Details only
     assert "file does not exist" in job.details
+    # The technical text is one click away, behind "Details".
+    assert window.models.error_details.isHidden()
+    window.models.details_toggle.click()
+    assert not window.models.error_details.isHidden()
+    assert "pull model manifest: file does not exist" in window.models.error_details.text()
     assert window.models.pull_name.text() == "no-such-model"  # the typed text is kept
     assert window.models.pull_button.isEnabled()
 
