@@ -182,8 +182,11 @@ class PullProgressModel:
         if status in _PHASES:
             return _PHASES[status]
         if status.startswith("pulling ") and self._current in self.layers:
-            layer = self.layers[self._current]
-            verb = "Resuming" if self._current in self._resumed else "Downloading"
+            # Ollama fetches layers in parallel: name the biggest one still coming, so
+            # the line does not flicker between layers.
+            open_layers = [x for x in self.layers.values() if x.completed < x.total]
+            layer = max(open_layers, key=lambda x: x.total, default=self.layers[self._current])
+            verb = "Resuming" if layer.digest in self._resumed else "Downloading"
             return f"{verb} {layer.label}"
         if status == "waiting":
             return "Waiting"

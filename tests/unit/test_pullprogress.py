@@ -40,6 +40,9 @@ def test_progress_never_goes_backwards_across_a_retry() -> None:
     # A new small layer grows the total; the overall figure still never drops.
     model.feed(line(CONFIG, 561, 0), now=4.0)
     assert model.overall >= high
+    assert model.phase() == "Resuming model weights (2.0 GB)"  # the big one still comes
+    model.feed(line(WEIGHTS, 2_000_000_000, 2_000_000_000), now=5.0)
+    model.feed(line(CONFIG, 561, 0), now=6.0)
     assert model.phase() == "Downloading model file (561 B)"
     assert "sha256" not in model.phase() and "aaaa" not in model.phase()
 
@@ -110,3 +113,13 @@ def test_saved_queue_round_trips_and_skips_junk(tmp_path: Path) -> None:
 
     assert asyncio.run(roundtrip()) == pulls  # the newest snapshot wins
     assert not list((tmp_path / "data").glob("*.tmp"))
+
+
+def test_parallel_layers_are_named_by_the_biggest_one_still_coming() -> None:
+    model = PullProgressModel()
+    model.feed(line(WEIGHTS, 2_000_000_000, 0))
+    model.feed(line(CONFIG, 561, 100))
+    assert model.phase() == "Downloading model weights (2.0 GB)"
+    model.feed(line(WEIGHTS, 2_000_000_000, 2_000_000_000))
+    model.feed(line(CONFIG, 561, 200))
+    assert model.phase() == "Resuming model file (561 B)"  # it had bytes at its first line
