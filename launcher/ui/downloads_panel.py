@@ -152,6 +152,8 @@ class DownloadsPanel(QFrame):
         downloads.jobRemoved.connect(self._on_job_removed)
         downloads.resumable.connect(self.offer)
         self._update_visibility()
+        if downloads.offered:  # restored before this panel existed
+            self.offer(downloads.offered)
 
     # ---- commands -------------------------------------------------------
 
