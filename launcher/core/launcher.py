@@ -142,6 +142,8 @@ class Launcher(QObject):
                 ca_file=profile.ca_file,
                 verify_tls=profile.verify_tls,
             )
+            if not profile.verify_tls and profile.base_url.startswith("https://"):
+                log.warning("Certificate checks are off for %s (verify_tls)", profile.name)
             self._clients[profile.id] = client
             self._client_keys[profile.id] = key
         return client

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import os
 from pathlib import Path
 
@@ -20,7 +21,6 @@ from launcher.ollama import (
 )
 from tests.conftest import run
 from tests.ollama_server import OllamaTestServer, ReplySpec
-from tests.waiting import wait_until
 
 MESSAGES = [{"role": "user", "content": "Hello"}]
 WEATHER_TOOL = {
@@ -232,12 +232,14 @@ def test_logprobs_when_asked(ollama_server: OllamaTestServer) -> None:
     assert all(chunk.logprobs is None for chunk in run(main()))  # not asked: none
 
 
-def test_upload_progress_waits_on_disk_off_the_loop(
+def test_hashing_and_reading_leave_the_event_loop_free(
     ollama_server: OllamaTestServer, tmp_path: Path
 ) -> None:
-    """While a blob is hashed and sent, the event loop keeps turning (another task runs)."""
-    path, _ = gguf(tmp_path, 16 * (1 << 20))
+    """Between two blocks read from disk, another task gets a turn: the disk work runs
+    in a thread, so the app's event loop (its UI) never waits for a whole file."""
+    path, _ = gguf(tmp_path, 8 * (1 << 20))
     ticks: list[int] = []
+    seen: list[tuple[str, int]] = []  # (stage, ticks so far) at each progress step
 
     async def ticker(done: asyncio.Event) -> None:
         while not done.is_set():
@@ -248,10 +250,12 @@ def test_upload_progress_waits_on_disk_off_the_loop(
         done = asyncio.Event()
         tick = asyncio.ensure_future(ticker(done))
         async with OllamaClient(ollama_server.url) as client:
-            await client.push_blob(path)
+            await client.push_blob(path, lambda step: seen.append((step.stage, len(ticks))))
         done.set()
         await tick
-        await wait_until(lambda: bool(ollama_server.blobs), 5.0)
 
     run(main())
-    assert len(ticks) > 16  # at least one turn per MiB block read in a thread
+    for stage in ("hashing", "uploading"):
+        counts = [n for s, n in seen if s == stage]
+        assert len(counts) == 8, stage
+        assert all(b > a for a, b in itertools.pairwise(counts)), (stage, counts)
