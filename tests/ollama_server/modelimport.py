@@ -16,14 +16,19 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
-from .specs import ModelSpec, fake_hex
-from .wire import parse_model_name
+from .answering import HttpError
+from .http11 import Exchange, Request
+from .specs import ModelSpec, StreamRecord, fake_hex
+from .streaming import StreamListener, StreamOut
+from .wire import go_json_bytes, parse_model_name
 
 DIGEST = re.compile(r"sha256[:-]([0-9a-f]{64})")
+_CREATE_FIELDS: dict[str, type] = {"model": str, "from": str, "stream": bool, "files": dict}
 
 
 class Refused(Exception):
@@ -133,3 +138,57 @@ def _model(
         + f"{spec.parameters}\n"
     )
     return spec
+
+
+class ImportRoutes:
+    """The blob and create handlers (a mixin of ``OllamaTestServer``)."""
+
+    models: dict[str, ModelSpec]
+    blobs: dict[str, int]
+    tz: tzinfo
+    streams: list[StreamRecord]
+    stream_listener: StreamListener | None
+    _json: Callable[..., None]
+    _decode: Callable[..., dict[str, Any]]
+
+    async def _blob_head(self, request: Request, exchange: Exchange) -> None:
+        try:
+            digest = blob_digest(request.path)
+        except Refused as err:
+            raise HttpError(err.status, err.message) from None
+        exchange.respond(200 if digest in self.blobs else 404)
+
+    async def _blob_post(self, request: Request, exchange: Exchange) -> None:
+        try:
+            digest = blob_digest(request.path)
+            if digest in self.blobs:
+                exchange.respond(200)
+                return
+            check_upload(digest, request.body)
+        except Refused as err:
+            raise HttpError(err.status, err.message) from None
+        self.blobs[digest] = len(request.body)
+        exchange.respond(201)
+
+    async def _create(self, request: Request, exchange: Exchange) -> None:
+        body = self._decode(request, "CreateRequest", _CREATE_FIELDS)
+        try:
+            lines, model = plan_create(body, self.models, self.blobs, datetime.now(self.tz))
+        except Refused as err:
+            raise HttpError(err.status, err.message) from None
+        if body.get("stream") is False:
+            last = lines[-1]
+            if model is not None:
+                self.models[model.name] = model
+            self._json(exchange, last, 500 if "error" in last else 200)
+            return
+        out = StreamOut(
+            exchange, "/api/create", body.get("model"), self.streams, self.stream_listener
+        )
+        for line in lines[:-1]:
+            out.send([go_json_bytes(line) + b"\n"])
+            if not await exchange.sleep(0):
+                return  # the client left: nothing is created
+        if model is not None:  # before `success`: a client that reads it sees the model
+            self.models[model.name] = model
+        out.finish(go_json_bytes(lines[-1]) + b"\n")
