@@ -119,6 +119,10 @@ class WebTools:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
+
     async def search(self, query: str, max_results: int = 5) -> list[SearchResult]:
         """Web results for `query` (1-10 of them)."""
         if not query.strip():
