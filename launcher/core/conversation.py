@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Final, Literal, get_args
 
+from launcher.core.features import ChatFeatures
+
 Role = Literal["system", "user", "assistant"]
 MessageState = Literal["complete", "streaming", "stopped", "interrupted", "error"]
 
@@ -94,6 +96,8 @@ class ConversationSettings:
     top_p: float | None = None
     keep_alive: str | None = None
     think: bool | None = None
+    #: Tools and token probabilities for this conversation (see core/features.py).
+    features: ChatFeatures = field(default_factory=ChatFeatures)
 
     def options(self) -> dict[str, object]:
         """Only the set sampling options, for the Ollama request's ``options`` field.
@@ -120,6 +124,8 @@ class Conversation:
     messages: list[Message] = field(default_factory=list)
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
+    #: The conversation this one was branched from ("Branch from here"), if any.
+    parent_id: int | None = None
 
     def api_messages(self) -> list[dict[str, object]]:
         """The message list for the next ``/api/chat`` request.

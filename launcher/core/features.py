@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING
 
-from launcher.core.tools import ToolSwitches
+if TYPE_CHECKING:
+    from launcher.core.tools import ToolSwitches
 
 
 @dataclass
@@ -31,6 +33,9 @@ class ChatFeatures:
     tint: bool = False
 
     def switches(self) -> ToolSwitches:
+        # Imported here: the conversation records import this module, and must stay light.
+        from launcher.core.tools import ToolSwitches
+
         return ToolSwitches(self.web_search, self.web_fetch, self.calculator)
 
     def to_json(self) -> str:
