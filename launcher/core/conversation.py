@@ -157,6 +157,8 @@ class ConversationSummary:
     model: str
     updated_at: float
     message_count: int
+    #: The conversation this one was branched from, if any (the sidebar links them).
+    parent_id: int | None = None
 
 
 def title_from(text: str) -> str:

@@ -21,7 +21,7 @@ from launcher.ollama import Logprob
 #: How many alternatives the request asks for (Ollama accepts 0-20).
 TOP_ALTERNATIVES: Final = 5
 #: Below this probability a word counts as uncertain (the optional tint).
-LOW_CONFIDENCE: Final = 0.5
+LOW_CONFIDENCE: Final = 0.7
 
 
 def probability(logprob: float) -> float:

@@ -50,6 +50,13 @@ class ChatSwitches(QWidget):
         self.tint = self._box(
             "Tint &unsure words", "Tint unsure words", "Colour the words the model was unsure of"
         )
+        self.key_button = QToolButton(self)
+        self.key_button.setText("ollama.com &key…")
+        self.key_button.setAccessibleName("ollama.com API key")
+        self.key_button.setToolTip(
+            "The API key for Ollama's web search (kept in the system keyring; "
+            "OLLAMA_API_KEY works too). It is sent to ollama.com only."
+        )
         self.tool_status = QLabel(self)
         self.tool_status.setAccessibleName("Tool status")
         self.tool_status.setWordWrap(True)
@@ -59,6 +66,7 @@ class ChatSwitches(QWidget):
             self.attach_file,
             self.web_search,
             self.web_fetch,
+            self.key_button,
             self.calculator,
             self.logprobs,
             self.tint,
@@ -101,6 +109,7 @@ class ChatSwitches(QWidget):
 
     def _sync_tint(self) -> None:
         self.tint.setVisible(self.logprobs.isChecked())
+        self.key_button.setVisible(self.web_search.isChecked() or self.web_fetch.isChecked())
 
     def _changed(self) -> None:
         self._sync_tint()

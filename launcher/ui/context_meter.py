@@ -33,7 +33,7 @@ class ContextMeter(QLabel):
             self.setToolTip("")
             self.setAccessibleDescription("No reply yet")
             return
-        self.setText(f"Context {use.label()}")
+        self.setText(use.label())
         self.setToolTip(use.tooltip())
         full = use.fraction >= NEARLY_FULL
         self.setStyleSheet(f"color: {WARN_COLOUR};" if full else "")

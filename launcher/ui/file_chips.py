@@ -42,7 +42,7 @@ class FileChips(QWidget):
     def add(self, attachment: Attachment) -> None:
         self.attachments.append(attachment)
         chip = QToolButton(self)
-        chip.setText(f"📄 {attachment.chip()}  ✕")
+        chip.setText(f"{attachment.chip()}  ✕")
         chip.setAccessibleName(f"Remove file {attachment.name}")
         chip.setToolTip(f"{attachment.chip()} — click to remove it from the message")
         chip.setAutoRaise(False)

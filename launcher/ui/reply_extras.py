@@ -1,6 +1,6 @@
 """What a reply shows besides its text: tool steps, token probabilities, the cut-context notice.
 
-Tool steps are lines in the transcript ("🔧 web_search: "ollama 0.12" — show result")
+Tool steps are lines in the transcript ("Tool ▸ web_search: "ollama 0.12" — show result")
 that open into the tool's result, as plain text in a tinted box: a fetched page
 is text, never a page loaded in a browser engine. Token probabilities are char
 formats on the reply's words: hovering a word shows its popup (the format's
@@ -53,20 +53,27 @@ def _tone(view: QTextBrowser, colours: tuple[str, str]) -> str:
     return colours[1] if dark else colours[0]
 
 
-def step_label(step: ToolStep, shown: bool) -> str:
+def step_label(step: ToolStep, shown: bool, *, live: bool = True) -> str:
+    """The step's line; `live`: its reply is still being written (a step without a
+    result is running, else it was stopped)."""
     if step.result is None:
-        state = "stopped" if not step.running else "running…"
-        return f"🔧 {step.title()} — {state}"
+        state = "running…" if live else "stopped"
+        return f"Tool ▸ {step.title()} — {state}"
     verb = "hide result" if shown else "show result"
     if not step.result.ran:
         verb = "not run — " + verb
     elif not step.result.ok:
         verb = "failed — " + verb
-    return f"🔧 {step.title()} — {verb}"
+    return f"Tool {'▾' if shown else '▸'} {step.title()} — {verb}"
 
 
 def write_steps(
-    view: QTextBrowser, index: int, steps: list[ToolStep], expanded: set[tuple[int, int]]
+    view: QTextBrowser,
+    index: int,
+    steps: list[ToolStep],
+    expanded: set[tuple[int, int]],
+    *,
+    live: bool = False,
 ) -> None:
     """The reply's tool steps at the end of the document: a link per step, and the result
     (plain text) under each opened one."""
@@ -75,7 +82,7 @@ def write_steps(
     for number, step in enumerate(steps):
         shown = (index, number) in expanded
         transcript.append_line(
-            step_label(step, shown),
+            step_label(step, shown, live=live),
             italic=True,
             colour=colour,
             href=f"{STEP_SCHEME}:{index}/{number}",

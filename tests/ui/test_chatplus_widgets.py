@@ -26,7 +26,7 @@ def test_the_context_label_shows_used_over_limit_and_warns_when_nearly_full(qtbo
     assert meter.accessibleName() == "Context"
     assert meter.text() == ""
     meter.show_use(ContextUse(1234, 4096, "default", 131072))
-    assert meter.text() == "Context 1,234 / 4,096"
+    assert meter.text() == "1,234 / 4,096"
     assert "131,072" in meter.toolTip()
     assert meter.styleSheet() == ""
     meter.show_use(ContextUse(3900, 4096, "conversation"))
