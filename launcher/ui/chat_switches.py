@@ -32,15 +32,15 @@ class ChatSwitches(QWidget):
         self.features = ChatFeatures()
         self._loading = False
         self.attach_file = QToolButton(self)
-        self.attach_file.setText("Attach file…")
+        self.attach_file.setText("Attach f&ile…")
         self.attach_file.setAccessibleName("Attach file")
         self.attach_file.setToolTip(
             "Attach text, code, Markdown, CSV, JSON or PDF files (or drop them on the message)"
         )
         self.web_search = self._box("&Web search", "Web search", "Let the model search the web")
-        self.web_fetch = self._box("Web &fetch", "Web fetch", "Let the model read web pages")
+        self.web_fetch = self._box("Web fe&tch", "Web fetch", "Let the model read web pages")
         self.calculator = self._box(
-            "Ca&lculator", "Calculator", "Let the model calculate and read the date and time"
+            "Calc&ulator", "Calculator", "Let the model calculate and read the date and time"
         )
         self.logprobs = self._box(
             "Token &probabilities",
@@ -48,7 +48,7 @@ class ChatSwitches(QWidget):
             "Ask for the alternatives the model weighed for each word (hover or Tab to a word)",
         )
         self.tint = self._box(
-            "Tint &unsure words", "Tint unsure words", "Colour the words the model was unsure of"
+            "Ti&nt unsure words", "Tint unsure words", "Colour the words the model was unsure of"
         )
         self.key_button = QToolButton(self)
         self.key_button.setText("ollama.com &key…")

@@ -30,7 +30,7 @@ class ContextNotice(QWidget):
         self.text.setWordWrap(True)
         self.raise_button = QPushButton(self)
         self.raise_button.setAccessibleName("Raise context length")
-        self.summary_button = QPushButton("New chat from a &summary", self)
+        self.summary_button = QPushButton("New chat from a summar&y", self)
         self.summary_button.setAccessibleName("New chat from a summary")
         self.summary_button.setToolTip(
             "Ask the model for a summary of this conversation and continue in a new chat"
