@@ -3,6 +3,7 @@ from the server's log or the sizes, the model's maximum from /api/show, branches
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,14 @@ CUT = (
     'time=2026-01-01T10:00:01Z level=WARN source=runner.go:130 msg="truncating input prompt" '
     "limit=4096 prompt=5120 keep=4 new=4096"
 )
+
+
+@pytest.fixture(autouse=True)
+def collected_here() -> Iterator[None]:
+    """Collect this test's Qt objects (controller, turns) here, on the GUI thread: a later
+    collection could run on the test server's thread and destroy them from there."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture
