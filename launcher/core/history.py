@@ -4,34 +4,66 @@ A reply is written to SQLite when it starts, at most every half second while
 it grows, and when it ends (complete, stopped or failed), so a launcher that
 is killed mid-reply loses well under a second of text and shows the reply as
 interrupted on the next start. Every write runs on the store's worker thread.
+
+Writes that belong to the conversation being chatted in (a turn's messages, a
+truncation, a reply's versions) run **in the order they were asked for**: each
+takes its place in one queue synchronously, when the chat signal arrives, so a
+truncation can never overtake the insert of the message it removes (stop, then
+regenerate at once, never brings a discarded reply back). A database locked by
+another program delays writes (retried with backoff, the reply kept in memory
+meanwhile) and the user is told; a damaged one is moved aside and replaced.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
+from launcher.core.backups import BackupInfo
 from launcher.core.chat import ChatTurn
 from launcher.core.conversation import Conversation, ConversationSummary, Message
-from launcher.core.store import AsyncStore, NotFoundError, Store, StoreError
+from launcher.core.explain import explain
+from launcher.core.store import NotFoundError, Store, StoreError
+from launcher.core.store_async import AsyncStore
+from launcher.core.store_errors import DatabaseLockedError
+
+T = TypeVar("T")
 
 SAVE_INTERVAL_SECONDS = 0.5
+#: Longest wait between two tries of a write refused because the database is locked.
+LOCK_RETRY_MAX_SECONDS = 5.0
+#: How often a running launcher checks whether today's backup exists.
+BACKUP_CHECK_SECONDS = 3600.0
+
+log = logging.getLogger(__name__)
 
 
 class ConversationHistory(QObject):
     """The store, seen from the app.
 
+    Attributes:
+        notice: what the user should know about their saved conversations right now
+            ("" when nothing): a damaged database set aside, a reply waiting for a
+            locked database. Shown in the conversation area.
+
     Signals:
         listChanged(list): ConversationSummary rows, newest first (for the current search).
-        failed(str): a store operation failed; the message says which and why.
+        failed(str): a store operation failed; the message says what happened and what
+            to do (from `explain`), the technical text goes to the log.
+        noticeChanged(str): `notice` changed.
     """
 
     listChanged = Signal(list)
     failed = Signal(str)
+    noticeChanged = Signal(str)
 
     def __init__(self, path: Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -40,24 +72,124 @@ class ConversationHistory(QObject):
         self.summaries: list[ConversationSummary] = []
         self.search = ""
         self.saves = 0
+        self.notice = ""
+        self._tail: asyncio.Future[None] | None = None
+        self._jobs: set[asyncio.Future[None]] = set()
+        self._backups: asyncio.Task[None] | None = None
+        self._closing = False
+        self._waiting_for_lock = False
+
+    # ---- notices ------------------------------------------------------------------
+
+    def _set_notice(self, text: str) -> None:
+        if text != self.notice:
+            self.notice = text
+            self.noticeChanged.emit(text)
+
+    def _fail(self, doing: str, exc: BaseException) -> None:
+        explanation = explain(exc)
+        log.warning("%s: %s", doing, explanation.details)
+        self.failed.emit(f"{doing}: {explanation.headline}")
+
+    # ---- opening and closing ------------------------------------------------------
 
     async def open(self) -> int:
-        """Open the database, mark replies cut off by a previous crash, list conversations.
+        """Open the database, mark replies cut off by a previous crash, list conversations,
+        and start the daily backups.
 
-        Returns how many replies were marked interrupted.
+        A damaged database is moved aside (see `notice`). Returns how many replies were
+        marked interrupted.
         """
         try:
-            await self.store.open()
-            interrupted = await self.store.mark_interrupted()
-            await self.store.purge_deleted()
+            await self._write(self.store.open)
+            interrupted = await self._write(self.store.mark_interrupted)
+            await self._write(self.store.purge_deleted)
         except (StoreError, OSError) as exc:
-            self.failed.emit(f"Conversations could not be opened ({self.path}): {exc}")
+            self._fail("Conversations could not be opened", exc)
             return 0
+        moved = self.store.moved_aside
+        if moved is not None:
+            self._set_notice(
+                f"Your conversation database was damaged, so it was set aside as "
+                f"{moved.name} in {moved.parent} (nothing was deleted) and a new one was "
+                "started. File > Restore from backup… can bring back a recent copy."
+            )
+        if self._backups is None and not self._closing:
+            self._backups = asyncio.ensure_future(self._backup_daily())
         await self.refresh()
         return interrupted
 
     async def aclose(self) -> None:
+        """Stop the backups, give queued writes a last chance, close the database."""
+        self._closing = True
+        if self._backups is not None:
+            self._backups.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._backups
+        if self._jobs:
+            _, pending = await asyncio.wait(set(self._jobs), timeout=2.0)
+            for job in pending:
+                job.cancel()
+            if pending:
+                log.error("%d conversation writes were not saved before quitting", len(pending))
+                await asyncio.wait(pending, timeout=1.0)
         await self.store.aclose()
+
+    # ---- ordered writes -----------------------------------------------------------
+
+    def _in_order(self, work: Callable[[], Awaitable[None]]) -> Coroutine[Any, Any, None]:
+        """Queue `work` behind every write asked for before it, now (synchronously).
+
+        The work runs in its own task, so cancelling the returned coroutine (or never
+        awaiting it long enough) does not drop the write.
+        """
+        previous = self._tail
+
+        async def run() -> None:
+            if previous is not None:
+                await asyncio.wait({previous})
+            await work()
+
+        job = asyncio.ensure_future(run())
+        self._tail = job
+        self._jobs.add(job)
+        job.add_done_callback(self._job_done)
+
+        async def wait() -> None:
+            await asyncio.shield(job)
+
+        return wait()
+
+    def _job_done(self, job: asyncio.Future[None]) -> None:
+        self._jobs.discard(job)
+        if self._tail is job:
+            self._tail = None
+        if not job.cancelled() and job.exception() is not None:
+            self._fail("The conversation could not be saved", job.exception() or Exception())
+
+    async def _write(self, op: Callable[[], Awaitable[T]]) -> T:
+        """Run a store call; while another program holds the lock, wait and try again
+        (backoff up to `LOCK_RETRY_MAX_SECONDS`), telling the user why nothing is saved."""
+        delay = 0.1
+        while True:
+            try:
+                result = await op()
+            except DatabaseLockedError as exc:
+                if self._closing:
+                    raise
+                if not self._waiting_for_lock:
+                    self._waiting_for_lock = True
+                    log.warning("waiting for the conversation database: %s", exc)
+                    self._set_notice(explain(exc).headline)
+                await asyncio.sleep(delay)  # backoff before the next try, not a sync
+                delay = min(delay * 2, LOCK_RETRY_MAX_SECONDS)
+                continue
+            if self._waiting_for_lock:
+                self._waiting_for_lock = False
+                self._set_notice("")
+            return result
+
+    # ---- the sidebar --------------------------------------------------------------
 
     async def refresh(self, search: str | None = None) -> None:
         if search is not None:
@@ -65,7 +197,7 @@ class ConversationHistory(QObject):
         try:
             self.summaries = await self.store.list_conversations(self.search)
         except (StoreError, OSError) as exc:
-            self.failed.emit(f"Could not list conversations: {exc}")
+            self._fail("Could not list conversations", exc)
             return
         self.listChanged.emit(self.summaries)
 
@@ -73,29 +205,25 @@ class ConversationHistory(QObject):
         try:
             return await self.store.get_conversation(conv_id)
         except (NotFoundError, StoreError, OSError) as exc:
-            self.failed.emit(f"Could not open the conversation: {exc}")
+            self._fail("Could not open the conversation", exc)
             return None
 
     async def rename(self, conv_id: int, title: str) -> None:
-        await self.store.rename(conv_id, title)
+        await self._write(lambda: self.store.rename(conv_id, title))
         await self.refresh()
 
     async def delete(self, conv_id: int) -> None:
-        await self.store.delete_conversation(conv_id)
+        await self._write(lambda: self.store.delete_conversation(conv_id))
         await self.refresh()
 
     async def undo_delete(self, conv_id: int) -> None:
-        await self.store.undo_delete(conv_id)
+        await self._write(lambda: self.store.undo_delete(conv_id))
         await self.refresh()
 
     async def save_settings(self, conversation: Conversation) -> None:
         if conversation.id is not None:
-            await self.store.update_settings(conversation.id, conversation.settings)
-
-    async def truncate(self, conversation: Conversation, message: Message) -> None:
-        """Forget `message` and everything after it (edit and resend, regenerate)."""
-        if conversation.id is not None and message.id is not None:
-            await self.store.delete_messages_from(conversation.id, message.id)
+            conv_id = conversation.id
+            await self._write(lambda: self.store.update_settings(conv_id, conversation.settings))
 
     async def export(self, conv_id: int, fmt: str, path: Path) -> None:
         """Write a conversation to a Markdown or JSON file (off the Qt thread)."""
@@ -119,55 +247,162 @@ class ConversationHistory(QObject):
             raise ValueError(f"{path.name} is not JSON: {exc}") from None
         if not isinstance(data, dict):
             raise ValueError(f"{path.name} is not a conversation export.")
-        conversation = await self.store.import_json(data)
+        conversation = await self._write(lambda: self.store.import_json(data))
         await self.refresh()
         return conversation
 
-    # ---- saving a turn as it streams ---------------------------------------------
+    # ---- backups ------------------------------------------------------------------
 
-    async def persist(self, turn: ChatTurn) -> None:
-        """Save the turn's new messages now, the reply while it grows, and its end."""
+    async def _backup_daily(self) -> None:
+        """Today's backup soon after start-up, then a check every hour (runs until quit)."""
+        while not self._closing:
+            try:
+                made = await self.store.daily_backup()
+                if made is not None:
+                    log.info("conversation backup written to %s", made)
+            except (StoreError, OSError) as exc:
+                log.warning("the daily conversation backup failed: %s", explain(exc).details)
+            await asyncio.sleep(BACKUP_CHECK_SECONDS)  # a timer, not a synchronisation
+
+    async def list_backups(self) -> list[BackupInfo]:
+        """The backups, newest first, with their dates and conversation counts."""
+        return await self.store.list_backups()
+
+    async def restore(self, backup: Path) -> Path:
+        """Replace every conversation with those of `backup` (after the queued writes);
+        the current database is kept as a backup first, whose path is returned.
+
+        Raises:
+            ValueError: `backup` is not a readable backup (nothing was changed).
+            StoreError: the database could not be replaced.
+        """
+        done: asyncio.Future[Path] = asyncio.get_running_loop().create_future()
+
+        async def work() -> None:
+            try:
+                done.set_result(await self._write(lambda: self.store.restore(backup)))
+            except BaseException as exc:  # handed to the caller, not lost in the queue
+                done.set_exception(exc)
+
+        await self._in_order(work)
+        safety = await done
+        self._set_notice("")
+        await self.refresh()
+        return safety
+
+    # ---- saving a turn as it streams ----------------------------------------------
+
+    def persist(self, turn: ChatTurn) -> Coroutine[Any, Any, None]:
+        """Save the turn's new messages now, the reply while it grows, and its end.
+
+        Takes its place among the conversation's writes when called (not when awaited).
+        """
+        return self._in_order(lambda: self._persist(turn))
+
+    def truncate(self, conversation: Conversation, message: Message) -> Coroutine[Any, Any, None]:
+        """Forget `message` and everything after it (edit and resend, regenerate), after
+        every write asked for before (so `message` has its id by then)."""
+
+        async def work() -> None:
+            if conversation.id is not None and message.id is not None:
+                conv_id, message_id = conversation.id, message.id
+                with contextlib.suppress(NotFoundError):  # already gone: as wanted
+                    await self._write(lambda: self.store.delete_messages_from(conv_id, message_id))
+
+        return self._in_order(work)
+
+    def save_message(
+        self, conversation: Conversation, message: Message
+    ) -> Coroutine[Any, Any, None]:
+        """Write a message's text, state and reply versions as they are now (e.g. after the
+        user flipped to another version of a reply), in order with the other writes."""
+
+        async def work() -> None:
+            if message.id is None:
+                return
+            message_id = message.id
+            await self._write(
+                lambda: self.store.update_message(
+                    message_id,
+                    content=message.content,
+                    thinking=message.thinking,
+                    state=message.state,
+                    note=message.note,
+                    stats=dict(message.stats),
+                    versions=message.versions,
+                    version_index=message.version_index,
+                )
+            )
+
+        return self._in_order(work)
+
+    async def _persist(self, turn: ChatTurn) -> None:
         conv = turn.conversation
         try:
             if conv.id is None:
-                created = await self.store.create_conversation(conv.settings, conv.title)
+                created = await self._write(
+                    lambda: self.store.create_conversation(conv.settings, conv.title)
+                )
                 conv.id = created.id
             conv_id = conv.id
             assert conv_id is not None
-            for message in conv.messages:
+            for message in list(conv.messages):
                 if message.id is None:
-                    message.id = await self.store.add_message(conv_id, message)
+                    await self._write(functools.partial(self.store.add_message, conv_id, message))
             await self.refresh()
-            reply = turn.reply
-            saved = (reply.content, reply.thinking)
-            waiter = asyncio.ensure_future(turn.wait())
-            try:
-                while not waiter.done():
-                    await asyncio.wait({waiter}, timeout=SAVE_INTERVAL_SECONDS)
-                    if waiter.done():
-                        break
-                    current = (turn.content, turn.thinking)
-                    if current != saved and reply.id is not None:
-                        await self.store.update_message(
-                            reply.id, content=current[0], thinking=current[1], state="streaming"
-                        )
-                        self.saves += 1
-                        saved = current
-            finally:
-                if not waiter.done():
-                    waiter.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await waiter
-            if reply.id is not None:
-                await self.store.update_message(
-                    reply.id,
-                    content=reply.content,
-                    thinking=reply.thinking,
-                    state=reply.state,
-                    note=reply.note,
-                    stats=dict(reply.stats),
-                )
-                self.saves += 1
-            await self.refresh()
+            await self._follow(turn)
+        except NotFoundError as exc:  # the conversation was deleted and purged meanwhile
+            log.info("not saving a reply of a conversation that is gone (%s)", exc)
         except (StoreError, OSError) as exc:
-            self.failed.emit(f"The conversation could not be saved: {exc}")
+            self._fail("The conversation could not be saved", exc)
+
+    async def _follow(self, turn: ChatTurn) -> None:
+        """Save the reply while it grows (every `SAVE_INTERVAL_SECONDS`) and when it ends."""
+        reply = turn.reply
+        if reply.id is None:
+            return
+        reply_id = reply.id
+        if reply.versions:  # a regenerated reply: its earlier versions first
+            versions, index = reply.versions, reply.version_index
+            await self._write(
+                lambda: self.store.update_message(reply_id, versions=versions, version_index=index)
+            )
+        saved = (reply.content, reply.thinking)
+        waiter = asyncio.ensure_future(turn.wait())
+        try:
+            while not waiter.done():
+                await asyncio.wait({waiter}, timeout=SAVE_INTERVAL_SECONDS)
+                if waiter.done():
+                    break
+                current = (turn.content, turn.thinking)
+                if current != saved:
+                    await self._write(
+                        functools.partial(
+                            self.store.update_message,
+                            reply_id,
+                            content=current[0],
+                            thinking=current[1],
+                            state="streaming",
+                        )
+                    )
+                    self.saves += 1
+                    saved = current
+        finally:
+            if not waiter.done():
+                waiter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiter
+        await self._write(
+            lambda: self.store.update_message(
+                reply_id,
+                content=reply.content,
+                thinking=reply.thinking,
+                state=reply.state,
+                note=reply.note,
+                stats=dict(reply.stats),
+                versions=reply.versions,
+                version_index=reply.version_index,
+            )
+        )
+        self.saves += 1
+        await self.refresh()
