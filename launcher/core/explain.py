@@ -14,6 +14,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from launcher.core.store_errors import (
+    CorruptDatabaseError,
+    DatabaseLockedError,
+    SchemaTooNewError,
+    StoreError,
+)
 from launcher.ollama import (
     OllamaConnectionError,
     OllamaError,
@@ -23,12 +29,6 @@ from launcher.ollama import (
     OllamaTimeoutError,
     OllamaTLSError,
     is_loopback_url,
-)
-from launcher.core.store_errors import (
-    CorruptDatabaseError,
-    DatabaseLockedError,
-    SchemaTooNewError,
-    StoreError,
 )
 
 _MANIFEST_MISSING = re.compile(r"manifest.*(file does not exist|not found)", re.I)

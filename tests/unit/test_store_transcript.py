@@ -11,6 +11,7 @@ import pytest
 from launcher.core.conversation import (
     ConversationSettings,
     Message,
+    ReplyVersion,
 )
 from launcher.core.store import (
     EXPORT_FORMAT,
@@ -211,3 +212,51 @@ class TestExport:
         assert redact_secrets("plain error 500") == "plain error 500"
         assert "abc123secretvalue" not in redact_secrets("Bearer abc123secretvalue")
         assert "s3cr3t" not in redact_secrets('{"api_key": "s3cr3t"}')
+
+
+class TestReplyVersions:
+    def test_versions_survive_the_store_and_a_json_round_trip(self, store: Store) -> None:
+        cid = store.create_conversation(_settings(), "versions").id or 0
+        store.add_message(cid, Message("user", "q"))
+        reply = Message(
+            "assistant",
+            "second",
+            versions=[
+                ReplyVersion("first", note="token=abcdefgh123", stats={"eval_count": 3.0}),
+                ReplyVersion("third", state="error", note="failed"),
+            ],
+            version_index=1,
+        )
+        store.add_message(cid, reply)
+        loaded = store.get_conversation(cid).messages[1]
+        assert loaded.versions == reply.versions and loaded.version_index == 1
+        data = store.export_json(cid)
+        text = json.dumps(data)
+        assert "abcdefgh123" not in text  # notes of other versions are redacted too
+        imported = store.import_json(json.loads(text)).messages[1]
+        assert [v.content for v in imported.versions] == ["first", "third"]
+        assert imported.version_index == 1 and imported.content == "second"
+        assert "(version 2 of 3)" in store.export_markdown(cid)
+
+    @pytest.mark.parametrize(
+        ("versions", "index", "match"),
+        [
+            ("nope", 0, r"messages\[0\]\.versions: expected a list"),
+            ([{"content": 1}], 0, r"versions\[0\]\.content: expected a string"),
+            ([{"content": "a"}], 5, r"version_index: 5 is outside 0\.\.1"),
+            ([{"content": "a"}], True, r"version_index: expected an integer"),
+        ],
+    )
+    def test_bad_versions_in_an_import_name_the_field(
+        self, store: Store, versions: object, index: object, match: str
+    ) -> None:
+        data = {
+            "format": EXPORT_FORMAT,
+            "version": 1,
+            "messages": [
+                {"role": "assistant", "content": "x", "versions": versions, "version_index": index}
+            ],
+        }
+        with pytest.raises(ValueError, match=match):
+            store.import_json(data)
+        assert store.list_conversations() == []
