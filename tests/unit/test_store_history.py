@@ -1,0 +1,135 @@
+"""ConversationHistory: writes in the order asked, a locked database waited for, a damaged one
+replaced, with the user told. Real chat turns against the test server, a real second process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from launcher.config import Settings
+from launcher.core.launcher import Launcher
+from launcher.core.store import Store
+from tests.ollama_server import OllamaTestServer, ReplySpec
+from tests.unit.lock_holder import LockHolder
+from tests.waiting import wait_until
+
+
+def _launcher(server: OllamaTestServer) -> Launcher:
+    return Launcher(Settings(), environ={"OLLAMA_HOST": f"127.0.0.1:{server.port}"})
+
+
+def _saved(db: Path) -> list[tuple[str, str, str]]:
+    s = Store(db)
+    try:
+        return [
+            (m.role, m.content, m.state)
+            for c in s.list_conversations()
+            for m in s.get_conversation(c.id).messages
+        ]
+    finally:
+        s.close()
+
+
+def test_stop_then_regenerate_never_brings_the_discarded_reply_back(
+    ollama_server: OllamaTestServer, qrun: Any, isolated_env: Path
+) -> None:
+    ollama_server.reply = ReplySpec(text="hi")
+    launcher = _launcher(ollama_server)
+    db = isolated_env / "data" / "conversations.sqlite3"
+    holder: LockHolder | None = None
+
+    async def scenario() -> None:
+        nonlocal holder
+        await launcher.history.open()
+        earlier = launcher.chat.send("hello", "llama3.2")
+        assert earlier is not None
+        await earlier.wait()
+        await launcher.saving.wait(timeout=10)
+        ollama_server.reply = ReplySpec(text="first answer", first_chunk_delay=0.5)
+        # Another program holds the lock: the turn's inserts are still pending when the
+        # user stops and regenerates, so the truncation must wait for them.
+        holder = LockHolder(db)
+        chat = launcher.chat
+        first = chat.send("question", "llama3.2")
+        assert first is not None
+        await wait_until(lambda: launcher.history.notice != "", 10)
+        chat.stop()
+        ollama_server.reply = ReplySpec(text="second answer")
+        second = chat.regenerate()
+        assert second is not None and second is not first
+        await second.wait()
+        holder.release()
+        await wait_until(lambda: launcher.history.notice == "", 20)
+        await launcher.saving.wait(timeout=10)
+        await launcher.shutdown()
+
+    try:
+        qrun(scenario())
+    finally:
+        if holder is not None:
+            holder.release()
+    assert _saved(db) == [
+        ("user", "hello", "complete"),
+        ("assistant", "hi", "complete"),
+        ("user", "question", "complete"),
+        ("assistant", "second answer", "complete"),
+    ]
+
+
+def test_a_locked_database_keeps_the_reply_until_it_can_be_saved(
+    ollama_server: OllamaTestServer, qrun: Any, isolated_env: Path
+) -> None:
+    ollama_server.reply = ReplySpec(text="kept while locked")
+    launcher = _launcher(ollama_server)
+    db = isolated_env / "data" / "conversations.sqlite3"
+    notices: list[str] = []
+    launcher.history.noticeChanged.connect(notices.append)
+    holder: LockHolder | None = None
+
+    async def scenario() -> None:
+        nonlocal holder
+        await launcher.history.open()
+        holder = LockHolder(db)
+        turn = launcher.chat.send("save me", "llama3.2")
+        assert turn is not None
+        await turn.wait()
+        assert turn.reply.content == "kept while locked"  # the reply is whole in memory
+        await wait_until(lambda: "in use by another program" in launcher.history.notice, 10)
+        assert _saved(db) == []  # nothing could be written yet
+        holder.release()
+        await wait_until(lambda: launcher.history.notice == "", 20)
+        await launcher.saving.wait(timeout=10)
+        await launcher.shutdown()
+
+    try:
+        qrun(scenario())
+    finally:
+        if holder is not None:
+            holder.release()
+    assert notices[0].startswith("The conversation database is in use by another program")
+    assert "Errno" not in notices[0] and "Error" not in notices[0]
+    assert _saved(db) == [
+        ("user", "save me", "complete"),
+        ("assistant", "kept while locked", "complete"),
+    ]
+
+
+def test_a_damaged_database_is_set_aside_and_the_user_told_where(
+    qrun: Any, isolated_env: Path, ollama_server: OllamaTestServer
+) -> None:
+    db = isolated_env / "data" / "conversations.sqlite3"
+    db.parent.mkdir(parents=True)
+    db.write_bytes(b"\x00garbage" * 1000)
+    launcher = _launcher(ollama_server)
+
+    async def scenario() -> None:
+        await launcher.history.open()
+        await launcher.shutdown()
+
+    qrun(scenario())
+    aside = list(db.parent.glob("conversations.damaged-*.sqlite3"))
+    assert len(aside) == 1 and aside[0].read_bytes() == b"\x00garbage" * 1000
+    notice = launcher.history.notice
+    assert aside[0].name in notice and str(db.parent) in notice
+    assert "nothing was deleted" in notice
+    assert _saved(db) == []  # a fresh, working database
