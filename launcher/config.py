@@ -10,6 +10,7 @@ API keys are not in this file: see `launcher.secrets`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -17,6 +18,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -268,10 +270,16 @@ def load_settings(path: Path | None = None) -> Settings:
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:
-    """Write the settings atomically: a crash leaves the old file or the new one."""
+    """Write the settings atomically: a crash leaves the old file or the new one.
+
+    Blocking (it fsyncs): from the Qt thread use `save_settings_async`.
+    """
     path = path or settings_path()
+    _write_atomic(path, json.dumps(settings.to_json(), indent=2, sort_keys=True))
+
+
+def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(settings.to_json(), indent=2, sort_keys=True)
     fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -283,6 +291,23 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+# One writer thread: writes land in the order they were asked for (the last one wins).
+_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="launcher-settings")
+
+
+async def save_settings_async(settings: Settings, path: Path | None = None) -> None:
+    """`save_settings` off the calling (Qt) thread. The settings are serialised now, so
+    later changes to `settings` do not leak into this write.
+
+    Raises:
+        OSError: the file could not be written (the old one is left as it was).
+    """
+    path = path or settings_path()
+    text = json.dumps(settings.to_json(), indent=2, sort_keys=True)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(_writer, _write_atomic, path, text)
 
 
 def check_host_url(text: str) -> str:

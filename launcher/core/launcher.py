@@ -21,7 +21,7 @@ from launcher.config import (
     Settings,
     host_profiles,
     initial_host,
-    save_settings,
+    save_settings_async,
 )
 from launcher.core.binary import find_ollama
 from launcher.core.chat import ChatController, ChatTurn
@@ -37,7 +37,7 @@ from launcher.core.server import ServerSupervisor
 from launcher.core.status import ServerState, ServerStatus
 from launcher.core.tasks import BackgroundTasks
 from launcher.ollama import OllamaClient
-from launcher.secrets import SecretStore
+from launcher.secrets import SecretStore, in_thread
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ class Launcher(QObject):
             self.saving.spawn(self.history.truncate(conversation, removed[0]))
 
     async def _load_keys(self, host_ids: list[str]) -> None:
-        await asyncio.to_thread(self.secrets.load, host_ids)
+        await in_thread(self.secrets.load, host_ids)  # bounded, never joined at quit
         if self._closing:
             return
         self._rebind()
@@ -198,7 +198,7 @@ class Launcher(QObject):
     def switch_host(self, host_id: str) -> None:
         """Talk to another host from now on; a running reply is stopped first.
 
-        The choice is remembered in the settings file (a small atomic write).
+        The choice is remembered in the settings file (written off the Qt thread).
         """
         profile = next((p for p in self.profiles if p.id == host_id), None)
         if profile is None or profile.id == self.profile.id:
@@ -206,10 +206,13 @@ class Launcher(QObject):
         self._use(profile)
         if self.settings.selected != profile.id:
             self.settings.selected = profile.id
-            try:
-                save_settings(self.settings)
-            except OSError as exc:
-                log.warning("could not remember the selected host (%s)", exc)
+            self.tasks.spawn(self._save_settings_quietly(self.settings))
+
+    async def _save_settings_quietly(self, settings: Settings) -> None:
+        try:
+            await save_settings_async(settings)
+        except OSError as exc:
+            log.warning("could not save the settings (%s)", exc)
 
     def _use(self, profile: HostProfile) -> None:
         """Point every part at `profile`'s client; forget the previous host's state."""
@@ -231,15 +234,18 @@ class Launcher(QObject):
     # ---- settings -------------------------------------------------------
 
     def apply_settings(self, settings: Settings) -> None:
-        """Save the settings (atomically) and make them current.
+        """Make the settings current now and save them in the background (the write runs
+        off the Qt thread; a failure is logged). `update_settings` awaits the write instead.
 
         Profiles are recomputed, clients whose URL or key changed are
         replaced, and the host changes when the selected one did or when the
         current one was removed. A change of the local server's address or
-        environment takes effect at its next start. Raises OSError when the
-        file cannot be written (nothing is changed then).
+        environment takes effect at its next start.
         """
-        save_settings(settings)
+        self._apply(settings)
+        self.tasks.spawn(self._save_settings_quietly(settings))
+
+    def _apply(self, settings: Settings) -> None:
         previous = self.settings.selected
         self.settings = settings
         self.monitor.local = settings.local
@@ -254,6 +260,9 @@ class Launcher(QObject):
         apply the settings. `keys` maps host id to its new key ("" removes it).
 
         Returns the names of hosts whose key is kept for this session only.
+        Raises OSError when the settings file cannot be written (nothing is
+        changed then). Neither the keyring nor the file is touched on the Qt
+        thread; a keyring that does not answer costs at most its timeout.
         """
         kept = {r.id for r in settings.remotes}
         removed = [r.id for r in self.settings.remotes if r.id not in kept]
@@ -263,8 +272,9 @@ class Launcher(QObject):
                 self.secrets.delete(host_id)
             return [host_id for host_id, key in keys.items() if not self.secrets.set(host_id, key)]
 
-        session_only = await asyncio.to_thread(store)
-        self.apply_settings(settings)
+        session_only = await in_thread(store)
+        await save_settings_async(settings)
+        self._apply(settings)
         names = {r.id: r.name for r in settings.remotes}
         return [names.get(host_id, host_id) for host_id in session_only]
 
@@ -279,7 +289,7 @@ class Launcher(QObject):
             self.secrets.load(ids)
             return self.secrets.available
 
-        available = await asyncio.to_thread(read)
+        available = await in_thread(read)
         return available, {i: self.secrets.peek(i) or "" for i in ids}
 
     def _rebind(self) -> None:

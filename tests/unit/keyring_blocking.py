@@ -1,0 +1,36 @@
+"""A keyring backend that never answers until released: a locked Secret Service waiting on a
+password prompt nobody sees. Installed with `keyring.set_keyring`; nothing of ours is patched."""
+
+from __future__ import annotations
+
+import threading
+
+from tests.unit.keyring_backends import MemoryKeyring
+
+
+class BlockingKeyring(MemoryKeyring):
+    """Every call waits until `release()`; `calls` counts the calls that started."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.calls = 0
+
+    def _wait(self) -> None:
+        self.calls += 1
+        self.gate.wait()
+
+    def release(self) -> None:
+        self.gate.set()
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self._wait()
+        return super().get_password(service, username)
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._wait()
+        super().set_password(service, username, password)
+
+    def delete_password(self, service: str, username: str) -> None:
+        self._wait()
+        super().delete_password(service, username)
