@@ -74,6 +74,8 @@ class Launcher(QObject):
         self.profiles = host_profiles(settings, environ)
         self.profile = initial_host(settings, environ)
         self.log = LogBuffer()
+        for problem in settings.problems:  # a settings field that was ignored: say so once
+            self.log.append(f"[launcher] {problem}")
         self.tasks = BackgroundTasks()
         self._clients: dict[str, OllamaClient] = {}
         self._client_keys: dict[str, str] = {}  # the key each client was built with

@@ -1,8 +1,11 @@
 """A keyring backend that never answers until released: a locked Secret Service waiting on a
-password prompt nobody sees. Installed with `keyring.set_keyring`; nothing of ours is patched."""
+password prompt nobody sees. Installed with `keyring.set_keyring`, or in a child process with
+``PYTHON_KEYRING_BACKEND=tests.unit.keyring_blocking.BlockingKeyring`` (then each call is
+noted in the file named by ``BLOCKING_KEYRING_MARK``); nothing of ours is patched."""
 
 from __future__ import annotations
 
+import os
 import threading
 
 from tests.unit.keyring_backends import MemoryKeyring
@@ -18,6 +21,10 @@ class BlockingKeyring(MemoryKeyring):
 
     def _wait(self) -> None:
         self.calls += 1
+        mark = os.environ.get("BLOCKING_KEYRING_MARK")
+        if mark:
+            with open(mark, "a") as handle:
+                handle.write("called\n")
         self.gate.wait()
 
     def release(self) -> None:
