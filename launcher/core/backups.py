@@ -105,10 +105,24 @@ def has_backup_on(folder: Path, day: date) -> bool:
     return any(taken.date() == day for taken in existing(folder).values())
 
 
+#: Backups made for a reason (before an upgrade, before a restore): the newest few of each.
+KEEP_PER_REASON: Final = 4
+
+
 def prune(folder: Path) -> list[Path]:
-    """Delete the backups `keep()` does not keep; the deleted paths."""
+    """Delete the daily backups `keep()` does not keep, and all but the newest
+    `KEEP_PER_REASON` of each other kind; the deleted paths."""
     found = existing(folder)
-    kept = keep(found)
+    daily = {p: t for p, t in found.items() if (parse_name(p.name) or (t, ""))[1] == ""}
+    kept = keep(daily)
+    by_reason: dict[str, list[Path]] = {}
+    for path in found:
+        reason = (parse_name(path.name) or (found[path], ""))[1]
+        if reason:
+            by_reason.setdefault(reason, []).append(path)
+    for paths in by_reason.values():
+        paths.sort(key=lambda p: (found[p], p.name), reverse=True)
+        kept.update(paths[:KEEP_PER_REASON])
     removed = []
     for path in found:
         if path not in kept:

@@ -166,6 +166,16 @@ class Launcher(QObject):
         if conversation is not None:
             self.chat.new_conversation(conversation)
 
+    async def restore_backup(self, backup: Path) -> Path:
+        """Replace every conversation with those of `backup` (see `backups_dialog`); the
+        current database is kept as a backup first, whose path is returned. The chat
+        starts over on the backup's most recent conversation."""
+        self.chat.new_conversation()
+        safety = await self.history.restore(backup)
+        if self.history.summaries:
+            await self.open_conversation(self.history.summaries[0].id)
+        return safety
+
     def save_conversation_settings(self) -> None:
         """Persist the current conversation's model, system prompt and options."""
         self.saving.spawn(self.history.save_settings(self.chat.conversation))

@@ -185,6 +185,7 @@ def copy_database(conn: sqlite3.Connection, target: Path) -> None:
     copy = sqlite3.connect(tmp)
     try:
         conn.backup(copy)
+        copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal/-shm
     finally:
         copy.close()
     tmp.replace(target)
