@@ -155,12 +155,11 @@ class RestoreDialog(QDialog):
                 self.message.setText(text)
                 self.restore_button.setEnabled(True)
             return
-        if not shiboken6.isValid(self):
-            return
-        self.message.setText(
-            f"Restored. The conversations you had before are kept as {safety.name}."
-        )
         await self.reload()
+        if shiboken6.isValid(self):
+            self.message.setText(
+                f"Restored. The conversations you had before are kept as {safety.name}."
+            )
 
 
 def open_restore_dialog(parent: QWidget | None, launcher: Launcher) -> RestoreDialog:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox
 
-from launcher.core.backups import BackupInfo, backup_name, count_conversations
+from launcher.core.backups import BackupInfo, backup_name, count_conversations, existing
 from launcher.ui.backups_dialog import describe, open_restore_dialog
 from launcher.ui.main_window import MainWindow
 from tests.ollama_server import OllamaTestServer, ReplySpec
@@ -25,8 +25,8 @@ async def test_a_backup_is_made_at_start_up_and_can_be_restored(
 ) -> None:
     folder = isolated_env / "data" / "backups"
     window = await ready(make_window)
-    await wait_until(lambda: folder.is_dir() and any(folder.iterdir()), 60)
-    daily = next(folder.iterdir())
+    await wait_until(lambda: bool(existing(folder)), 60)
+    daily = next(iter(existing(folder)))
     assert count_conversations(daily) == 0  # taken before any chat
     external.reply = ReplySpec(text="kept in the backup")
     type_and_send(window, "first chat")
@@ -53,7 +53,7 @@ async def test_a_backup_is_made_at_start_up_and_can_be_restored(
     assert "second message" not in transcript(window)
     status = control(dialog, "Backup status")
     await wait_until(lambda: "kept as" in status.text(), 5)
-    safety = [p for p in folder.iterdir() if p.name.endswith("-restore.sqlite3")]
+    safety = [p for p in existing(folder) if p.name.endswith("-restore.sqlite3")]
     assert len(safety) == 1 and count_conversations(safety[0]) == 2  # nothing lost
     await wait_until(lambda: backups.count() == 2, 5)
     rows = [backups.item(i).text() for i in range(2)]
@@ -66,7 +66,7 @@ async def test_cancel_changes_nothing(
 ) -> None:
     window = await ready(make_window)
     folder = isolated_env / "data" / "backups"
-    await wait_until(lambda: folder.is_dir() and any(folder.iterdir()), 60)
+    await wait_until(lambda: bool(existing(folder)), 60)
     type_and_send(window, "stay")
     await reply_finished(window)
     dialog = open_restore_dialog(window, window.launcher)
@@ -76,7 +76,7 @@ async def test_cancel_changes_nothing(
     dialog.confirmation.button(QMessageBox.StandardButton.Cancel).click()
     assert dialog.confirmation is None
     assert titles(window) == ["stay"]
-    assert len(list(folder.iterdir())) == 1
+    assert len(existing(folder)) == 1
     dialog.close()
 
 
