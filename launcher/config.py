@@ -135,6 +135,8 @@ class Settings:
     )
     start_at_login: bool = False
     download_stall_seconds: int = 30
+    #: Continuous export: a folder where every conversation is also kept as Markdown ("": off).
+    markdown_folder: str = ""
 
     #: What was wrong in the file this came from (one sentence per ignored field); not saved.
     problems: list[str] = field(default_factory=list, compare=False, repr=False)
@@ -185,6 +187,7 @@ class Settings:
             download_stall_seconds=check.integer(
                 data, "download_stall_seconds", "download_stall_seconds", 30, 5, 3600
             ),
+            markdown_folder=check.text(data, "markdown_folder", "markdown_folder"),
             problems=check.problems,
         )
 

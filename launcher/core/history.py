@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
+from launcher.core import mirror
 from launcher.core.backups import BackupInfo
 from launcher.core.chat import ChatTurn
 from launcher.core.conversation import Conversation, ConversationSummary, Message
@@ -78,6 +79,8 @@ class ConversationHistory(QObject):
         self._backups: asyncio.Task[None] | None = None
         self._closing = False
         self._waiting_for_lock = False
+        #: Continuous export: every conversation also as Markdown here (None: off).
+        self.mirror_folder: Path | None = None
 
     # ---- notices ------------------------------------------------------------------
 
@@ -211,6 +214,22 @@ class ConversationHistory(QObject):
     async def rename(self, conv_id: int, title: str) -> None:
         await self._write(lambda: self.store.rename(conv_id, title))
         await self.refresh()
+        await self.mirror(conv_id)
+
+    async def mirror(self, conv_id: int) -> None:
+        """Rewrite the conversation's Markdown file in `mirror_folder` (when one is set).
+        A failure is told once per cause, never raised: the conversation itself is saved."""
+        folder = self.mirror_folder
+        if folder is None:
+            return
+        try:
+            conv = await self.store.get_conversation(conv_id)
+            text = await self.store.export_markdown(conv_id)
+            await asyncio.to_thread(mirror.write, folder, conv.title, conv_id, text)
+        except NotFoundError:
+            return
+        except (StoreError, OSError) as exc:
+            self._fail(f"The Markdown copy in {folder} could not be written", exc)
 
     async def delete(self, conv_id: int) -> None:
         await self._write(lambda: self.store.delete_conversation(conv_id))
@@ -406,3 +425,5 @@ class ConversationHistory(QObject):
         )
         self.saves += 1
         await self.refresh()
+        if turn.conversation.id is not None:
+            await self.mirror(turn.conversation.id)

@@ -92,6 +92,9 @@ class Launcher(QObject):
         self.downloads = DownloadManager(client, parent=self)
         self.inspector = ModelInspector(client, parent=self)
         self.history = ConversationHistory(parent=self)
+        self.history.mirror_folder = (
+            Path(settings.markdown_folder) if settings.markdown_folder else None
+        )
         self.saving = BackgroundTasks()  # turn saves: let them finish at quit, never cancel
         self._was_running = False
         self.monitor.statusChanged.connect(self._on_status)
@@ -260,6 +263,8 @@ class Launcher(QObject):
     def _apply(self, settings: Settings) -> None:
         previous = self.settings.selected
         self.settings = settings
+        folder = settings.markdown_folder
+        self.history.mirror_folder = Path(folder) if folder else None
         self.monitor.local = settings.local
         self.profiles = host_profiles(settings, self.environ)
         self._rebind()

@@ -77,6 +77,7 @@ def test_good_values_load_without_problems(tmp_path: Path) -> None:
         notifications={"downloads": False, "server": True, "replies": False},
         start_at_login=True,
         download_stall_seconds=120,
+        markdown_folder="/home/me/notes",
     )
     path = tmp_path / "settings.json"
     save_settings(settings, path)
@@ -131,6 +132,7 @@ def test_good_values_load_without_problems(tmp_path: Path) -> None:
         ({"download_stall_seconds": 0}, lambda s: s.download_stall_seconds, 30, "stall"),
         ({"download_stall_seconds": 10**9}, lambda s: s.download_stall_seconds, 30, "stall"),
         ({"download_stall_seconds": True}, lambda s: s.download_stall_seconds, 30, "stall"),
+        ({"markdown_folder": 7}, lambda s: s.markdown_folder, "", "markdown_folder"),
     ],
 )
 def test_each_wrong_field_falls_back_alone_and_is_named(

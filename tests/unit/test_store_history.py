@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from launcher.config import Settings
+from launcher.core import mirror
 from launcher.core.launcher import Launcher
 from launcher.core.store import Store
 from tests.ollama_server import OllamaTestServer, ReplySpec
@@ -133,3 +134,39 @@ def test_a_damaged_database_is_set_aside_and_the_user_told_where(
     assert aside[0].name in notice and str(db.parent) in notice
     assert "nothing was deleted" in notice
     assert _saved(db) == []  # a fresh, working database
+
+
+def test_continuous_export_keeps_a_markdown_file_per_conversation(
+    ollama_server: OllamaTestServer, qrun: Any, tmp_path: Path
+) -> None:
+    folder = tmp_path / "notes"
+    ollama_server.reply = ReplySpec(text="Knead for ten minutes.")
+    launcher = Launcher(
+        Settings(markdown_folder=str(folder)),
+        environ={"OLLAMA_HOST": f"127.0.0.1:{ollama_server.port}"},
+    )
+
+    async def scenario() -> None:
+        await launcher.history.open()
+        turn = launcher.chat.send("How long to knead bread?", "llama3.2")
+        assert turn is not None
+        await turn.wait()
+        await launcher.saving.wait(timeout=10)
+        conv_id = launcher.chat.conversation.id
+        assert conv_id is not None
+        first = folder / f"How long to knead bread-{conv_id}.md"
+        await wait_until(first.exists, 5)
+        text = first.read_text(encoding="utf-8")
+        assert "## User\n\nHow long to knead bread?" in text
+        assert "## Assistant\n\nKnead for ten minutes." in text
+        await launcher.history.rename(conv_id, "Bread: a/b test")
+        assert sorted(p.name for p in folder.iterdir()) == [f"Bread a b test-{conv_id}.md"]
+        await launcher.shutdown()
+
+    qrun(scenario())
+
+
+def test_export_file_names_are_safe_everywhere() -> None:
+    assert mirror.file_name('a/b\\c:d*e?f"g<h>i|j', 3) == "a b c d e f g h i j-3.md"
+    assert mirror.file_name("...", 4) == "Untitled conversation-4.md"
+    assert mirror.file_name("x" * 200, 5) == "x" * 80 + "-5.md"
