@@ -130,7 +130,9 @@ class ConversationHistory(QObject):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._backups
         if self._jobs:
-            _, pending = await asyncio.wait(set(self._jobs), timeout=2.0)
+            # A locked database will not free itself in time: do not hold up the quit.
+            patience = 0.5 if self._waiting_for_lock else 2.0
+            _, pending = await asyncio.wait(set(self._jobs), timeout=patience)
             for job in pending:
                 job.cancel()
             if pending:

@@ -24,8 +24,7 @@ from launcher.ui.main_window import MainWindow
 from tests.conftest import REPO
 from tests.ui import conftest as ui_fixtures
 from tests.ui.helpers import control, status_of
-from tests.unit.keyring_backends import installed
-from tests.unit.keyring_blocking import BlockingKeyring
+from tests.unit.keyring_blocking import blocking_installed
 from tests.waiting import wait_until
 
 make_window = ui_fixtures.make_window
@@ -88,25 +87,22 @@ async def test_20_a_keyring_that_never_answers_leaves_the_window_usable_and_quit
         isolated_env,
         {"remotes": [{"id": "gpu", "name": "GPU box", "url": "http://gpu.invalid:11434"}]},
     )
-    backend = BlockingKeyring()
-    with installed(backend):
-        try:
-            window = make_window()
-            await wait_until(lambda: backend.calls == 1, 5)  # the key read is stuck now
-            # The window stays responsive: Qt timers fire and the host switcher works.
-            fired: list[bool] = []
-            QTimer.singleShot(0, lambda: fired.append(True))
-            await wait_until(lambda: fired == [True], 2)
-            status = control(window, "Server status")
-            assert status.isEnabled()
-            # Quit: never waits for the stuck keyring.
-            started = time.monotonic()
-            await asyncio.wait_for(window.shutdown(), 10)
-            took = time.monotonic() - started
-            print(f"\nshutdown with a hung keyring: {took:.2f} s")
-            assert backend.calls == 1  # no pile of stuck calls
-        finally:
-            backend.release()
+    with blocking_installed() as backend:
+        window = make_window()
+        await wait_until(lambda: backend.calls == 1, 5)  # the key read is stuck now
+        # The window stays responsive: Qt timers fire, controls answer.
+        fired: list[bool] = []
+        QTimer.singleShot(0, lambda: fired.append(True))
+        await wait_until(lambda: fired == [True], 2)
+        host = control(window, "Host")
+        host.setCurrentIndex(0)
+        assert host.currentText() == "This computer"
+        # Quit: never waits for the stuck keyring.
+        started = time.monotonic()
+        await asyncio.wait_for(window.shutdown(), 10)
+        took = time.monotonic() - started
+        print(f"\nshutdown with a hung keyring: {took:.2f} s")
+        assert backend.calls == 1  # no pile of stuck calls
 
 
 def test_20_the_app_quits_on_sigterm_while_the_keyring_hangs(isolated_env: Path) -> None:

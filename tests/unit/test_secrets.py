@@ -11,7 +11,7 @@ from keyring.backends import fail, null
 
 from launcher.secrets import SERVICE, SecretStore, in_thread
 from tests.unit.keyring_backends import MemoryKeyring, RefusingKeyring, installed
-from tests.unit.keyring_blocking import BlockingKeyring
+from tests.unit.keyring_blocking import blocking_installed
 
 KEY = "sk-unit-7d1e0c55a9"
 
@@ -71,9 +71,8 @@ def test_repr_and_peek_hold_no_secret() -> None:
 
 
 def test_a_keyring_that_never_answers_costs_one_timeout_then_fails_fast() -> None:
-    backend = BlockingKeyring()
-    backend.secrets[(SERVICE, "gpu")] = KEY
-    with installed(backend):
+    with blocking_installed() as backend:
+        backend.secrets[(SERVICE, "gpu")] = KEY
         store = SecretStore(timeout=0.2)
         try:
             assert store.available  # detecting the backend does not call it
@@ -93,8 +92,6 @@ def test_a_keyring_that_never_answers_costs_one_timeout_then_fails_fast() -> Non
 
 
 def test_in_thread_leaves_the_loop_free_while_the_keyring_hangs() -> None:
-    backend = BlockingKeyring()
-
     async def scenario() -> tuple[str | None, int]:
         store = SecretStore(timeout=0.3)
         ticks = 0
@@ -112,10 +109,7 @@ def test_in_thread_leaves_the_loop_free_while_the_keyring_hangs() -> None:
             ticker.cancel()
         return key, ticks
 
-    with installed(backend):
-        try:
-            key, ticks = asyncio.run(scenario())
-        finally:
-            backend.release()
+    with blocking_installed():
+        key, ticks = asyncio.run(scenario())
     assert key is None
     assert ticks > 3  # the loop kept running while the keyring hung
