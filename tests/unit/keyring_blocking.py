@@ -25,10 +25,10 @@ class BlockingKeyring(MemoryKeyring):
     armed = bool(os.environ.get("BLOCKING_KEYRING_MARK"))
 
     @properties.classproperty
-    def priority(cls) -> float:
+    def priority(cls) -> int:
         if not cls.armed:
             raise RuntimeError("only used when installed on purpose")
-        return 1.0
+        return 1
 
     def __init__(self) -> None:
         super().__init__()
