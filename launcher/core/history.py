@@ -389,6 +389,7 @@ class ConversationHistory(QObject):
                 lambda: self.store.update_message(reply_id, versions=versions, version_index=index)
             )
         saved = (reply.content, reply.thinking)
+        saved_versions = (len(reply.versions), reply.version_index)
         waiter = asyncio.ensure_future(turn.wait())
         try:
             while not waiter.done():
@@ -396,7 +397,9 @@ class ConversationHistory(QObject):
                 if waiter.done():
                     break
                 current = (turn.content, turn.thinking)
-                if current != saved:
+                versions_now = (len(reply.versions), reply.version_index)
+                if current != saved or versions_now != saved_versions:
+                    changed = versions_now != saved_versions  # e.g. the old reply moved aside
                     await self._write(
                         functools.partial(
                             self.store.update_message,
@@ -404,10 +407,12 @@ class ConversationHistory(QObject):
                             content=current[0],
                             thinking=current[1],
                             state="streaming",
+                            versions=list(reply.versions) if changed else None,
+                            version_index=reply.version_index if changed else None,
                         )
                     )
                     self.saves += 1
-                    saved = current
+                    saved, saved_versions = current, versions_now
         finally:
             if not waiter.done():
                 waiter.cancel()

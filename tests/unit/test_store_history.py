@@ -8,6 +8,7 @@ from typing import Any
 
 from launcher.config import Settings
 from launcher.core import mirror
+from launcher.core.conversation import ReplyVersion
 from launcher.core.launcher import Launcher
 from launcher.core.store import Store
 from tests.ollama_server import OllamaTestServer, ReplySpec
@@ -170,3 +171,35 @@ def test_export_file_names_are_safe_everywhere() -> None:
     assert mirror.file_name('a/b\\c:d*e?f"g<h>i|j', 3) == "a b c d e f g h i j-3.md"
     assert mirror.file_name("...", 4) == "Untitled conversation-4.md"
     assert mirror.file_name("x" * 200, 5) == "x" * 80 + "-5.md"
+
+
+def test_a_flipped_reply_version_is_saved_in_order(
+    ollama_server: OllamaTestServer, qrun: Any, isolated_env: Path
+) -> None:
+    ollama_server.reply = ReplySpec(text="second try")
+    launcher = _launcher(ollama_server)
+    db = isolated_env / "data" / "conversations.sqlite3"
+
+    async def scenario() -> None:
+        await launcher.history.open()
+        turn = launcher.chat.send("q", "llama3.2")
+        assert turn is not None
+        await turn.wait()
+        conv = launcher.chat.conversation
+        reply = conv.messages[-1]
+        # The user flips to the first version: the shown text and the others swap.
+        reply.versions = [ReplyVersion("second try", stats=dict(reply.stats))]
+        reply.content, reply.version_index = "first try", 0
+        await launcher.history.save_message(conv, reply)  # queued after the turn's saves
+        await launcher.saving.wait(timeout=10)
+        await launcher.shutdown()
+
+    qrun(scenario())
+    s = Store(db)
+    try:
+        conv_id = s.list_conversations()[0].id
+        saved = s.get_conversation(conv_id).messages[-1]
+    finally:
+        s.close()
+    assert (saved.content, saved.version_index) == ("first try", 0)
+    assert [v.content for v in saved.versions] == ["second try"]
