@@ -40,7 +40,8 @@ def describe(backup: BackupInfo) -> str:
         count = f"{backup.conversations} conversation{'s' if backup.conversations != 1 else ''}"
     reason = _REASONS.get(backup.reason)
     if reason is None:
-        reason = f"before an upgrade (from {backup.reason})"
+        version = backup.reason.removeprefix("v")
+        reason = f"before an upgrade from version {version}"
     return f"{when} — {count} ({reason})"
 
 

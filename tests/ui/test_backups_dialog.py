@@ -86,6 +86,6 @@ def test_each_backup_says_when_how_many_and_why(tmp_path: Path) -> None:
     when = datetime(2026, 12, 1, 14, 5)
     path = tmp_path / backup_name(when.timestamp(), "v1")
     assert describe(BackupInfo(path, when, "v1", 3)) == (
-        "Tue 01 Dec 2026, 14:05 — 3 conversations (before an upgrade (from v1))"
+        "Tue 01 Dec 2026, 14:05 — 3 conversations (before an upgrade from version 1)"
     )
     assert "cannot be read" in describe(BackupInfo(path, when, "", None))
