@@ -117,9 +117,9 @@ class ConversationHistory(QObject):
                 f"{moved.name} in {moved.parent} (nothing was deleted) and a new one was "
                 "started. File > Restore from backup… can bring back a recent copy."
             )
+        await self.refresh()  # the list first: the backup can wait a moment
         if self._backups is None and not self._closing:
             self._backups = asyncio.ensure_future(self._backup_daily())
-        await self.refresh()
         return interrupted
 
     async def aclose(self) -> None:
