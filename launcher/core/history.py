@@ -21,7 +21,7 @@ import contextlib
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,12 +35,11 @@ from launcher.core.explain import explain
 from launcher.core.store import NotFoundError, Store, StoreError
 from launcher.core.store_async import AsyncStore
 from launcher.core.store_errors import DatabaseLockedError
+from launcher.core.write_queue import WriteQueue
 
 T = TypeVar("T")
 
 SAVE_INTERVAL_SECONDS = 0.5
-#: Longest wait between two tries of a write refused because the database is locked.
-LOCK_RETRY_MAX_SECONDS = 5.0
 #: How often a running launcher checks whether today's backup exists.
 BACKUP_CHECK_SECONDS = 3600.0
 
@@ -74,11 +73,13 @@ class ConversationHistory(QObject):
         self.search = ""
         self.saves = 0
         self.notice = ""
-        self._tail: asyncio.Future[None] | None = None
-        self._jobs: set[asyncio.Future[None]] = set()
         self._backups: asyncio.Task[None] | None = None
         self._closing = False
-        self._waiting_for_lock = False
+        self.writes = WriteQueue(
+            on_locked=lambda exc: self._set_notice(explain(exc).headline),
+            on_unlocked=lambda: self._set_notice(""),
+            on_failed=lambda exc: self._fail("The conversation could not be saved", exc),
+        )
         #: Continuous export: every conversation also as Markdown here (None: off).
         self.mirror_folder: Path | None = None
 
@@ -104,11 +105,14 @@ class ConversationHistory(QObject):
         marked interrupted.
         """
         try:
-            await self._write(self.store.open)
-            interrupted = await self._write(self.store.mark_interrupted)
-            await self._write(self.store.purge_deleted)
+            await self.writes.write(self.store.open)
+            interrupted = await self.writes.write(self.store.mark_interrupted)
+            await self.writes.write(self.store.purge_deleted)
         except (StoreError, OSError) as exc:
             self._fail("Conversations could not be opened", exc)
+            self._set_notice(
+                f"{explain(exc).headline} Conversations of this session are not saved."
+            )
             return 0
         moved = self.store.moved_aside
         if moved is not None:
@@ -129,70 +133,15 @@ class ConversationHistory(QObject):
             self._backups.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._backups
-        if self._jobs:
-            # A locked database will not free itself in time: do not hold up the quit.
-            patience = 0.5 if self._waiting_for_lock else 2.0
-            _, pending = await asyncio.wait(set(self._jobs), timeout=patience)
-            for job in pending:
-                job.cancel()
-            if pending:
-                log.error("%d conversation writes were not saved before quitting", len(pending))
-                await asyncio.wait(pending, timeout=1.0)
+        was_locked = self.writes.waiting_for_lock
+        if await self.writes.close():
+            why = (
+                "the conversation database is in use by another program"
+                if was_locked
+                else "the conversation database did not answer in time"
+            )
+            self.failed.emit(f"The last changes could not be saved before quitting: {why}.")
         await self.store.aclose()
-
-    # ---- ordered writes -----------------------------------------------------------
-
-    def _in_order(self, work: Callable[[], Awaitable[None]]) -> Coroutine[Any, Any, None]:
-        """Queue `work` behind every write asked for before it, now (synchronously).
-
-        The work runs in its own task, so cancelling the returned coroutine (or never
-        awaiting it long enough) does not drop the write.
-        """
-        previous = self._tail
-
-        async def run() -> None:
-            if previous is not None:
-                await asyncio.wait({previous})
-            await work()
-
-        job = asyncio.ensure_future(run())
-        self._tail = job
-        self._jobs.add(job)
-        job.add_done_callback(self._job_done)
-
-        async def wait() -> None:
-            await asyncio.shield(job)
-
-        return wait()
-
-    def _job_done(self, job: asyncio.Future[None]) -> None:
-        self._jobs.discard(job)
-        if self._tail is job:
-            self._tail = None
-        if not job.cancelled() and job.exception() is not None:
-            self._fail("The conversation could not be saved", job.exception() or Exception())
-
-    async def _write(self, op: Callable[[], Awaitable[T]]) -> T:
-        """Run a store call; while another program holds the lock, wait and try again
-        (backoff up to `LOCK_RETRY_MAX_SECONDS`), telling the user why nothing is saved."""
-        delay = 0.1
-        while True:
-            try:
-                result = await op()
-            except DatabaseLockedError as exc:
-                if self._closing:
-                    raise
-                if not self._waiting_for_lock:
-                    self._waiting_for_lock = True
-                    log.warning("waiting for the conversation database: %s", exc)
-                    self._set_notice(explain(exc).headline)
-                await asyncio.sleep(delay)  # backoff before the next try, not a sync
-                delay = min(delay * 2, LOCK_RETRY_MAX_SECONDS)
-                continue
-            if self._waiting_for_lock:
-                self._waiting_for_lock = False
-                self._set_notice("")
-            return result
 
     # ---- the sidebar --------------------------------------------------------------
 
@@ -214,7 +163,7 @@ class ConversationHistory(QObject):
             return None
 
     async def rename(self, conv_id: int, title: str) -> None:
-        await self._write(lambda: self.store.rename(conv_id, title))
+        await self.writes.write(lambda: self.store.rename(conv_id, title))
         await self.refresh()
         await self.mirror(conv_id)
 
@@ -234,17 +183,19 @@ class ConversationHistory(QObject):
             self._fail(f"The Markdown copy in {folder} could not be written", exc)
 
     async def delete(self, conv_id: int) -> None:
-        await self._write(lambda: self.store.delete_conversation(conv_id))
+        await self.writes.write(lambda: self.store.delete_conversation(conv_id))
         await self.refresh()
 
     async def undo_delete(self, conv_id: int) -> None:
-        await self._write(lambda: self.store.undo_delete(conv_id))
+        await self.writes.write(lambda: self.store.undo_delete(conv_id))
         await self.refresh()
 
     async def save_settings(self, conversation: Conversation) -> None:
         if conversation.id is not None:
             conv_id = conversation.id
-            await self._write(lambda: self.store.update_settings(conv_id, conversation.settings))
+            await self.writes.write(
+                lambda: self.store.update_settings(conv_id, conversation.settings)
+            )
 
     async def export(self, conv_id: int, fmt: str, path: Path) -> None:
         """Write a conversation to a Markdown or JSON file (off the Qt thread)."""
@@ -268,7 +219,7 @@ class ConversationHistory(QObject):
             raise ValueError(f"{path.name} is not JSON: {exc}") from None
         if not isinstance(data, dict):
             raise ValueError(f"{path.name} is not a conversation export.")
-        conversation = await self._write(lambda: self.store.import_json(data))
+        conversation = await self.writes.write(lambda: self.store.import_json(data))
         await self.refresh()
         return conversation
 
@@ -301,11 +252,11 @@ class ConversationHistory(QObject):
 
         async def work() -> None:
             try:
-                done.set_result(await self._write(lambda: self.store.restore(backup)))
+                done.set_result(await self.writes.write(lambda: self.store.restore(backup)))
             except BaseException as exc:  # handed to the caller, not lost in the queue
                 done.set_exception(exc)
 
-        await self._in_order(work)
+        await self.writes.in_order(work)
         safety = await done
         self._set_notice("")
         await self.refresh()
@@ -318,7 +269,7 @@ class ConversationHistory(QObject):
 
         Takes its place among the conversation's writes when called (not when awaited).
         """
-        return self._in_order(lambda: self._persist(turn))
+        return self.writes.in_order(lambda: self._persist(turn))
 
     def truncate(self, conversation: Conversation, message: Message) -> Coroutine[Any, Any, None]:
         """Forget `message` and everything after it (edit and resend, regenerate), after
@@ -328,9 +279,11 @@ class ConversationHistory(QObject):
             if conversation.id is not None and message.id is not None:
                 conv_id, message_id = conversation.id, message.id
                 with contextlib.suppress(NotFoundError):  # already gone: as wanted
-                    await self._write(lambda: self.store.delete_messages_from(conv_id, message_id))
+                    await self.writes.write(
+                        lambda: self.store.delete_messages_from(conv_id, message_id)
+                    )
 
-        return self._in_order(work)
+        return self.writes.in_order(work)
 
     def save_message(
         self, conversation: Conversation, message: Message
@@ -342,7 +295,7 @@ class ConversationHistory(QObject):
             if message.id is None:
                 return
             message_id = message.id
-            await self._write(
+            await self.writes.write(
                 lambda: self.store.update_message(
                     message_id,
                     content=message.content,
@@ -355,13 +308,13 @@ class ConversationHistory(QObject):
                 )
             )
 
-        return self._in_order(work)
+        return self.writes.in_order(work)
 
     async def _persist(self, turn: ChatTurn) -> None:
         conv = turn.conversation
         try:
             if conv.id is None:
-                created = await self._write(
+                created = await self.writes.write(
                     lambda: self.store.create_conversation(conv.settings, conv.title)
                 )
                 conv.id = created.id
@@ -369,11 +322,15 @@ class ConversationHistory(QObject):
             assert conv_id is not None
             for message in list(conv.messages):
                 if message.id is None:
-                    await self._write(functools.partial(self.store.add_message, conv_id, message))
+                    await self.writes.write(
+                        functools.partial(self.store.add_message, conv_id, message)
+                    )
             await self.refresh()
             await self._follow(turn)
         except NotFoundError as exc:  # the conversation was deleted and purged meanwhile
             log.info("not saving a reply of a conversation that is gone (%s)", exc)
+        except DatabaseLockedError:
+            raise  # only at quit (the queue waits otherwise): the queue reports it once
         except (StoreError, OSError) as exc:
             self._fail("The conversation could not be saved", exc)
 
@@ -385,7 +342,7 @@ class ConversationHistory(QObject):
         reply_id = reply.id
         if reply.versions:  # a regenerated reply: its earlier versions first
             versions, index = reply.versions, reply.version_index
-            await self._write(
+            await self.writes.write(
                 lambda: self.store.update_message(reply_id, versions=versions, version_index=index)
             )
         saved = (reply.content, reply.thinking)
@@ -400,7 +357,7 @@ class ConversationHistory(QObject):
                 versions_now = (len(reply.versions), reply.version_index)
                 if current != saved or versions_now != saved_versions:
                     changed = versions_now != saved_versions  # e.g. the old reply moved aside
-                    await self._write(
+                    await self.writes.write(
                         functools.partial(
                             self.store.update_message,
                             reply_id,
@@ -418,7 +375,7 @@ class ConversationHistory(QObject):
                 waiter.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await waiter
-        await self._write(
+        await self.writes.write(
             lambda: self.store.update_message(
                 reply_id,
                 content=reply.content,

@@ -3,8 +3,14 @@ replaced, with the user told. Real chat turns against the test server, a real se
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from launcher.config import Settings
 from launcher.core import mirror
@@ -16,8 +22,17 @@ from tests.unit.lock_holder import LockHolder
 from tests.waiting import wait_until
 
 
-def _launcher(server: OllamaTestServer) -> Launcher:
-    return Launcher(Settings(), environ={"OLLAMA_HOST": f"127.0.0.1:{server.port}"})
+@pytest.fixture(autouse=True)
+def collected_here(qloop: Any) -> Iterator[None]:
+    """Collect the launchers' Qt objects on this (GUI) thread after each test: a later
+    collection on the test server's thread would destroy their timers from there."""
+    yield
+    gc.collect()
+
+
+def _launcher(server: OllamaTestServer, settings: Settings | None = None) -> Launcher:
+    environ = {"OLLAMA_HOST": f"127.0.0.1:{server.port}"}
+    return Launcher(settings or Settings(), environ=environ)
 
 
 def _saved(db: Path) -> list[tuple[str, str, str]]:
@@ -142,10 +157,7 @@ def test_continuous_export_keeps_a_markdown_file_per_conversation(
 ) -> None:
     folder = tmp_path / "notes"
     ollama_server.reply = ReplySpec(text="Knead for ten minutes.")
-    launcher = Launcher(
-        Settings(markdown_folder=str(folder)),
-        environ={"OLLAMA_HOST": f"127.0.0.1:{ollama_server.port}"},
-    )
+    launcher = _launcher(ollama_server, Settings(markdown_folder=str(folder)))
 
     async def scenario() -> None:
         await launcher.history.open()
@@ -203,3 +215,55 @@ def test_a_flipped_reply_version_is_saved_in_order(
         s.close()
     assert (saved.content, saved.version_index) == ("first try", 0)
     assert [v.content for v in saved.versions] == ["second try"]
+
+
+def test_quitting_while_the_database_is_locked_is_quick_and_says_what_was_lost(
+    ollama_server: OllamaTestServer, qrun: Any, isolated_env: Path
+) -> None:
+    ollama_server.reply = ReplySpec(text="cannot be written")
+    launcher = _launcher(ollama_server)
+    db = isolated_env / "data" / "conversations.sqlite3"
+    failures: list[str] = []
+    launcher.history.failed.connect(failures.append)
+    holder: LockHolder | None = None
+
+    async def scenario() -> None:
+        nonlocal holder
+        await launcher.history.open()
+        holder = LockHolder(db)
+        turn = launcher.chat.send("lost at quit", "llama3.2")
+        assert turn is not None
+        await turn.wait()
+        await wait_until(lambda: launcher.history.notice != "", 10)
+        await asyncio.wait_for(launcher.shutdown(), 10)
+
+    try:
+        qrun(scenario())
+    finally:
+        if holder is not None:
+            holder.release()
+    assert failures == [
+        "The last changes could not be saved before quitting: the conversation database is "
+        "in use by another program."
+    ]
+
+
+def test_a_database_from_a_newer_launcher_is_left_alone_and_said(
+    ollama_server: OllamaTestServer, qrun: Any, isolated_env: Path
+) -> None:
+    db = isolated_env / "data" / "conversations.sqlite3"
+    Store(db).close()
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    launcher = _launcher(ollama_server)
+
+    async def scenario() -> None:
+        await launcher.history.open()
+        await launcher.shutdown()
+
+    qrun(scenario())
+    assert launcher.history.notice.startswith(
+        "Your conversations were saved by a newer version of the launcher"
+    )
+    assert launcher.history.notice.endswith("Conversations of this session are not saved.")
