@@ -3,9 +3,11 @@
 Configuration is read the same way by the app and by tests: the environment
 first (`OLLAMA_HOST`, `OLLAMA_LAUNCHER_CONFIG_DIR`, `OLLAMA_LAUNCHER_DATA_DIR`),
 then the settings file under the platformdirs config folder. The file is
-written atomically (temp file + fsync + rename) so a crash never leaves half a
-file; a file that cannot be read is moved aside, never silently overwritten.
-API keys are not in this file: see `launcher.secrets`.
+written atomically (temp file + fsync + rename, off the Qt thread with
+`save_settings_async`) so a crash never leaves half a file; a file that is not
+JSON is moved aside, never silently overwritten; every field of one that is
+checked on its own (`launcher.settings_check`), a wrong one named in
+`Settings.problems`. API keys are not in this file: see `launcher.secrets`.
 """
 
 from __future__ import annotations
