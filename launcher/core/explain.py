@@ -149,8 +149,9 @@ def _store(exc: StoreError, details: str) -> Explanation:
         )
     if isinstance(exc, CorruptDatabaseError):
         return Explanation(
-            "The conversation database is damaged. It is kept as it is; restore a backup "
-            "or start with a new database.",
+            "The conversation database is damaged. Restart the launcher: it sets the file "
+            "aside (keeping it) and starts a new one; File > Restore from backup… can bring "
+            "back a recent copy.",
             details,
         )
     if isinstance(exc, SchemaTooNewError):
