@@ -73,11 +73,12 @@ class ConversationHistory(QObject):
         self.search = ""
         self.saves = 0
         self.notice = ""
+        self._standing = ""  # the notice to go back to once a lock is gone
         self._backups: asyncio.Task[None] | None = None
         self._closing = False
         self.writes = WriteQueue(
             on_locked=lambda exc: self._set_notice(explain(exc).headline),
-            on_unlocked=lambda: self._set_notice(""),
+            on_unlocked=lambda: self._set_notice(self._standing),
             on_failed=lambda exc: self._fail("The conversation could not be saved", exc),
         )
         #: Continuous export: every conversation also as Markdown here (None: off).
@@ -110,17 +111,17 @@ class ConversationHistory(QObject):
             await self.writes.write(self.store.purge_deleted)
         except (StoreError, OSError) as exc:
             self._fail("Conversations could not be opened", exc)
-            self._set_notice(
-                f"{explain(exc).headline} Conversations of this session are not saved."
-            )
+            self._standing = f"{explain(exc).headline} Conversations of this session are not saved."
+            self._set_notice(self._standing)
             return 0
         moved = self.store.moved_aside
         if moved is not None:
-            self._set_notice(
+            self._standing = (
                 f"Your conversation database was damaged, so it was set aside as "
                 f"{moved.name} in {moved.parent} (nothing was deleted) and a new one was "
                 "started. File > Restore from backup… can bring back a recent copy."
             )
+            self._set_notice(self._standing)
         await self.refresh()  # the list first: the backup can wait a moment
         if self._backups is None and not self._closing:
             self._backups = asyncio.ensure_future(self._backup_daily())
@@ -258,6 +259,7 @@ class ConversationHistory(QObject):
 
         await self.writes.in_order(work)
         safety = await done
+        self._standing = ""
         self._set_notice("")
         await self.refresh()
         return safety
