@@ -174,7 +174,7 @@ class Settings:
             tuning=check.env_map(raw, "tuning", "local.tuning"),
         )
         defaults = cls()
-        guard = check.section(data, "guard", "The runaway guard settings (guard)")
+        guard = check.guard(data, "guard", "The runaway guard settings (guard)")
         return cls(
             local=local,
             remotes=_remotes(check, data.get("remotes")),

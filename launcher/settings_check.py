@@ -180,3 +180,21 @@ class Checker:
             self.ignore(where, value, "is not a proxy URL", "no proxy")
             return ""
         return value
+
+    def guard(self, data: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+        """The runaway guard's values: `enabled` exactly true or false (on otherwise), the
+        limits whole numbers; anything else is dropped so the guard's default applies."""
+        raw = self.section(data, key, where)
+        out: dict[str, Any] = {}
+        for name, value in raw.items():
+            here = f"guard.{name}"
+            if name == "enabled":
+                if isinstance(value, bool):
+                    out[name] = value
+                else:
+                    self.ignore(here, value, "is not true or false", "on")
+            elif isinstance(value, int) and not isinstance(value, bool):
+                out[name] = value
+            else:
+                self.ignore(here, value, "is not a whole number", "the default")
+        return out

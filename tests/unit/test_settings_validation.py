@@ -119,6 +119,13 @@ def test_good_values_load_without_problems(tmp_path: Path) -> None:
         ({"selected": 3}, lambda s: s.selected, "local", "selected"),
         ({"keep_in_tray": "yes"}, lambda s: s.keep_in_tray, False, "keep_in_tray"),
         ({"guard": [1, 2]}, lambda s: s.guard, {}, "(guard)"),
+        ({"guard": {"enabled": "false"}}, lambda s: s.guard, {}, "guard.enabled"),
+        (
+            {"guard": {"max_chars": "lots", "max_period": 500}},
+            lambda s: s.guard,
+            {"max_period": 500},
+            "guard.max_chars",
+        ),
         ({"enter_sends": "false"}, lambda s: s.enter_sends, True, "enter_sends"),
         (
             {"notifications": {"downloads": "off", "server": False}},
