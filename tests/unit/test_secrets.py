@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
+from typing import Any
 
 import pytest
 from keyring.backends import fail, null
 
+from launcher.config import RemoteHost, Settings, load_settings
+from launcher.core.launcher import Launcher
 from launcher.secrets import SERVICE, SecretStore, in_thread
 from tests.unit.keyring_backends import MemoryKeyring, RefusingKeyring, installed
 from tests.unit.keyring_blocking import blocking_installed
@@ -113,3 +117,29 @@ def test_in_thread_leaves_the_loop_free_while_the_keyring_hangs() -> None:
         key, ticks = asyncio.run(scenario())
     assert key is None
     assert ticks > 3  # the loop kept running while the keyring hung
+
+
+def test_the_settings_paths_keep_working_while_the_keyring_hangs(qrun: Any) -> None:
+    remote = RemoteHost("gpu", "GPU box", "http://gpu.invalid:11434")
+    launchers: list[Launcher] = []
+
+    async def scenario() -> None:
+        launcher = Launcher(
+            Settings(remotes=[remote]), environ={}, secrets=SecretStore(timeout=0.3)
+        )
+        launchers.append(launcher)
+        _, keys = await launcher.read_keys()
+        assert keys == {"gpu": ""}  # not available now
+        assert not launcher.secrets.responding
+        new = Settings(remotes=[remote])
+        kept = await launcher.update_settings(new, {"gpu": "sk-new-0123456789abcdef"})
+        assert kept == ["GPU box"]  # for this session only, and said so
+        profile = next(p for p in launcher.profiles if p.id == "gpu")
+        assert launcher.api_key_for(profile) == "sk-new-0123456789abcdef"
+        assert load_settings().remotes == [remote]  # the file was written anyway
+        await launcher.shutdown()
+
+    with blocking_installed():
+        qrun(scenario())
+    launchers.clear()
+    gc.collect()  # the Qt objects go on this (GUI) thread
