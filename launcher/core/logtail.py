@@ -1,0 +1,66 @@
+"""Follows the server's log file, line by line, into the LogBuffer.
+
+Why a file and not pipes: `ollama serve` hands its output to its runner
+children, so pipes stay open as long as any runner lives (EOF says nothing
+about the server); and when the launcher dies, a pipe breaks and Go exits on
+the next write to a broken stdout/stderr. A file keeps the server alive when we
+die, lets the next launcher show an adopted server's log, and its final read
+after an exit is bounded by what is on disk, never by another process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+from launcher.core.logbuffer import LogBuffer
+
+POLL_SECONDS = 0.1
+MAX_READ = 1 << 20  # bytes per read: a flood of log never stalls the loop for long
+
+
+class LogTail:
+    """Reads what was appended to `path` since the last read and appends whole lines to `log`."""
+
+    def __init__(self, path: Path, log: LogBuffer, *, from_end: bool = False) -> None:
+        self.path = path
+        self.log = log
+        self._pos = 0
+        self._partial = b""
+        if from_end:
+            with contextlib.suppress(OSError):
+                self._pos = path.stat().st_size
+
+    def read_new(self, limit: int = MAX_READ) -> bool:
+        """Read up to `limit` new bytes; True when there may be more."""
+        try:
+            with self.path.open("rb") as handle:
+                size = handle.seek(0, 2)
+                if size < self._pos:  # truncated (a new server started): from the top
+                    self._pos = 0
+                handle.seek(self._pos)
+                data = handle.read(limit)
+        except OSError:
+            return False
+        self._pos += len(data)
+        if data:
+            *lines, self._partial = (self._partial + data).split(b"\n")
+            for raw in lines:
+                self.log.append(raw.decode("utf-8", "replace").rstrip("\r"))
+        return len(data) == limit
+
+    def finish(self, max_bytes: int = 4 * MAX_READ) -> None:
+        """The last read after the server ended: bounded, then the unterminated line too."""
+        budget = max_bytes
+        while budget > 0 and self.read_new(min(MAX_READ, budget)):
+            budget -= MAX_READ
+        if self._partial:
+            self.log.append(self._partial.decode("utf-8", "replace").rstrip("\r"))
+            self._partial = b""
+
+    async def follow(self, interval: float = POLL_SECONDS) -> None:
+        """Poll the file until cancelled (the supervisor cancels it when the server ends)."""
+        while True:
+            more = self.read_new()
+            await asyncio.sleep(0 if more else interval)
