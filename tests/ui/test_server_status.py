@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QProgressBar
 
-from launcher.config import RemoteHost, Settings, save_settings
+from launcher.config import LocalServerSettings, RemoteHost, Settings, save_settings
 from launcher.ui.main_window import MainWindow
 from tests.conftest import free_port
 from tests.ollama_server import ForeignServer, OllamaTestServer
@@ -137,18 +137,46 @@ async def test_start_and_stop_our_own_server(
     assert not pid_alive(pid)
 
 
-async def test_crash_is_shown_with_exit_code_and_log(
+async def test_crash_is_restarted_with_backoff_then_shown_with_exit_code_and_log(
     fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
 ) -> None:
-    fake_ollama(crash_after="1.0", ready_delay="0.1")
+    # Every server crashes 0.8 s after it starts: three restarts, then it stays down.
+    fake_ollama(crash_after="0.8", ready_delay="0.1")
     window = make_window()
+    monitor = window.launcher.monitor
+    restarts: list[int] = []
+    crashes: list[object] = []
+    monitor.restarting.connect(lambda attempt, _exit: restarts.append(attempt))
+    monitor.crashed.connect(crashes.append)
     await wait_until(lambda: status_of(window).startswith("Stopped"), 5)
     control(window, "Start server").click()
     await wait_until(lambda: status_of(window).startswith("Running"), 10)
-    await wait_until(lambda: status_of(window).startswith("Crashed"), 10)
+    await wait_until(lambda: status_of(window).startswith("Restarting"), 5)
+    assert status_of(window) == "Restarting after a crash (exit code 2)\u2026"
+    assert not control(window, "Start server").isEnabled()
+    await wait_until(lambda: status_of(window).startswith("Crashed"), 30)
+    assert restarts == [1, 2, 3]
+    assert len(crashes) == 1
     assert "exited with code 2" in status_of(window)
     assert "panic" in control(window, "Server status").toolTip()
     assert control(window, "Start server").isEnabled()  # the user can try again
+    assert not window.launcher.supervisor.running
+
+
+async def test_auto_start_at_launch_only_once(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    fake_ollama(auto_start=True)
+    window = make_window()
+    await wait_until(lambda: status_of(window).startswith("Running"), 10)
+    assert window.launcher.monitor.auto_started
+    assert "started by the launcher" in control(window, "Server status").toolTip()
+    control(window, "Stop server").click()
+    await wait_until(lambda: status_of(window).startswith("Stopped"), 15)
+    polls = window.launcher.monitor.polls
+    await wait_until(lambda: window.launcher.monitor.polls >= polls + 2, 10)
+    assert status_of(window).startswith("Stopped")  # a Stop is respected
+    assert not window.launcher.supervisor.running
 
 
 async def test_port_taken_at_start_gives_the_childs_message(
@@ -227,7 +255,7 @@ async def test_keep_in_tray_without_a_tray_still_quits_cleanly(
     from PySide6.QtWidgets import QSystemTrayIcon
 
     fake_ollama()
-    save_settings(Settings(keep_in_tray=True))
+    save_settings(Settings(keep_in_tray=True, local=LocalServerSettings(auto_start=False)))
     window = make_window()
     assert window.launcher.settings.keep_in_tray
     assert not QSystemTrayIcon.isSystemTrayAvailable()
