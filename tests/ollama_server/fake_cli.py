@@ -17,6 +17,8 @@ Environment:
 * ``FAKE_OLLAMA_VERSION`` — the version served and printed (default ``0.12.3``).
 * ``FAKE_OLLAMA_READY_DELAY`` — seconds between binding and answering (default ``0.3``).
 * ``FAKE_OLLAMA_CRASH_AFTER`` — seconds after start: print a Go ``panic:`` and exit 2.
+* ``FAKE_OLLAMA_HANG_ON_STOP=1`` — SIGTERM/SIGINT are logged, then the shutdown hangs
+  forever (as a server stuck unloading a model): only SIGKILL ends it.
 * ``FAKE_OLLAMA_RUNNERS`` — on by default (``0`` turns it off): a child "runner"
   process (a sleeping python, argv ``-c … runner --ollama-engine --model NAME --port N``)
   per loaded model, started on the model's first chat/generate, sharing the server's
@@ -343,8 +345,13 @@ def serve(out: TextIO = sys.stdout) -> int:
     stop = threading.Event()
     received: list[int] = []
 
+    hang = os.environ.get("FAKE_OLLAMA_HANG_ON_STOP") == "1"
+
     def on_signal(signum: int, _frame: object) -> None:
         received.append(signum)
+        if hang:  # a shutdown stuck forever (say, unloading a model): only SIGKILL helps
+            log(f"received {signal.Signals(signum).name}, shutting down", source="routes.go:1600")
+            return
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
