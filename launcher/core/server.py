@@ -255,9 +255,12 @@ class ServerSupervisor(QObject):
                     **kwargs,
                 )
         except OSError as exc:
-            message = f"Could not run {binary}: {exc.strerror or exc}"
-            self.log.append(f"[launcher] {message}")
-            raise ServerStartError(message) from exc
+            why = (exc.strerror or "it could not be started").lower()
+            self.log.append(f"[launcher] could not run {binary}: {exc!r}")
+            raise ServerStartError(
+                f"The launcher could not run {binary} ({why}). Check that it is the Ollama "
+                "program and that it may be executed, or choose another in Settings."
+            ) from exc
         self._proc, self._adopted_pid, self._alive = proc, None, True
         self.adopted = False
         self._stop_requested = False

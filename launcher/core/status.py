@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from launcher.core.explain import explain_server_exit
 from launcher.core.server import ServerExit
 
 
@@ -144,10 +145,13 @@ def decide(probe: Probe | None, s: Situation) -> ServerStatus:
         return ServerStatus(ServerState.STARTING, f"waiting for {s.base_url} to answer")
     if s.last_exit is not None and s.last_exit.crashed:
         tail = "\n".join(s.last_exit.log_tail[-8:])
+        advice = explain_server_exit(
+            s.last_exit.reason(), during_startup=s.last_exit.during_startup, host=s.base_url
+        )
         return ServerStatus(
             ServerState.CRASHED,
             s.last_exit.summary(),
-            tooltip=f"Last log lines:\n{tail}" if tail else "",
+            tooltip=advice + (f"\n\nLast log lines:\n{tail}" if tail else ""),
         )
     if not s.managed:
         return ServerStatus(

@@ -189,6 +189,8 @@ async def test_port_taken_at_start_is_explained_and_not_retried(
         assert "address already in use" in status_of(window)
         assert "during start-up" in status_of(window)
         assert restarts == []  # a start-up failure is not retried blindly
+        tip = control(window, "Server status").toolTip()
+        assert "Another program already uses 127.0.0.1:" in tip and "Settings" in tip
     finally:
         holder.close()
     await no_process_left(fake)
