@@ -16,6 +16,8 @@ from launcher.core.launcher import Launcher
 from launcher.core.lifecycle import ExitOnSignal
 from launcher.ui.main_window import MainWindow
 
+EXIT_GRACE_SECONDS = 2.0  # after the orderly shutdown, the interpreter's own exit
+
 
 def build_main_window() -> MainWindow:
     """The fully wired main window, not yet shown.
@@ -44,7 +46,9 @@ async def _run_app() -> int:
     exits = ExitOnSignal(window.quit, window.launcher.supervisor.kill_now)
     exits.install(asyncio.get_running_loop())
     result: int = await closed
-    exits.disarm()
+    # The interpreter's exit joins worker threads; one stuck in the keyring would hold
+    # it forever. (After a signal, its 10 s deadline also still stands.)
+    exits.leave_within(EXIT_GRACE_SECONDS, result)
     return result
 
 

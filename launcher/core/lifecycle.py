@@ -62,10 +62,12 @@ class ExitOnSignal:
         self._watchdog.start()
         self.orderly()
 
-    def disarm(self) -> None:
-        """The orderly shutdown finished in time: the watchdog is not needed."""
-        if self._watchdog is not None:
-            self._watchdog.cancel()
+    def leave_within(self, seconds: float, code: int) -> None:
+        """After the orderly shutdown: exit with `code` even if the interpreter cannot
+        (it joins worker threads at exit, and a thread stuck in the keyring never ends)."""
+        timer = threading.Timer(seconds, self.force, args=(code,))
+        timer.daemon = True
+        timer.start()
 
     def force(self, code: int) -> None:
         """End our server's group, then leave without waiting for anything else."""

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
+from launcher.config import RemoteHost, Settings, save_settings
 from launcher.core import ownership
 from launcher.ui.main_window import MainWindow
 from tests.faults.conftest import LauncherProcess
@@ -131,3 +132,18 @@ async def test_a_reused_pid_or_someone_elses_server_is_never_touched(
     assert alive(record.pid)  # quitting left it alone
     assert ownership.load_record() is None  # the stale record is forgotten
     os.killpg(record.pid, signal.SIGKILL)
+
+
+def test_a_hung_keyring_cannot_hold_the_shutdown(
+    launcher_process: Callable[..., LauncherProcess],
+) -> None:
+    settings = Settings(remotes=[RemoteHost("gpu", "GPU box", "127.0.0.1:9")])
+    save_settings(settings)  # a remote host: its key is read from the keyring at start
+    launched = launcher_process(PYTHON_KEYRING_BACKEND="tests.faults.hung_keyring.HungKeyring")
+    record = owning_a_server_with_a_runner(launched)
+    sent = time.monotonic()
+    launched.proc.send_signal(signal.SIGTERM)
+    code = launched.proc.wait(timeout=10)
+    print(f"hung keyring: shutdown took {time.monotonic() - sent:.2f} s")
+    assert code == 0
+    assert not alive(record.pid) and not server_pids(launched.port)
