@@ -23,7 +23,8 @@ from PySide6.QtCore import QObject, Signal
 
 from launcher.config import HostProfile, LocalServerSettings
 from launcher.core import restarts
-from launcher.core.server import ServerExit, ServerStartError, ServerSupervisor, child_environment
+from launcher.core.childenv import child_environment
+from launcher.core.server import ServerExit, ServerStartError, ServerSupervisor
 from launcher.core.status import Probe, ProbeKind, ServerState, ServerStatus, Situation, decide
 from launcher.ollama import (
     OllamaClient,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
 import signal
 import subprocess
@@ -26,8 +25,12 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from launcher.core import ownership
+from launcher.core.childenv import child_environment, port_of
 from launcher.core.logbuffer import LogBuffer
 from launcher.core.logtail import LogTail
+from launcher.core.processes import kill_tree, signal_group
+
+__all__ = ["ServerExit", "ServerStartError", "ServerSupervisor", "child_environment"]
 
 STOP_GRACE_SECONDS = 5.0
 ADOPTED_POLL_SECONDS = 0.25
@@ -36,7 +39,6 @@ _ERROR_PATTERNS = (
     re.compile(r"^panic: (?P<msg>.+)$"),
     re.compile(r'level=(?:ERROR|FATAL)\b.*?msg="(?P<msg>[^"]+)"'),
 )
-_LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 
 
 class ServerStartError(Exception):
@@ -94,59 +96,6 @@ class ServerExit:
         when = " during start-up" if self.during_startup else ""
         reason = self.reason()
         return f"ollama serve {how}{when}" + (f": {reason}" if reason else "")
-
-
-def _loopback_only(child_host: str) -> str:
-    """`child_host` when it is a loopback address, else 127.0.0.1 on the same port."""
-    host, _, port = child_host.rpartition(":")
-    if not host:
-        host, port = child_host, "11434"
-    if host in _LOOPBACK:
-        return child_host
-    return f"127.0.0.1:{port or '11434'}"
-
-
-def child_environment(
-    child_host: str,
-    *,
-    models_dir: str = "",
-    extra_env: Mapping[str, str] | None = None,
-    tuning: Mapping[str, str] | None = None,
-    https_proxy: str = "",
-    noprune: bool = False,
-    allow_network: bool = False,
-    base: Mapping[str, str] | None = None,
-) -> dict[str, str]:
-    """The environment of the child: ours, plus the server settings the user chose.
-
-    The listen address is set last, so neither the tuning page nor extra
-    variables can move it; and it stays on loopback unless `allow_network` is
-    exactly True (a truthy string from a damaged settings file is not consent).
-    """
-    env = dict(os.environ if base is None else base)
-    env.update(extra_env or {})
-    env.update({str(k): str(v) for k, v in (tuning or {}).items()})
-    if https_proxy:
-        env["HTTPS_PROXY"] = https_proxy
-    if noprune:
-        env["OLLAMA_NOPRUNE"] = "1"
-    if models_dir:
-        env["OLLAMA_MODELS"] = models_dir
-    env["OLLAMA_HOST"] = child_host if allow_network is True else _loopback_only(child_host)
-    return env
-
-
-def _port_of(child_host: str) -> int:
-    tail = child_host.rpartition(":")[2]
-    return int(tail) if tail.isdigit() else 11434
-
-
-def signal_group(pgid: int, sig: int) -> None:
-    """Signal a whole process group; a group that is gone is fine."""
-    if sys.platform == "win32":
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
 
 
 class ServerSupervisor(QObject):
@@ -269,7 +218,7 @@ class ServerSupervisor(QObject):
         self._follow(LogTail(log_path, self.log))
         self._watcher = asyncio.ensure_future(self._watch(self._wait_child(proc)))
         record = await asyncio.to_thread(
-            ownership.record_for, proc.pid, _port_of(env["OLLAMA_HOST"]), log_path
+            ownership.record_for, proc.pid, port_of(env["OLLAMA_HOST"]), log_path
         )
         if record is not None and self._proc is proc and proc.returncode is None:
             await asyncio.to_thread(ownership.save_record, record, folder)
@@ -368,10 +317,8 @@ class ServerSupervisor(QObject):
         if not self.running or pid is None:
             return
         self._stop_requested = True
-        if sys.platform == "win32":
-            if self._proc is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    self._proc.kill()
+        if sys.platform == "win32":  # no process groups: the runners are its children
+            kill_tree(pid)
             return
         signal_group(pid, signal.SIGKILL)
 

@@ -11,7 +11,13 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QProgressBar
 
-from launcher.config import LocalServerSettings, RemoteHost, Settings, save_settings
+from launcher.config import (
+    LocalServerSettings,
+    RemoteHost,
+    Settings,
+    load_settings,
+    save_settings,
+)
 from launcher.ui.main_window import MainWindow
 from tests.conftest import free_port
 from tests.ollama_server import ForeignServer, OllamaTestServer
@@ -269,3 +275,36 @@ async def test_keep_in_tray_without_a_tray_still_quits_cleanly(
     await wait_until(lambda: not window.isVisible() and window._shutdown_done, 15)
     assert not pid_alive(pid)
     assert window.tray is None
+
+
+async def test_tuning_reaches_the_server_and_restart_applies_a_change(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    fake_ollama()
+    settings = load_settings()
+    settings.local.tuning = {"OLLAMA_CONTEXT_LENGTH": "8192", "OLLAMA_FLASH_ATTENTION": "1"}
+    settings.local.https_proxy = "http://proxy.example:3128"
+    save_settings(settings)
+    window = make_window()
+    log = control(window, "Server log")
+    await wait_until(lambda: control(window, "Start server").isEnabled(), 5)
+    control(window, "Start server").click()
+    await wait_until(lambda: status_of(window).startswith("Running"), 10)
+    await wait_until(lambda: 'msg="server config"' in log.toPlainText(), 5)
+    config = next(line for line in log.toPlainText().splitlines() if "server config" in line)
+    assert "OLLAMA_CONTEXT_LENGTH:8192" in config
+    assert "OLLAMA_FLASH_ATTENTION:true" in config
+    assert "OLLAMA_NOPRUNE:true" in config  # on by default: partial downloads survive
+    assert "HTTPS_PROXY:http://proxy.example:3128" in config
+    assert "OLLAMA_HOST:http://127.0.0.1:" in config  # loopback
+    first = window.launcher.supervisor.pid
+
+    changed = load_settings()
+    changed.local.tuning = {"OLLAMA_CONTEXT_LENGTH": "16384"}
+    window.launcher.apply_settings(changed)
+    await window.launcher.monitor.restart_server()
+    await wait_until(lambda: status_of(window).startswith("Running"), 10)
+    assert window.launcher.supervisor.pid not in (None, first)
+    assert window.launcher.supervisor.last_exit is None
+    await wait_until(lambda: "OLLAMA_CONTEXT_LENGTH:16384" in log.toPlainText(), 5)
+    assert first is not None and not pid_alive(first)

@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 from launcher.core import ownership
+from launcher.core.childenv import child_environment
 from launcher.core.ownership import ProcessFacts, ServerRecord, Verdict, judge
 from launcher.core.restarts import next_restart
-from launcher.core.server import ServerExit, child_environment
+from launcher.core.server import ServerExit
 from launcher.core.status import Probe, ProbeKind, ServerState, Situation, decide
 
 RECORD = ServerRecord(pid=4242, start_time=1_700_000_000.25, port=11434, cmdline=("ollama",))

@@ -1,0 +1,33 @@
+"""Ending processes of ours: a whole process group (POSIX) or a process tree (Windows).
+
+Ollama's runners share its process group on Linux and macOS; on Windows they
+are its children. Either way, ending "the server" must end them too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+
+def signal_group(pgid: int, sig: int) -> None:
+    """Signal a whole process group; a group that is gone is fine."""
+    if sys.platform == "win32":
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def kill_tree(pid: int) -> None:
+    """Kill a process and all its descendants (where there are no process groups)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        family = [*root.children(recursive=True), root]
+    except psutil.NoSuchProcess:
+        return
+    for proc in family:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            proc.kill()
