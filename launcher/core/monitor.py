@@ -270,6 +270,7 @@ class ServerMonitor(QObject):
             last_exit=sup.last_exit if managed else None,
             restart_attempt=self._restart_attempt if managed else 0,
             adopted=managed and sup.adopted,
+            configured_binary=str(self.local.binary or "") if managed else "",
         )
 
     def _publish(self) -> None:

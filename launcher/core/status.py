@@ -89,6 +89,7 @@ class Situation:
             started anything since (a crash stays shown until then).
         restart_attempt: a restart after a crash is scheduled (1, 2, 3), 0 when not.
         adopted: our running server was started by a previous launcher that died.
+        configured_binary: the path to `ollama` chosen in Settings ("" for the search).
     """
 
     base_url: str
@@ -100,6 +101,7 @@ class Situation:
     last_exit: ServerExit | None = None
     restart_attempt: int = 0
     adopted: bool = False
+    configured_binary: str = ""
 
 
 def decide(probe: Probe | None, s: Situation) -> ServerStatus:
@@ -168,6 +170,14 @@ def decide(probe: Probe | None, s: Situation) -> ServerStatus:
     if s.binary:
         return ServerStatus(
             ServerState.STOPPED, "no server is running", tooltip=f"Ollama binary: {s.binary}"
+        )
+    if s.configured_binary:
+        return ServerStatus(
+            ServerState.NOT_INSTALLED,
+            f"{s.configured_binary} cannot be run",
+            tooltip="The ollama program chosen in Settings does not exist or is not "
+            "executable.\nChoose another in Settings, or clear the path to use the one on "
+            "PATH.",
         )
     return ServerStatus(
         ServerState.NOT_INSTALLED,

@@ -234,6 +234,8 @@ async def test_ollama_not_executable_is_not_run(
     save_settings(Settings(local=LocalServerSettings(binary=str(binary))))
     window = make_window()
     await wait_until(lambda: status_of(window).startswith("Not installed"), 5)
+    assert status_of(window) == f"Not installed - {binary} cannot be run"
+    assert "not executable" in control(window, "Server status").toolTip()
     assert not control(window, "Start server").isEnabled()
     assert not server_pids(fake["port"])
 

@@ -110,6 +110,21 @@ async def test_launcher_killed_then_started_again_adopts_and_stops_its_server(
     assert ownership.load_record() is None
 
 
+async def test_quitting_stops_an_adopted_server_unless_asked_to_keep_it(
+    launcher_process: Callable[..., LauncherProcess],
+    make_window: Callable[[], MainWindow],
+) -> None:
+    launched = launcher_process()
+    record = owning_a_server_with_a_runner(launched)
+    launched.proc.kill()
+    launched.proc.wait(timeout=10)
+    window = make_window()
+    await wait_until(lambda: window.launcher.supervisor.adopted, 15)
+    await window.shutdown()  # quit, keep-running off (the default)
+    await wait_until(lambda: not alive(record.pid), 5)
+    assert not server_pids(launched.port) and ownership.load_record() is None
+
+
 async def test_a_reused_pid_or_someone_elses_server_is_never_touched(
     launcher_process: Callable[..., LauncherProcess],
     make_window: Callable[[], MainWindow],
