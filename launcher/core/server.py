@@ -65,8 +65,9 @@ class ServerExit:
 
     @property
     def crashed(self) -> bool:
-        """It ended on its own (anything but a stop the launcher asked for)."""
-        return not self.requested
+        """It ended on its own: not a stop the launcher asked for, and not a clean exit
+        (Ollama exits 0 only when told to stop, e.g. by `kill` from a terminal)."""
+        return not self.requested and self.code != 0
 
     def reason(self) -> str:
         """The child's own explanation, from its last error line; empty when none."""

@@ -299,3 +299,18 @@ async def test_start_stop_twenty_times_never_two_servers_and_none_left(
     assert len(spawned) >= 10  # the clicks really started (and stopped) servers
     await no_process_left(fake)
     await start_and_wait(window)  # still usable
+
+
+async def test_server_stopped_from_outside_is_stopped_not_crashed(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    fake = fake_ollama(ready_delay="0.1")
+    window = make_window()
+    pid = await start_and_wait(window)
+    restarts: list[int] = []
+    window.launcher.monitor.restarting.connect(lambda n, _e: restarts.append(n))
+    os.kill(pid, signal.SIGTERM)  # `kill` from a terminal: Ollama exits 0
+    await wait_until(lambda: status_of(window).startswith("Stopped"), 10)
+    assert restarts == []
+    await no_process_left(fake)
+    await start_and_wait(window)

@@ -77,6 +77,9 @@ def test_restarts_older_than_five_minutes_do_not_count() -> None:
 
 def test_a_requested_stop_or_a_start_up_failure_is_not_restarted() -> None:
     assert next_restart(ServerExit(code=0, requested=True), [], 1.0) is None
+    stopped_by_someone = ServerExit(code=0)  # SIGTERM from a terminal: a clean exit
+    assert not stopped_by_someone.crashed
+    assert next_restart(stopped_by_someone, [], 1.0) is None
     startup = ServerExit(code=1, during_startup=True, log_tail=("Error: listen tcp: bind",))
     assert next_restart(startup, [], 1.0) is None
 
