@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 
 
@@ -17,6 +18,18 @@ def signal_group(pgid: int, sig: int) -> None:
         return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
+
+
+def kill_group(pgid: int) -> None:
+    """SIGKILL a whole process group (POSIX; nothing to do where groups do not exist)."""
+    if sys.platform != "win32":
+        signal_group(pgid, signal.SIGKILL)
+
+
+def terminate_group(pgid: int) -> None:
+    """SIGTERM a whole process group: the polite request to stop (POSIX)."""
+    if sys.platform != "win32":
+        signal_group(pgid, signal.SIGTERM)
 
 
 def kill_tree(pid: int) -> None:

@@ -28,7 +28,7 @@ from launcher.core import ownership
 from launcher.core.childenv import child_environment, port_of
 from launcher.core.logbuffer import LogBuffer
 from launcher.core.logtail import LogTail
-from launcher.core.processes import kill_tree, signal_group
+from launcher.core.processes import kill_group, kill_tree, terminate_group
 
 __all__ = ["ServerExit", "ServerStartError", "ServerSupervisor", "child_environment"]
 
@@ -288,7 +288,7 @@ class ServerSupervisor(QObject):
             code, sig = await exited
         finally:
             if pgid is not None:
-                signal_group(pgid, signal.SIGKILL)  # runners left behind by a crash
+                kill_group(pgid)  # runners left behind by a crash
             self._alive = False
             tail_task, self._tail_task = self._tail_task, None
             if tail_task is not None:
@@ -321,7 +321,7 @@ class ServerSupervisor(QObject):
         if sys.platform == "win32":  # no process groups: the runners are its children
             kill_tree(pid)
             return
-        signal_group(pid, signal.SIGKILL)
+        kill_group(pid)
 
     async def stop(self, grace: float = STOP_GRACE_SECONDS) -> ServerExit | None:
         """Stop the server of ours: polite signal to its group, wait, then kill the group.
@@ -339,7 +339,7 @@ class ServerSupervisor(QObject):
                     with contextlib.suppress(ProcessLookupError):
                         self._proc.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
             else:
-                signal_group(pid, signal.SIGTERM)
+                terminate_group(pid)
             done, _ = await asyncio.wait({watcher}, timeout=grace)
             if not done:
                 self.log.append(f"[launcher] no exit after {grace:.0f} s; killing the group")
