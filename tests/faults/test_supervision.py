@@ -84,7 +84,7 @@ async def test_server_killed_mid_reply_keeps_the_partial_reply_and_comes_back(
     await reply_finished(window)
     text = transcript(window)
     assert "w0 w1 w2 w3 w4 w5" in text  # the partial reply stays on screen
-    assert "closed unexpectedly" in text or "Could not connect" in text
+    assert "closed unexpectedly" in text  # says what happened
     reply = saved_reply()
     assert reply.role == "assistant" and reply.content.startswith("w0 w1 w2 w3 w4 w5")
     await wait_until(lambda: not alive(runner), 2, "the runner outlived its server")
