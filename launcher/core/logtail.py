@@ -12,12 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from pathlib import Path
 
 from launcher.core.logbuffer import LogBuffer
 
 POLL_SECONDS = 0.1
 MAX_READ = 1 << 20  # bytes per read: a flood of log never stalls the loop for long
+# Ollama prints its proxy settings (`HTTPS_PROXY:http://user:secret@proxy`) in its first
+# line: a password must not reach the log view, diagnostics or a bug report.
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][\w+.-]*://[^\s:/@]+):[^\s/@]+@")
+
+
+def redact(line: str) -> str:
+    """The line with passwords in URLs replaced by `***`."""
+    return _URL_PASSWORD.sub(r"\g<head>:***@", line)
 
 
 class LogTail:
@@ -47,7 +56,7 @@ class LogTail:
         if data:
             *lines, self._partial = (self._partial + data).split(b"\n")
             for raw in lines:
-                self.log.append(raw.decode("utf-8", "replace").rstrip("\r"))
+                self.log.append(redact(raw.decode("utf-8", "replace").rstrip("\r")))
         return len(data) == limit
 
     def finish(self, max_bytes: int = 4 * MAX_READ) -> None:
@@ -56,7 +65,7 @@ class LogTail:
         while budget > 0 and self.read_new(min(MAX_READ, budget)):
             budget -= MAX_READ
         if self._partial:
-            self.log.append(self._partial.decode("utf-8", "replace").rstrip("\r"))
+            self.log.append(redact(self._partial.decode("utf-8", "replace").rstrip("\r")))
             self._partial = b""
 
     async def follow(self, interval: float = POLL_SECONDS) -> None:

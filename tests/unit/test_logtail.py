@@ -42,3 +42,16 @@ def test_a_flood_is_read_in_bounded_steps(tmp_path: Path) -> None:
     assert tail.read_new(limit=100_000)  # more to come
     tail.finish()
     assert len(log.lines()) == 20_001
+
+
+def test_passwords_in_proxy_urls_never_reach_the_log(tmp_path: Path) -> None:
+    path, log = tmp_path / "server.log", LogBuffer()
+    path.write_bytes(
+        b'msg="server config" env="map[HTTPS_PROXY:http://me:s3cret@proxy:3128 '
+        b'OLLAMA_HOST:http://127.0.0.1:11434 OLLAMA_MODELS:/m]"\n'
+    )
+    tail = LogTail(path, log)
+    tail.finish()
+    assert "s3cret" not in log.lines()[0]
+    assert "HTTPS_PROXY:http://me:***@proxy:3128" in log.lines()[0]
+    assert "OLLAMA_HOST:http://127.0.0.1:11434 " in log.lines()[0]  # ports are not passwords
