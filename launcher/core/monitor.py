@@ -233,8 +233,9 @@ class ServerMonitor(QObject):
             return None
         self._start_pending = False
         if self._cancel_restart() and not self.supervisor.running:
-            self._publish()
-            return self.supervisor.last_exit
+            outcome, self.supervisor.last_exit = self.supervisor.last_exit, None
+            self._publish()  # the user chose Stopped over a restart
+            return outcome
         stopping = self.supervisor.stop()
         self._publish()  # shows Stopping at once
         self.wake()

@@ -314,3 +314,23 @@ async def test_server_stopped_from_outside_is_stopped_not_crashed(
     assert restarts == []
     await no_process_left(fake)
     await start_and_wait(window)
+
+
+async def test_stop_during_restarting_cancels_the_restart(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    fake = fake_ollama(ready_delay="0.1")
+    window = make_window()
+    spawned: list[int] = []
+    window.launcher.supervisor.started.connect(lambda: spawned.append(1))
+    pid = await start_and_wait(window)
+    os.kill(pid, signal.SIGKILL)
+    await wait_until(lambda: status_of(window).startswith("Restarting"), 5)
+    stop = control(window, "Stop server")
+    await wait_until(stop.isEnabled, 2)
+    stop.click()
+    await wait_until(lambda: status_of(window).startswith("Stopped"), 5)
+    polls = window.launcher.monitor.polls
+    await wait_until(lambda: window.launcher.monitor.polls >= polls + 2, 10)  # > 1 s backoff
+    assert status_of(window).startswith("Stopped") and spawned == [1]
+    await no_process_left(fake)
