@@ -174,6 +174,46 @@ class ServerMonitor(QObject):
         self._restarts.clear()  # the user's own Start: a fresh budget of restarts
         await self._spawn()
 
+    async def ensure_running(self, timeout: float = 60.0) -> bool:
+        """Start our local server if needed and wait until it answers (for "Send starts
+        the server"). True when some Ollama answers; False when it cannot be started,
+        it fails, or `timeout` seconds pass — the status then says why."""
+        if self._answering_ollama():
+            return True
+        if self.can_start:
+            await self.start_server()
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        settled = (
+            ServerState.CRASHED,
+            ServerState.NOT_INSTALLED,
+            ServerState.PORT_IN_USE,
+            ServerState.STOPPED,
+            ServerState.UNREACHABLE,
+        )
+        changed = asyncio.Event()
+
+        def on_change(_status: object) -> None:
+            changed.set()
+
+        self.statusChanged.connect(on_change)
+        try:
+            while loop.time() < end:
+                pending = self._start_pending or self.supervisor.running or self._restart_attempt
+                if self._answering_ollama():
+                    return True
+                if self.status.state in settled and not pending:
+                    return False
+                changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), max(0.0, end - loop.time()))
+        finally:
+            self.statusChanged.disconnect(on_change)
+        return self._answering_ollama()
+
+    def _answering_ollama(self) -> bool:
+        return self.status.state is ServerState.RUNNING
+
     async def restart_server(self) -> None:
         """Stop our server and start it again (to apply new settings).
 

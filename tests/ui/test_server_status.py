@@ -308,3 +308,23 @@ async def test_tuning_reaches_the_server_and_restart_applies_a_change(
     assert window.launcher.supervisor.last_exit is None
     await wait_until(lambda: "OLLAMA_CONTEXT_LENGTH:16384" in log.toPlainText(), 5)
     assert first is not None and not pid_alive(first)
+
+
+async def test_ensure_running_starts_the_server_and_waits_for_it(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    fake_ollama(ready_delay="0.3")
+    window = make_window()
+    await wait_until(lambda: control(window, "Start server").isEnabled(), 5)
+    assert await window.launcher.monitor.ensure_running(20)
+    assert status_of(window).startswith("Running")
+    assert await window.launcher.monitor.ensure_running(1)  # already: at once
+
+
+async def test_ensure_running_says_no_when_ollama_is_missing(
+    monkeypatch: pytest.MonkeyPatch, make_window: Callable[[], MainWindow]
+) -> None:
+    monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{free_port()}")
+    window = make_window()
+    await wait_until(lambda: status_of(window).startswith("Not installed"), 5)
+    assert not await window.launcher.monitor.ensure_running(5)
