@@ -17,7 +17,8 @@ from pathlib import Path
 
 from launcher.core.logbuffer import LogBuffer
 
-POLL_SECONDS = 0.1
+POLL_SECONDS = 0.05
+IDLE_POLL_SECONDS = 0.5
 MAX_READ = 1 << 20  # bytes per read: a flood of log never stalls the loop for long
 # Ollama prints its proxy settings (`HTTPS_PROXY:http://user:secret@proxy`) in its first
 # line: a password must not reach the log view, diagnostics or a bug report.
@@ -36,6 +37,7 @@ class LogTail:
         self.path = path
         self.log = log
         self._pos = 0
+        self._seen = -1
         self._partial = b""
         if from_end:
             with contextlib.suppress(OSError):
@@ -68,8 +70,16 @@ class LogTail:
             self.log.append(redact(self._partial.decode("utf-8", "replace").rstrip("\r")))
             self._partial = b""
 
-    async def follow(self, interval: float = POLL_SECONDS) -> None:
-        """Poll the file until cancelled (the supervisor cancels it when the server ends)."""
+    async def follow(
+        self, fastest: float = POLL_SECONDS, slowest: float = IDLE_POLL_SECONDS
+    ) -> None:
+        """Poll the file until cancelled (the supervisor cancels it when the server ends):
+        often while lines flow, backing off to `slowest` while the server is quiet (an
+        idle launcher should cost nothing; a crash is seen by waiting on the process)."""
+        interval = fastest
         while True:
             more = self.read_new()
+            grew = self._pos != self._seen
+            self._seen = self._pos
+            interval = fastest if grew else min(interval * 2, slowest)
             await asyncio.sleep(0 if more else interval)
