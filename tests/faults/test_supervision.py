@@ -56,6 +56,25 @@ async def no_process_left(fake: dict[str, Any], timeout: float = 5) -> None:
     )
 
 
+async def quit_leaves_nothing_running(window: MainWindow) -> None:
+    """Quit as the user does; then no task of ours is left in the loop."""
+    await window.shutdown()
+    current = asyncio.current_task()
+
+    def leftover() -> list[str]:
+        names = [
+            getattr(t.get_coro(), "__qualname__", repr(t))
+            for t in asyncio.all_tasks()
+            if t is not current and not t.done()
+        ]
+        return [n for n in names if n != "wait_for"]  # the test runner's own wrapper
+
+    try:
+        await wait_until(lambda: not leftover(), 5)
+    except AssertionError as exc:
+        raise AssertionError(f"tasks left running: {leftover()}") from exc
+
+
 def saved_reply() -> Any:
     store = Store(Store.default_path())
     try:
@@ -99,7 +118,7 @@ async def test_server_killed_mid_reply_keeps_the_partial_reply_and_comes_back(
     await wait_until(lambda: transcript(window).count("w0 w1") >= 2, 10)
     control(window, "Stop generating").click()
     await reply_finished(window)
-    await window.launcher.monitor.stop_server()
+    await quit_leaves_nothing_running(window)
     await no_process_left(fake)
 
 
@@ -134,6 +153,8 @@ async def test_crash_with_a_runner_restarts_with_backoff_then_stays_crashed(
     # Start server works after.
     await start_and_wait(window)
     assert len(server_pids(fake["port"])) == 1
+    await quit_leaves_nothing_running(window)
+    await no_process_left(fake)
 
 
 def chat_and_wait_runner(fake: dict[str, Any], count: int) -> None:
@@ -299,6 +320,8 @@ async def test_start_stop_twenty_times_never_two_servers_and_none_left(
     assert len(spawned) >= 10  # the clicks really started (and stopped) servers
     await no_process_left(fake)
     await start_and_wait(window)  # still usable
+    await quit_leaves_nothing_running(window)
+    await no_process_left(fake)
 
 
 async def test_server_stopped_from_outside_is_stopped_not_crashed(
