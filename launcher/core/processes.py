@@ -26,6 +26,25 @@ def kill_group(pgid: int) -> None:
         signal_group(pgid, signal.SIGKILL)
 
 
+def kill_leftover_group(pgid: int, leader_start: float | None) -> None:
+    """SIGKILL what is left of the group of a leader (pid == pgid) that has ended.
+
+    While any member lives, the system does not give its pgid to a new process; once
+    the group is empty it may. So when a live process now holds that pid and it is
+    not our leader (another start time), the group is not ours: it is left alone.
+    """
+    if sys.platform == "win32":
+        return
+    from launcher.core.ownership import START_TIME_TOLERANCE, process_facts
+
+    holder = process_facts(pgid).start_time  # None: free, or our leader's zombie
+    if holder is not None and (
+        leader_start is None or abs(holder - leader_start) > START_TIME_TOLERANCE
+    ):
+        return  # that pid now belongs to another process
+    signal_group(pgid, signal.SIGKILL)
+
+
 def terminate_group(pgid: int) -> None:
     """SIGTERM a whole process group: the polite request to stop (POSIX)."""
     if sys.platform != "win32":

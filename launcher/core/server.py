@@ -28,7 +28,7 @@ from launcher.core import ownership
 from launcher.core.childenv import child_environment, port_of
 from launcher.core.logbuffer import LogBuffer
 from launcher.core.logtail import LogTail
-from launcher.core.processes import kill_group, kill_tree, terminate_group
+from launcher.core.processes import kill_group, kill_leftover_group, kill_tree, terminate_group
 
 __all__ = ["ServerExit", "ServerStartError", "ServerSupervisor", "child_environment"]
 
@@ -134,6 +134,7 @@ class ServerSupervisor(QObject):
         self._alive = False
         self._watcher: asyncio.Task[ServerExit] | None = None
         self._tail: LogTail | None = None
+        self._leader_start: float | None = None  # start time of our server process
         self._tail_task: asyncio.Task[None] | None = None
         self._stop_requested = False
         self._ready = False
@@ -212,6 +213,7 @@ class ServerSupervisor(QObject):
                 "program and that it may be executed, or choose another in Settings."
             ) from exc
         self._proc, self._adopted_pid, self._alive = proc, None, True
+        self._leader_start = None
         self.adopted = False
         self._stop_requested = False
         self._ready = False
@@ -222,6 +224,7 @@ class ServerSupervisor(QObject):
             ownership.record_for, proc.pid, port_of(env["OLLAMA_HOST"]), log_path
         )
         if record is not None and self._proc is proc and proc.returncode is None:
+            self._leader_start = record.start_time
             await asyncio.to_thread(ownership.save_record, record, folder)
         self.started.emit()
 
@@ -244,6 +247,7 @@ class ServerSupervisor(QObject):
             await asyncio.to_thread(ownership.clear_record, folder)
             return None
         self._proc, self._adopted_pid, self._alive = None, record.pid, True
+        self._leader_start = record.start_time
         self.adopted = True
         self._stop_requested = False
         self._ready = True
@@ -288,7 +292,9 @@ class ServerSupervisor(QObject):
             code, sig = await exited
         finally:
             if pgid is not None:
-                kill_group(pgid)  # runners left behind by a crash
+                # Runners left behind by a crash; never the group of a process that
+                # has since been given the same pid.
+                kill_leftover_group(pgid, self._leader_start)
             self._alive = False
             tail_task, self._tail_task = self._tail_task, None
             if tail_task is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -135,3 +136,38 @@ def test_child_listens_on_the_network_only_when_explicitly_allowed() -> None:
     allowed = child_environment("0.0.0.0:11434", allow_network=True, base={})
     assert allowed["OLLAMA_HOST"] == "0.0.0.0:11434"
     assert child_environment("localhost:9", base={})["OLLAMA_HOST"] == "localhost:9"
+
+
+def test_leftover_group_is_killed_but_never_a_group_whose_pid_was_reused() -> None:
+    import psutil
+
+    from launcher.core.processes import kill_leftover_group
+    from tests.faults.helpers import wait_for
+
+    code = (
+        "import subprocess, sys; "
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+        "print(p.pid, flush=True)"
+    )
+    # A "server" that leaves a "runner" in its group, then exits.
+    leader = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True
+    )
+    assert leader.stdout is not None
+    runner = psutil.Process(int(leader.stdout.readline()))
+    start = ownership.process_facts(leader.pid).start_time
+    leader.wait()
+    # Another group leader, standing in for a process that was given a reused pid.
+    other = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True
+    )
+    try:
+        kill_leftover_group(other.pid, start)  # its start time is not our leader's
+        assert other.poll() is None and runner.is_running()
+        kill_leftover_group(leader.pid, start)  # our leader is gone: its group goes too
+        wait_for(lambda: ownership.process_facts(runner.pid).start_time is None, 5)
+    finally:
+        other.kill()
+        other.wait()
+        with contextlib.suppress(psutil.NoSuchProcess):
+            runner.kill()
