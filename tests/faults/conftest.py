@@ -68,7 +68,9 @@ def launcher_process(
             launched.proc.wait()
     for pid in server_pids(port) + runner_pids(events):
         with contextlib.suppress(psutil.NoSuchProcess, ProcessLookupError, PermissionError):
-            os.killpg(os.getpgid(pid), signal.SIGKILL)
+            group = os.getpgid(pid)
+            if group != os.getpgid(0):  # never our own group (a reused pid)
+                os.killpg(group, signal.SIGKILL)
 
 
 # The window fixtures, shared with tests/ui.
