@@ -329,8 +329,14 @@ class ServerMonitor(QObject):
                 self._restarts = [*restarts.recent(self._restarts, now), now]
                 self._restart_attempt = len(self._restarts)
                 self._restart_task = asyncio.ensure_future(self._restart_after(delay))
+                self.supervisor.log.append(
+                    f"[launcher] restarting in {delay:.0f} s"
+                    f" (restart {self._restart_attempt} of {restarts.MAX_RESTARTS})"
+                )
                 self.restarting.emit(self._restart_attempt, outcome)
             elif delay is None:
+                why = "it failed during start-up" if outcome.during_startup else "too many crashes"
+                self.supervisor.log.append(f"[launcher] not restarting: {why}")
                 self.crashed.emit(outcome)
         self._publish()
         self.wake()

@@ -163,6 +163,9 @@ async def test_crash_is_restarted_with_backoff_then_shown_with_exit_code_and_log
     await wait_until(lambda: status_of(window).startswith("Crashed"), 30)
     assert restarts == [1, 2, 3]
     assert len(crashes) == 1
+    log = control(window, "Server log")
+    await wait_until(lambda: "not restarting: too many crashes" in log.toPlainText(), 5)
+    assert "restarting in 4 s (restart 3 of 3)" in log.toPlainText()
     assert "exited with code 2" in status_of(window)
     assert "panic" in control(window, "Server status").toolTip()
     assert control(window, "Start server").isEnabled()  # the user can try again
