@@ -1,4 +1,4 @@
-"""Fixtures for fault injection: a real launcher process, and process-tree checks."""
+"""Fixtures for fault injection: a real launcher process, and the window fixtures of tests/ui."""
 
 from __future__ import annotations
 
