@@ -56,7 +56,12 @@ async def test_16_settings_with_wrong_types_keep_the_server_on_loopback(
     _write_settings(
         isolated_env,
         {
-            "local": {"allow_network": "false", "listen": 11434, "keep_running_after_quit": 1},
+            "local": {
+                "allow_network": "false",
+                "listen": 11434,
+                "keep_running_after_quit": 1,
+                "auto_start": False,  # the test clicks Start itself
+            },
             "download_stall_seconds": "soon",
         },
     )
