@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from launcher.config import (
     data_dir,
     host_profiles,
     initial_host,
-    save_settings,
+    save_settings_async,
 )
 from launcher.core.binary import find_ollama
 from launcher.core.chat import ChatController, ChatTurn
@@ -40,10 +40,11 @@ from launcher.core.server import ServerSupervisor
 from launcher.core.status import ServerState, ServerStatus
 from launcher.core.tasks import BackgroundTasks
 from launcher.ollama import OllamaClient
-from launcher.secrets import SecretStore
+from launcher.secrets import SecretStore, in_thread
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_SECONDS = 9.0  # the orderly shutdown always ends within this (signals allow 10 s)
 _UNAVAILABLE = (
     ServerState.STOPPED,
     ServerState.CRASHED,
@@ -85,6 +86,8 @@ class Launcher(QObject):
         self.profiles = host_profiles(settings, environ)
         self.profile = initial_host(settings, environ)
         self.log = LogBuffer()
+        for problem in settings.problems:  # a settings field that was ignored: say so once
+            self.log.append(f"[launcher] {problem}")
         self.tasks = BackgroundTasks()
         self._clients: dict[str, OllamaClient] = {}
         self._client_keys: dict[str, str] = {}  # the key each client was built with
@@ -109,6 +112,9 @@ class Launcher(QObject):
         )
         self.inspector = ModelInspector(client, parent=self)
         self.history = ConversationHistory(parent=self)
+        self.history.mirror_folder = (
+            Path(settings.markdown_folder) if settings.markdown_folder else None
+        )
         self.saving = BackgroundTasks()  # turn saves: let them finish at quit, never cancel
         self._was_running = False
         self.monitor.statusChanged.connect(self._on_status)
@@ -205,6 +211,16 @@ class Launcher(QObject):
         if conversation is not None:
             self.chat.new_conversation(conversation)
 
+    async def restore_backup(self, backup: Path) -> Path:
+        """Replace every conversation with those of `backup` (see `backups_dialog`); the
+        current database is kept as a backup first, whose path is returned. The chat
+        starts over on the backup's most recent conversation."""
+        self.chat.new_conversation()
+        safety = await self.history.restore(backup)
+        if self.history.summaries:
+            await self.open_conversation(self.history.summaries[0].id)
+        return safety
+
     def save_conversation_settings(self) -> None:
         """Persist the current conversation's model, system prompt and options."""
         self.saving.spawn(self.history.save_settings(self.chat.conversation))
@@ -217,7 +233,7 @@ class Launcher(QObject):
             self.saving.spawn(self.history.truncate(conversation, removed[0]))
 
     async def _load_keys(self, host_ids: list[str]) -> None:
-        await asyncio.to_thread(self.secrets.load, host_ids)
+        await in_thread(self.secrets.load, host_ids)  # bounded, never joined at quit
         if self._closing:
             return
         self._rebind()
@@ -243,7 +259,7 @@ class Launcher(QObject):
     def switch_host(self, host_id: str) -> None:
         """Talk to another host from now on; a running reply is stopped first.
 
-        The choice is remembered in the settings file (a small atomic write).
+        The choice is remembered in the settings file (written off the Qt thread).
         """
         profile = next((p for p in self.profiles if p.id == host_id), None)
         if profile is None or profile.id == self.profile.id:
@@ -251,10 +267,13 @@ class Launcher(QObject):
         self._use(profile)
         if self.settings.selected != profile.id:
             self.settings.selected = profile.id
-            try:
-                save_settings(self.settings)
-            except OSError as exc:
-                log.warning("could not remember the selected host (%s)", exc)
+            self.tasks.spawn(self._save_settings_quietly(self.settings))
+
+    async def _save_settings_quietly(self, settings: Settings) -> None:
+        try:
+            await save_settings_async(settings)
+        except OSError as exc:
+            log.warning("could not save the settings (%s)", exc)
 
     def _use(self, profile: HostProfile) -> None:
         """Point every part at `profile`'s client; forget the previous host's state."""
@@ -278,17 +297,22 @@ class Launcher(QObject):
     # ---- settings -------------------------------------------------------
 
     def apply_settings(self, settings: Settings) -> None:
-        """Save the settings (atomically) and make them current.
+        """Make the settings current now and save them in the background (the write runs
+        off the Qt thread; a failure is logged). `update_settings` awaits the write instead.
 
         Profiles are recomputed, clients whose URL or key changed are
         replaced, and the host changes when the selected one did or when the
         current one was removed. A change of the local server's address or
-        environment takes effect at its next start. Raises OSError when the
-        file cannot be written (nothing is changed then).
+        environment takes effect at its next start.
         """
-        save_settings(settings)
+        self._apply(settings)
+        self.tasks.spawn(self._save_settings_quietly(settings))
+
+    def _apply(self, settings: Settings) -> None:
         previous = self.settings.selected
         self.settings = settings
+        folder = settings.markdown_folder
+        self.history.mirror_folder = Path(folder) if folder else None
         self.monitor.local = settings.local
         self.profiles = host_profiles(settings, self.environ)
         self._rebind()
@@ -301,6 +325,9 @@ class Launcher(QObject):
         apply the settings. `keys` maps host id to its new key ("" removes it).
 
         Returns the names of hosts whose key is kept for this session only.
+        Raises OSError when the settings file cannot be written (nothing is
+        changed then). Neither the keyring nor the file is touched on the Qt
+        thread; a keyring that does not answer costs at most its timeout.
         """
         kept = {r.id for r in settings.remotes}
         removed = [r.id for r in self.settings.remotes if r.id not in kept]
@@ -310,8 +337,9 @@ class Launcher(QObject):
                 self.secrets.delete(host_id)
             return [host_id for host_id, key in keys.items() if not self.secrets.set(host_id, key)]
 
-        session_only = await asyncio.to_thread(store)
-        self.apply_settings(settings)
+        session_only = await in_thread(store)
+        await save_settings_async(settings)
+        self._apply(settings)
         names = {r.id: r.name for r in settings.remotes}
         return [names.get(host_id, host_id) for host_id in session_only]
 
@@ -326,7 +354,7 @@ class Launcher(QObject):
             self.secrets.load(ids)
             return self.secrets.available
 
-        available = await asyncio.to_thread(read)
+        available = await in_thread(read)
         return available, {i: self.secrets.peek(i) or "" for i in ids}
 
     def _rebind(self) -> None:
@@ -349,16 +377,49 @@ class Launcher(QObject):
 
     # ---- shutdown -------------------------------------------------------
 
-    async def shutdown(self) -> None:
-        """Cancel streams and downloads, stop our server, close every connection."""
+    async def shutdown(self, deadline: float = SHUTDOWN_SECONDS) -> None:
+        """Cancel streams and downloads, stop our server, close every connection.
+
+        Always ends within `deadline` seconds, whatever hangs (a stuck keyring, a
+        stuck request, a child ignoring SIGTERM): each step gets a bounded share,
+        and the server always keeps enough time to be killed.
+        """
         self._closing = True
-        await self.chat.aclose()
-        await self.tasks.aclose()  # UI-started work first: it may still use the store
-        await self.saving.wait(timeout=5.0)  # the stopped reply's last save
-        await self.history.aclose()
-        await self.downloads.aclose()
-        await self.monitor.aclose()
+        loop = asyncio.get_running_loop()
+        end = loop.time() + deadline
+        reserve = 2.0  # kept for stopping the server and closing clients
+
+        def budget(cap: float) -> float:
+            return max(0.05, min(cap, end - reserve - loop.time()))
+
+        await bounded(self.chat.aclose(), budget(2.0), "stopping the reply")
+        # UI-started work first: it may still use the store.
+        await bounded(self.tasks.aclose(), budget(2.0), "background tasks")
+        await bounded(self.saving.wait(timeout=5.0), budget(3.0), "saving the last reply")
+        await bounded(self.history.aclose(), budget(2.0), "closing the history")
+        await bounded(self.downloads.aclose(), budget(1.0), "downloads")
+        await bounded(self.monitor.aclose(), budget(1.0), "the status monitor")
         if self.supervisor.running and not self.settings.local.keep_running_after_quit:
-            await self.supervisor.stop()
+            grace = max(0.5, end - loop.time() - 1.0)
+            await bounded(self.supervisor.stop(grace=min(grace, 5.0)), grace + 0.5, "the server")
+            if self.supervisor.running:
+                self.supervisor.kill_now()
         for client in [*self._clients.values(), *self._retired]:
-            await client.aclose()
+            await bounded(client.aclose(), max(0.05, min(0.5, end - loop.time())), "a client")
+
+
+async def bounded(step: Coroutine[Any, Any, Any], seconds: float, what: str) -> bool:
+    """Run one shutdown step for at most `seconds`; True when it finished in time.
+
+    A step that overruns is cancelled and not awaited further (a thread stuck
+    in the keyring cannot be interrupted, only left behind).
+    """
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+        log.warning("shutdown: %s did not finish within %.1f s; moving on", what, seconds)
+        return False
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("shutdown: %s failed: %s", what, task.exception())
+    return True
