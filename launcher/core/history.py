@@ -287,6 +287,35 @@ class ConversationHistory(QObject):
 
         return self.writes.in_order(work)
 
+    def save_new(self, conversation: Conversation) -> Coroutine[Any, Any, None]:
+        """Store a conversation made outside a turn, with its messages (a branch, a chat
+        that starts from a summary), so it is listed at once, linked to its parent."""
+
+        async def work() -> None:
+            if conversation.id is not None:
+                return
+            try:
+                created = await self.writes.write(
+                    lambda: self.store.create_conversation(
+                        conversation.settings, conversation.title, conversation.parent_id
+                    )
+                )
+                conv_id = created.id
+                assert conv_id is not None
+                conversation.id = conv_id
+                for message in list(conversation.messages):
+                    if message.id is None:
+                        await self.writes.write(
+                            functools.partial(self.store.add_message, conv_id, message)
+                        )
+                await self.refresh()
+            except DatabaseLockedError:
+                raise
+            except (StoreError, OSError) as exc:
+                self._fail("The new conversation could not be saved", exc)
+
+        return self.writes.in_order(work)
+
     def save_message(
         self, conversation: Conversation, message: Message
     ) -> Coroutine[Any, Any, None]:
@@ -317,7 +346,9 @@ class ConversationHistory(QObject):
         try:
             if conv.id is None:
                 created = await self.writes.write(
-                    lambda: self.store.create_conversation(conv.settings, conv.title)
+                    lambda: self.store.create_conversation(
+                        conv.settings, conv.title, conv.parent_id
+                    )
                 )
                 conv.id = created.id
             conv_id = conv.id

@@ -44,6 +44,7 @@ from launcher.core.conversation import (
     ReplyVersion,
     title_from,
 )
+from launcher.core.features import ChatFeatures
 from launcher.core.store_errors import (
     CorruptDatabaseError,
     DatabaseLockedError,
@@ -174,14 +175,24 @@ class Store:
 
     # -- conversations ---------------------------------------------------------------------------
 
-    def create_conversation(self, settings: ConversationSettings, title: str = "") -> Conversation:
-        """Create an empty conversation.  An empty title is filled from the first user message."""
+    def create_conversation(
+        self, settings: ConversationSettings, title: str = "", parent_id: int | None = None
+    ) -> Conversation:
+        """Create an empty conversation.  An empty title is filled from the first user message.
+        `parent_id`: the conversation it branches from ("Branch from here")."""
         now = self._tick()
         cursor = self._conn.execute(
             "INSERT INTO conversations (title, model, system_prompt, temperature, num_ctx, seed,"
-            " top_p, keep_alive, think, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (title.strip(), *rows.settings_row(settings), now, now),
+            " top_p, keep_alive, think, created_at, updated_at, features, parent_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                title.strip(),
+                *rows.settings_row(settings),
+                now,
+                now,
+                settings.features.to_json(),
+                parent_id,
+            ),
         )
         assert cursor.lastrowid is not None
         return Conversation(
@@ -191,6 +202,7 @@ class Store:
             messages=[],
             created_at=now,
             updated_at=now,
+            parent_id=parent_id,
         )
 
     def list_conversations(self, search: str = "") -> list[ConversationSummary]:
@@ -202,7 +214,7 @@ class Store:
         """
         sql = (
             "SELECT c.id, c.title, c.model, c.updated_at,"
-            " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id)"
+            " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id), c.parent_id"
             " FROM conversations c WHERE c.deleted_at IS NULL"
         )
         params: tuple[object, ...] = ()
@@ -222,7 +234,12 @@ class Store:
         sql += " ORDER BY c.updated_at DESC, c.id DESC"
         return [
             ConversationSummary(
-                id=row[0], title=row[1], model=row[2], updated_at=row[3], message_count=row[4]
+                id=row[0],
+                title=row[1],
+                model=row[2],
+                updated_at=row[3],
+                message_count=row[4],
+                parent_id=row[5],
             )
             for row in self._conn.execute(sql, params)
         ]
@@ -231,7 +248,7 @@ class Store:
         """Load a conversation with all its messages in order.  Deleted ones are not found."""
         row = self._conn.execute(
             "SELECT id, title, model, system_prompt, temperature, num_ctx, seed, top_p,"
-            " keep_alive, think, created_at, updated_at"
+            " keep_alive, think, created_at, updated_at, features, parent_id"
             " FROM conversations WHERE id = ? AND deleted_at IS NULL",
             (conv_id,),
         ).fetchone()
@@ -245,13 +262,16 @@ class Store:
                 (conv_id,),
             )
         ]
+        settings = rows.settings_from_row(row[2:10])
+        settings.features = ChatFeatures.from_json(row[12])
         return Conversation(
             id=row[0],
             title=row[1],
-            settings=rows.settings_from_row(row[2:10]),
+            settings=settings,
             messages=messages,
             created_at=row[10],
             updated_at=row[11],
+            parent_id=row[13],
         )
 
     def rename(self, conv_id: int, title: str) -> None:
@@ -272,8 +292,8 @@ class Store:
         self._require_conversation(conv_id)
         self._conn.execute(
             "UPDATE conversations SET model = ?, system_prompt = ?, temperature = ?, num_ctx = ?,"
-            " seed = ?, top_p = ?, keep_alive = ?, think = ? WHERE id = ?",
-            (*rows.settings_row(settings), conv_id),
+            " seed = ?, top_p = ?, keep_alive = ?, think = ?, features = ? WHERE id = ?",
+            (*rows.settings_row(settings), settings.features.to_json(), conv_id),
         )
 
     def delete_conversation(self, conv_id: int) -> None:

@@ -179,10 +179,10 @@ class AsyncStore:
         return await self._run(lambda s: s.conversation_count())
 
     async def create_conversation(
-        self, settings: ConversationSettings, title: str = ""
+        self, settings: ConversationSettings, title: str = "", parent_id: int | None = None
     ) -> Conversation:
         snapshot = dataclasses.replace(settings)
-        return await self._run(lambda s: s.create_conversation(snapshot, title))
+        return await self._run(lambda s: s.create_conversation(snapshot, title, parent_id))
 
     async def list_conversations(self, search: str = "") -> list[ConversationSummary]:
         return await self._run(lambda s: s.list_conversations(search))

@@ -74,7 +74,15 @@ ALTER TABLE messages ADD COLUMN versions TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE messages ADD COLUMN version_index INTEGER NOT NULL DEFAULT 0;
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (SCHEMA_V1, SCHEMA_V2)
+# Per-conversation switches (tools, token probabilities) as a small JSON object (see
+# `core/features.py`), and the conversation a branch was made from (NULL once it is gone).
+SCHEMA_V3: Final = """
+ALTER TABLE conversations ADD COLUMN features TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE conversations ADD COLUMN parent_id INTEGER
+    REFERENCES conversations (id) ON DELETE SET NULL;
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3)
 
 #: Called with (connection, version about to be upgraded) before the first migration step.
 BeforeMigration = Callable[[sqlite3.Connection, int], None]

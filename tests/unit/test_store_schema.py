@@ -19,7 +19,6 @@ from launcher.core.store import (
     Store,
     StoreError,
 )
-from tests.unit.store_helpers import V1_SCHEMA_SQL
 from tests.unit.store_helpers import make_v1_db as _make_v1_db
 from tests.unit.store_helpers import sha256 as _sha256
 
@@ -145,9 +144,15 @@ class TestMigrationSafety:
 
     def test_a_table_rebuild_never_cascades_into_messages(self, db_path: Path) -> None:
         _make_v1_db(db_path)
-        create = V1_SCHEMA_SQL.split(";")[0].replace(
-            "CREATE TABLE conversations", "CREATE TABLE conversations_new"
-        )
+        # The table as the current schema defines it (later migrations add columns).
+        fresh = Store(db_path.with_name("fresh.sqlite3"))
+        try:
+            (create,) = fresh._conn.execute(
+                "SELECT sql FROM sqlite_master WHERE name = 'conversations'"
+            ).fetchone()
+        finally:
+            fresh.close()
+        create = create.replace("CREATE TABLE conversations", "CREATE TABLE conversations_new")
         rebuild = f"""
         {create};
         INSERT INTO conversations_new SELECT * FROM conversations;
