@@ -4,33 +4,67 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
-from pathlib import Path
+from collections.abc import Mapping
 
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from launcher import __version__
-from launcher.config import load_settings
+from launcher.cli import Options
+from launcher.config import config_dir, load_settings
+from launcher.core import autostart
+from launcher.core.instance import Activation, SingleInstance, socket_name
 from launcher.core.launcher import Launcher
 from launcher.ui.main_window import MainWindow
+from launcher.ui.tray import app_icon, bring_to_front
+
+log = logging.getLogger(__name__)
 
 
-def build_main_window() -> MainWindow:
+def build_main_window(host: str | None = None) -> MainWindow:
     """The fully wired main window, not yet shown.
 
     Needs a QApplication and a running qasync loop. Reads configuration the
-    way the app does: the environment, then the stored settings.
+    way the app does: the environment, then the stored settings. `host`
+    (from `--host`) takes the place of `OLLAMA_HOST`.
     """
-    launcher = Launcher(load_settings())
+    environ: Mapping[str, str] | None = None
+    if host:
+        environ = {**os.environ, "OLLAMA_HOST": host}
+    launcher = Launcher(load_settings(), environ=environ)
     window = MainWindow(launcher)
+    if window.windowIcon().isNull():
+        window.setWindowIcon(app_icon())
+    launcher.profilesChanged.connect(lambda _profiles: sync_autostart(launcher))
     launcher.start()
     return window
 
 
-async def _run_app() -> int:
-    window = build_main_window()
+def sync_autostart(launcher: Launcher) -> None:
+    """Make start at login follow the setting (in a worker thread: it writes a file
+    or the registry)."""
+    wanted = launcher.settings.start_at_login
+
+    async def write() -> None:
+        try:
+            await asyncio.to_thread(autostart.apply, wanted, autostart.for_platform())
+        except OSError as exc:
+            log.warning("start at login could not be %s: %s", "set" if wanted else "removed", exc)
+
+    launcher.tasks.spawn(write())
+
+
+def activate(window: MainWindow, activation: Activation) -> None:
+    """A later launch asked for us: come to the front, on its host if it named one."""
+    if activation.host:
+        window.launcher.open_host(activation.host)
+    bring_to_front(window)
+
+
+async def _run_app(options: Options, instance: SingleInstance | None = None) -> int:
+    window = build_main_window(options.host)
     closed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
     def finished() -> None:
@@ -38,7 +72,13 @@ async def _run_app() -> int:
             closed.set_result(0)
 
     window.shutdownFinished.connect(finished)
-    window.show()
+    if instance is not None:
+        instance.activated.connect(lambda activation: activate(window, activation))
+        window.shutdownFinished.connect(instance.close)
+    if not options.minimized:
+        window.show()
+    elif not QSystemTrayIcon.isSystemTrayAvailable():
+        window.showMinimized()  # no tray to hide in: at least not in the way
     loop = asyncio.get_running_loop()
     if sys.platform != "win32":
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -48,23 +88,43 @@ async def _run_app() -> int:
     return result
 
 
-def main() -> int:
-    """`ollama-launcher` and `python -m launcher`."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    import qasync
-
+def application() -> QApplication:
+    """The QApplication, named and with its icon (created once)."""
     existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Ollama Launcher")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("ollama-launcher")
     app.setDesktopFileName("ollama-launcher")
-    icon = Path(__file__).resolve().parent.parent / "resources" / "icons" / "ollama-launcher.svg"
-    if icon.exists():
-        app.setWindowIcon(QIcon(str(icon)))
+    app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(False)  # we quit after the orderly shutdown instead
-    return int(qasync.run(_run_app()))
+    return app
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def run(options: Options) -> int:
+    """Run the launcher until it quits; a second launch hands over to the first."""
+    import qasync
+
+    application()
+    instance = SingleInstance(socket_name(config_dir()))
+    if not instance.claim():
+        if instance.hand_over(Activation(options.host)):
+            print("Ollama Launcher is already running: brought it to the front.")
+            return 0
+        print(
+            "Ollama Launcher seems to be running already but does not answer. "
+            "Quit it (or end its process) and start it again.",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        return int(qasync.run(_run_app(options, instance)))
+    finally:
+        instance.close()
+
+
+def main() -> int:
+    """Kept for callers of the old entry point: the command line lives in launcher.cli."""
+    from launcher.cli import main as cli_main
+
+    return cli_main()

@@ -121,7 +121,7 @@ class Settings:
     local: LocalServerSettings = field(default_factory=LocalServerSettings)
     remotes: list[RemoteHost] = field(default_factory=list)
     selected: str = LOCAL_ID
-    keep_in_tray: bool = False
+    keep_in_tray: bool = True  # where a tray exists (elsewhere closing quits anyway)
     guard: dict[str, Any] = field(default_factory=dict)
     enter_sends: bool = True  # Enter sends and Shift+Enter breaks the line (False: swapped)
     notifications: dict[str, bool] = field(
@@ -157,7 +157,7 @@ class Settings:
             local=local,
             remotes=remotes,
             selected=str(data.get("selected") or LOCAL_ID),
-            keep_in_tray=bool(data.get("keep_in_tray", False)),
+            keep_in_tray=data.get("keep_in_tray", True) is not False,
             guard=dict(data.get("guard") or {}),
             enter_sends=data.get("enter_sends", True) is not False,
             notifications={**defaults.notifications, **dict(data.get("notifications") or {})},
