@@ -13,7 +13,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
@@ -126,9 +126,6 @@ class LauncherTray(QObject):
         self._downloads_end.setVisible(False)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._on_activated)
-        self._refresh = QTimer(self)
-        self._refresh.setInterval(1000)  # download lines: once a second is plenty
-        self._refresh.timeout.connect(self._update_downloads)
 
         monitor = launcher.monitor
         monitor.statusChanged.connect(self._on_status)
@@ -211,11 +208,15 @@ class LauncherTray(QObject):
         self.menu.insertAction(self._downloads_end, action)
         self._download_actions[job] = action
         self._downloads_end.setVisible(True)
-        self._refresh.start()
+        job.changed.connect(lambda: self._update_line(job))
 
-    def _update_downloads(self) -> None:
-        for job, action in self._download_actions.items():
-            action.setText(download_line(job))
+    def _update_line(self, job: PullJob) -> None:
+        """Follow the job's progress; the text changes at most once per percent."""
+        action = self._download_actions.get(job)
+        if action is not None:
+            text = download_line(job)
+            if text != action.text():
+                action.setText(text)
 
     def _show_downloads(self) -> None:
         self.window.tabs.setCurrentIndex(MODELS_TAB)
@@ -227,7 +228,6 @@ class LauncherTray(QObject):
             self.menu.removeAction(action)
             action.deleteLater()
         if not self._download_actions:
-            self._refresh.stop()
             self._downloads_end.setVisible(False)
         self.show_notice(notify.download_finished(job.model, job.state.name, job.error))
 
