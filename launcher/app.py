@@ -91,7 +91,8 @@ async def _run_app(options: Options, instance: SingleInstance | None = None) -> 
 def application() -> QApplication:
     """The QApplication, named and with its icon (created once)."""
     existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    # argv[0] names the X11 window class: "ollama-launcher", as the desktop entry says.
+    app = existing if isinstance(existing, QApplication) else QApplication(["ollama-launcher"])
     app.setApplicationName("Ollama Launcher")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("ollama-launcher")
