@@ -15,6 +15,7 @@ from launcher import __version__
 from launcher.cli import Options
 from launcher.config import config_dir, load_settings
 from launcher.core import autostart
+from launcher.core.explain import explain
 from launcher.core.instance import Activation, SingleInstance, socket_name
 from launcher.core.launcher import Launcher
 from launcher.ui.main_window import MainWindow
@@ -37,21 +38,29 @@ def build_main_window(host: str | None = None) -> MainWindow:
     window = MainWindow(launcher)
     if window.windowIcon().isNull():
         window.setWindowIcon(app_icon())
-    launcher.profilesChanged.connect(lambda _profiles: sync_autostart(launcher))
+    launcher.profilesChanged.connect(lambda _profiles: sync_autostart(window))
     launcher.start()
+    if launcher.settings.start_at_login:
+        sync_autostart(window)  # rewrite the entry: the installation may have moved
     return window
 
 
-def sync_autostart(launcher: Launcher) -> None:
+def sync_autostart(window: MainWindow) -> None:
     """Make start at login follow the setting (in a worker thread: it writes a file
-    or the registry)."""
+    or the registry); a failure is said in the status bar."""
+    launcher = window.launcher
     wanted = launcher.settings.start_at_login
 
     async def write() -> None:
         try:
             await asyncio.to_thread(autostart.apply, wanted, autostart.for_platform())
         except OSError as exc:
-            log.warning("start at login could not be %s: %s", "set" if wanted else "removed", exc)
+            explanation = explain(exc)
+            log.warning("start at login: %s (%s)", explanation.headline, explanation.details)
+            verb = "turned on" if wanted else "turned off"
+            window.statusBar().showMessage(
+                f"Start at login could not be {verb}. {explanation.headline}"
+            )
 
     launcher.tasks.spawn(write())
 

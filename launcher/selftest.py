@@ -48,7 +48,11 @@ def self_test(out: Callable[[str], None] = print) -> int:
         try:
             return _checks(out)
         except Exception as exc:  # the point is to report any failure, then exit non-zero
-            out(f"FAILED: {type(exc).__name__}: {exc}")
+            from launcher.core.explain import explain
+
+            explanation = explain(exc)
+            out(f"FAILED: {explanation.headline}")
+            out(f"       details: {explanation.details}")
             return 1
 
 

@@ -8,12 +8,17 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from launcher.core import autostart
 from launcher.core.autostart import LaunchAgent, XdgAutostart, desktop_exec, launch_command
+from launcher.ui.main_window import MainWindow
+from tests.ollama_server import OllamaTestServer
+from tests.ui.helpers import control, ready
+from tests.waiting import wait_until
 
 
 def read_entry(path: Path) -> configparser.SectionProxy:
@@ -82,3 +87,25 @@ def test_one_interface_per_platform() -> None:
 def test_the_launch_command_starts_minimised() -> None:
     assert launch_command()[-1] == "--minimized"
     assert launch_command(minimized=False) == [sys.executable, "-m", "launcher"]
+
+
+async def test_an_entry_that_cannot_be_written_is_said_in_the_status_bar(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow], isolated_env: Path
+) -> None:
+    blocker = isolated_env / "xdg-config" / "autostart"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("a file where the autostart folder should be")
+    window = await ready(make_window)
+    window.open_settings()
+    await wait_until(lambda: window.settings_dialog is not None, 5)
+    dialog = window.settings_dialog
+    assert dialog is not None
+    control(dialog, "Start at login").setChecked(True)
+    control(dialog, "OK").click()
+    await wait_until(
+        lambda: "Start at login could not be turned on" in window.statusBar().currentMessage(),
+        5,
+    )
+    message = window.statusBar().currentMessage()
+    assert "Errno" not in message and "Error:" not in message
+    assert window.isEnabled()  # the app stays usable
