@@ -9,7 +9,8 @@ from pathlib import Path
 from launcher import __version__
 from launcher.cli import Options, configure_logging, parse
 from tests.conftest import REPO
-from tests.desktop.processes import launcher_env, run_launcher
+from tests.desktop.processes import launcher_env, run_launcher, running_launcher, wait_for
+from tests.ollama_server import OllamaTestServer
 
 
 def test_version_is_the_package_version(tmp_path: Path) -> None:
@@ -83,3 +84,18 @@ def test_terminal_logging_is_quiet_by_default_and_httpx_only_at_debug() -> None:
         root.handlers[:] = saved[1]
         for name in ("httpx", "httpcore", "qasync", "asyncio"):
             logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+def test_host_opens_the_launcher_on_that_host(
+    tmp_path: Path, ollama_server: OllamaTestServer
+) -> None:
+    env = launcher_env(tmp_path)
+    env.pop("OLLAMA_HOST", None)
+    url = f"http://127.0.0.1:{ollama_server.port}"
+    with running_launcher(["--host", url], env, tmp_path / "app.log") as app:
+        wait_for(
+            lambda: ollama_server.requests_to("/api/version"),
+            20,
+            "the launcher never asked the --host server",
+        )
+        assert app.poll() is None
