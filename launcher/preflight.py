@@ -10,6 +10,8 @@ loaded", so they are tested without a display.
 from __future__ import annotations
 
 import ctypes
+import importlib.util
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -113,6 +115,20 @@ def _install_hint(packages: list[Package], distro: str | None) -> str:
     return "install the package that provides it (" + "; ".join(parts) + ")"
 
 
+def _has_display(environ: Mapping[str, str]) -> bool:
+    return bool(environ.get("DISPLAY", "").strip() or environ.get("WAYLAND_DISPLAY", "").strip())
+
+
+def _uses_xcb(environ: Mapping[str, str]) -> bool:
+    """Whether Qt will use its X11 (xcb) plugin: asked for, or chosen by itself outside
+    a Wayland session."""
+    qpa = requested_platform(environ)
+    x11 = bool(environ.get("DISPLAY", "").strip())
+    wayland = bool(environ.get("WAYLAND_DISPLAY", "").strip())
+    wayland_session = wayland and environ.get("XDG_SESSION_TYPE", "").lower() == "wayland"
+    return qpa == "xcb" or (qpa == "" and x11 and not wayland_session)
+
+
 def check(
     environ: Mapping[str, str],
     platform: str,
@@ -132,9 +148,7 @@ def check(
     qpa = requested_platform(environ)
     if qpa in HEADLESS_PLATFORMS:
         return []
-    x11 = bool(environ.get("DISPLAY", "").strip())
-    wayland = bool(environ.get("WAYLAND_DISPLAY", "").strip())
-    if not x11 and not wayland:
+    if not _has_display(environ):
         return [
             Problem(
                 "No display",
@@ -143,10 +157,7 @@ def check(
                 "without a screen: QT_QPA_PLATFORM=offscreen ollama-launcher --self-test).",
             )
         ]
-    # Qt picks Wayland in a Wayland session, else X11 (xcb).
-    wayland_session = wayland and environ.get("XDG_SESSION_TYPE", "").lower() == "wayland"
-    uses_xcb = qpa == "xcb" or (qpa == "" and x11 and not wayland_session)
-    if not uses_xcb:
+    if not _uses_xcb(environ):
         return []
     missing = [p for p in XCB_LIBRARIES if not have_library(p.soname)]
     if not missing:
@@ -188,9 +199,47 @@ def read_os_release(path: Path = Path("/etc/os-release")) -> dict[str, str]:
     return result
 
 
+def dlopen_error_library(message: str, target: str) -> str | None:
+    """The missing library named in a dlopen error (`libfoo.so.1: cannot open shared
+    object file`), unless it is the target itself."""
+    match = re.match(r"\s*([^:\s]+\.so[^:\s]*): cannot open shared object file", message)
+    if match is None or match.group(1) == target:
+        return None
+    return match.group(1)
+
+
+def xcb_plugin_unresolved() -> list[str]:
+    """What Qt's X11 support library lacks, by loading it as Qt is about to (the dynamic
+    loader names the first missing library): catches one the table does not know."""
+    spec = importlib.util.find_spec("PySide6")
+    if spec is None or not spec.origin:
+        return []
+    target = Path(spec.origin).parent / "Qt" / "lib" / "libQt6XcbQpa.so.6"
+    if not target.exists():
+        return []
+    try:
+        ctypes.CDLL(str(target))
+    except OSError as exc:
+        missing = dlopen_error_library(str(exc), str(target))
+        return [missing] if missing else []
+    return []
+
+
 def run(environ: Mapping[str, str]) -> list[Problem]:
     """The checks against this machine."""
-    return check(environ, sys.platform, can_load, read_os_release())
+    known = {p.soname for p in XCB_LIBRARIES}
+    problems = check(environ, sys.platform, can_load, read_os_release())
+    if problems or sys.platform != "linux" or not _uses_xcb(environ):
+        return problems
+    return [
+        Problem(
+            f"Missing {name} (needed by Qt's X11 platform)",
+            "install the package that provides it (your package manager can search for "
+            f"the file name: `apt-file search {name}`, `dnf provides '*/{name}'`)",
+        )
+        for name in xcb_plugin_unresolved()
+        if name not in known
+    ]
 
 
 def report(problems: list[Problem]) -> str:

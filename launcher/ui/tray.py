@@ -126,6 +126,7 @@ class LauncherTray(QObject):
         self._downloads_end.setVisible(False)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._on_activated)
+        self.icon.messageClicked.connect(self.open_window)
 
         monitor = launcher.monitor
         monitor.statusChanged.connect(self._on_status)

@@ -100,3 +100,12 @@ def test_launch_without_a_display_exits_2_with_a_clear_line() -> None:
     assert "Ollama Launcher cannot start:" in proc.stderr
     assert "No display" in proc.stderr
     assert "Traceback" not in proc.stderr and "Reinstalling" not in proc.stderr
+
+
+def test_a_library_the_table_does_not_know_is_named_from_the_loader_error() -> None:
+    message = "libxcb-xinput.so.0: cannot open shared object file: No such file or directory"
+    assert preflight.dlopen_error_library(message, "/x/libQt6XcbQpa.so.6") == "libxcb-xinput.so.0"
+    own = "/x/libQt6XcbQpa.so.6: cannot open shared object file: No such file or directory"
+    assert preflight.dlopen_error_library(own, "/x/libQt6XcbQpa.so.6") is None
+    assert preflight.dlopen_error_library("undefined symbol: foo", "/x/lib.so") is None
+    assert preflight.xcb_plugin_unresolved() == []  # this machine has them all
