@@ -109,6 +109,9 @@ class SingleInstance(QObject):
             return False
         server = QLocalServer(self)
         if not server.listen(self.name):
+            if self._someone_answers():  # another launch got there a moment ago
+                server.deleteLater()
+                return False
             log.info("removing the stale single-instance socket %s", self.name)
             QLocalServer.removeServer(self.name)
             if not server.listen(self.name):

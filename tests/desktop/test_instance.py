@@ -79,3 +79,18 @@ def test_activation_messages_round_trip_and_reject_garbage() -> None:
     assert Activation.decode(Activation().encode().strip()) == Activation(None)
     for junk in (b"", b"\xff\xfe", b"[]", b'{"action": "delete"}', b"not json"):
         assert Activation.decode(junk) is None
+
+
+def test_two_launches_at_once_leave_exactly_one_running(
+    tmp_path: Path, ollama_server: OllamaTestServer
+) -> None:
+    env = launcher_env(tmp_path, OLLAMA_HOST=f"127.0.0.1:{ollama_server.port}")
+    with (
+        running_launcher([], env, tmp_path / "a.log") as a,
+        running_launcher([], env, tmp_path / "b.log") as b,
+    ):
+        wait_for(lambda: a.poll() is not None or b.poll() is not None, 20, "neither gave way")
+        ended, kept = (a, b) if a.poll() is not None else (b, a)
+        assert ended.returncode == 0
+        wait_for(lambda: polled(ollama_server) > 0, 20, "the one left never polled")
+        assert kept.poll() is None
