@@ -109,3 +109,17 @@ async def test_an_entry_that_cannot_be_written_is_said_in_the_status_bar(
     message = window.statusBar().currentMessage()
     assert "Errno" not in message and "Error:" not in message
     assert window.isEnabled()  # the app stays usable
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="the Run key exists on Windows only")
+def test_run_key_on_windows() -> None:  # pragma: no cover - Windows only
+    key = autostart.for_platform("win32")
+    was = key.enabled()
+    try:
+        key.enable(["C:\\Program Files\\Ollama Launcher\\ollama-launcher.exe", "--minimized"])
+        assert key.enabled()
+        key.disable()
+        assert not key.enabled()
+    finally:
+        if was:
+            key.enable(launch_command())
