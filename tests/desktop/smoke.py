@@ -30,7 +30,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 FAKE_BIN = REPO / "tests" / "ollama_server" / "bin"
-NEEDED = ("Xvfb", "openbox", "trayer", "xdotool", "xwininfo")
+NEEDED = ("Xvfb", "openbox", "trayer", "xdotool", "xwininfo", "xprop")
 SKIPPED = 77
 ICON_LINE = re.compile(
     r'"Ollama Launcher": \(.*\)\s+(\d+)x(\d+)\+-?\d+\+-?\d+\s+\+(-?\d+)\+(-?\d+)'
@@ -116,21 +116,27 @@ def server_answers(port: int) -> bool:
         return False
 
 
-MENU_LINE = re.compile(
-    r'^     0x[0-9a-f]+ "Ollama Launcher": \("ollama-launcher" "Ollama Launcher"\)\s+'
+TOP_LINE = re.compile(
+    r'^\s+(0x[0-9a-f]+) "Ollama Launcher": \("ollama-launcher" "Ollama Launcher"\)\s+'
     r"(\d+)x(\d+)\+(-?\d+)\+(-?\d+)"
 )
 
 
-def menu_geometry(env: dict[str, str]) -> tuple[int, int, int, int] | None:
-    """The open tray menu (a top-level popup of ours): width, height, x, y."""
-    for line in x(env, "xwininfo", "-root", "-tree").splitlines():
-        match = MENU_LINE.match(line)
+def our_popup(env: dict[str, str], kind: str) -> tuple[int, int, int, int] | None:
+    """A top-level window of ours of this _NET_WM_WINDOW_TYPE (POPUP_MENU: the tray
+    menu; TOOLTIP: a tray message balloon): width, height, x, y."""
+    for line in x(env, "xwininfo", "-root", "-children").splitlines():
+        match = TOP_LINE.match(line)
         if match:
-            w, h, left, top = (int(g) for g in match.groups())
-            if 80 <= w <= 500 and 40 <= h <= 400:
+            wid, *numbers = match.groups()
+            if f"_NET_WM_WINDOW_TYPE_{kind}" in x(env, "xprop", "-id", wid, "_NET_WM_WINDOW_TYPE"):
+                w, h, left, top = (int(n) for n in numbers)
                 return w, h, left, top
     return None
+
+
+def menu_geometry(env: dict[str, str]) -> tuple[int, int, int, int] | None:
+    return our_popup(env, "POPUP_MENU")
 
 
 def open_menu(env: dict[str, str], icon: tuple[int, int]) -> tuple[int, int, int, int]:
@@ -149,6 +155,8 @@ def run(screenshot: Path | None) -> int:
     started = time.monotonic()
     home = Path(tempfile.mkdtemp(prefix="ollama-launcher-smoke-"))
     display = os.environ.get("SMOKE_DISPLAY") or free_display()
+    if Path(f"/tmp/.X11-unix/X{display[1:]}").exists():
+        raise AssertionError(f"display {display} is in use: the smoke test starts its own X server")
     port = free_port()
     env = {
         **os.environ,
@@ -169,8 +177,10 @@ def run(screenshot: Path | None) -> int:
     (home / "config" / "settings.json").write_text(json.dumps({"local": {"auto_start": False}}))
     log = home / "smoke.log"
     launcher = [sys.executable, "-m", "launcher", "-v"]
-    with background(["Xvfb", display, "-screen", "0", "1400x900x24", "-nolisten", "tcp"], env, log):
+    xvfb_args = ["Xvfb", display, "-screen", "0", "1400x900x24", "-nolisten", "tcp"]
+    with background(xvfb_args, env, log) as xvfb:
         wait_for(lambda: Path(f"/tmp/.X11-unix/X{display[1:]}").exists(), 10, "Xvfb")
+        assert xvfb.poll() is None, f"Xvfb could not start on {display}"
         with (
             background(["openbox"], env, log),
             background(
@@ -238,8 +248,9 @@ def run(screenshot: Path | None) -> int:
                     x(env, "xdotool", "windowactivate", "--sync", w)
                 x(env, "xdotool", "key", "alt+F4")
                 wait_for(lambda: not main_window_visible(env), 10, "the window to hide")
+                wait_for(lambda: our_popup(env, "TOOLTIP"), 5, "the one-time notice balloon")
                 marker = home / "config" / "tray-notice-shown"
-                wait_for(marker.exists, 5, "the one-time notice")
+                wait_for(marker.exists, 5, "the one-time notice remembered")
                 assert app.poll() is None, "closing the window quit the launcher"
                 step("closing the window keeps it in the tray, with the one-time notice")
 
