@@ -120,7 +120,7 @@ class LauncherTray(QObject):
         self.menu.addSeparator()
         self.start_action = self.menu.addAction("&Start server", window.start_server)
         self.stop_action = self.menu.addAction("S&top server", window.stop_server)
-        self._downloads_top = self.menu.addSeparator()
+        self.menu.addSeparator()  # download lines go between this and the next separator
         self._downloads_end = self.menu.addSeparator()
         self.quit_action = self.menu.addAction("&Quit", window.quit)
         self._downloads_end.setVisible(False)
