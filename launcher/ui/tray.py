@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPointF, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
 from launcher import assets
@@ -22,6 +22,7 @@ from launcher.config import config_dir
 from launcher.core import notify
 from launcher.core.downloads import JobState, PullJob
 from launcher.core.status import ServerState, ServerStatus
+from launcher.ui import desktop_notify
 from launcher.ui.status import COLOURS
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ NOTICE_MARKER = "tray-notice-shown"  # in the config folder: the one-time "still
 MESSAGE_MS = 8000
 ICON_SIZE = 64
 MODELS_TAB = 1
+HEADLESS = ("offscreen", "minimal")  # no person to notify (tests, --self-test)
 
 
 def app_icon() -> QIcon:
@@ -95,6 +97,8 @@ class LauncherTray(QObject):
         menu: its context menu.
         colour: the colour of the status dot now.
         long_reply_seconds: replies shorter than this end without a notice.
+        desktop_notifications: where there is no tray, hand notices to the
+            desktop's notification service (off on headless platforms).
     """
 
     notified = Signal(object)
@@ -105,6 +109,8 @@ class LauncherTray(QObject):
         launcher = window.launcher
         self.launcher = launcher
         self.long_reply_seconds = notify.LONG_REPLY_SECONDS
+        # Without a tray, the desktop's notification service; never where nobody looks.
+        self.desktop_notifications = QGuiApplication.platformName() not in HEADLESS
         self.colour = COLOURS[ServerState.CHECKING]
         self._icons: dict[str, QIcon] = {}
         self._base_icon = window.windowIcon()
@@ -282,4 +288,7 @@ class LauncherTray(QObject):
                 else QSystemTrayIcon.MessageIcon.Information
             )
             self.icon.showMessage(notice.title, notice.body, kind, MESSAGE_MS)
+        elif self.desktop_notifications:
+            # No tray (GNOME, for one): the desktop's notification service still shows it.
+            desktop_notify.send(notice.title, notice.body, notice.warning)
         self.notified.emit(notice)
