@@ -20,7 +20,8 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 from launcher import assets
 from launcher.config import config_dir
 from launcher.core import notify
-from launcher.core.downloads import JobState, PullJob
+from launcher.core.pulljob import PullJob
+from launcher.core.pullprogress import JobState
 from launcher.core.status import ServerState, ServerStatus
 from launcher.ui import desktop_notify
 from launcher.ui.status import COLOURS
@@ -146,6 +147,7 @@ class LauncherTray(QObject):
             monitor.restarting.connect(self._on_restarting)
         launcher.downloads.jobAdded.connect(self._on_job_added)
         launcher.downloads.jobFinished.connect(self._on_job_finished)
+        launcher.downloads.jobRemoved.connect(self._on_job_removed)
         launcher.chat.turnStarted.connect(self._on_turn_started)
         launcher.chat.turnFinished.connect(self._on_turn_finished)
         self._on_status(monitor.status)
@@ -210,12 +212,14 @@ class LauncherTray(QObject):
     # ---- downloads ------------------------------------------------------
 
     def _on_job_added(self, job: PullJob) -> None:
+        """Every job gets a line, shown while it is queued or running (a paused job that
+        is resumed comes back)."""
         action = QAction(download_line(job), self.menu)
         action.triggered.connect(self._show_downloads)
         self.menu.insertAction(self._downloads_end, action)
         self._download_actions[job] = action
-        self._downloads_end.setVisible(True)
         job.changed.connect(lambda: self._update_line(job))
+        self._update_line(job)
 
     def _update_line(self, job: PullJob) -> None:
         """Follow the job's progress; the text changes at most once per percent."""
@@ -224,24 +228,28 @@ class LauncherTray(QObject):
             text = download_line(job)
             if text != action.text():
                 action.setText(text)
+            action.setVisible(job.active)
+        self._downloads_end.setVisible(bool(self.download_lines))
+
+    def _on_job_removed(self, job: PullJob) -> None:
+        action = self._download_actions.pop(job, None)
+        if action is not None:
+            self.menu.removeAction(action)
+            action.deleteLater()
+        self._downloads_end.setVisible(bool(self.download_lines))
 
     def _show_downloads(self) -> None:
         self.window.tabs.setCurrentIndex(MODELS_TAB)
         self.open_window()
 
     def _on_job_finished(self, job: PullJob) -> None:
-        action = self._download_actions.pop(job, None)
-        if action is not None:
-            self.menu.removeAction(action)
-            action.deleteLater()
-        if not self._download_actions:
-            self._downloads_end.setVisible(False)
+        self._update_line(job)
         self.show_notice(notify.download_finished(job.model, job.state.name, job.error))
 
     @property
     def download_lines(self) -> list[str]:
-        """The menu's download lines, top to bottom."""
-        return [a.text() for a in self._download_actions.values()]
+        """The menu's lines for queued and running downloads, top to bottom."""
+        return [a.text() for a in self._download_actions.values() if a.isVisible()]
 
     # ---- server ---------------------------------------------------------
 

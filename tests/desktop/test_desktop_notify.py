@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from launcher.core.downloads import JobState
+from launcher.core.pullprogress import JobState
 from launcher.ui import desktop_notify
 from launcher.ui.main_window import MainWindow
 from tests.conftest import REPO

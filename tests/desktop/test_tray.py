@@ -14,8 +14,8 @@ from typing import Any
 from PySide6.QtWidgets import QCheckBox
 
 from launcher.config import Settings, save_settings
-from launcher.core.downloads import JobState
 from launcher.core.notify import Notice
+from launcher.core.pullprogress import JobState
 from launcher.core.status import ServerState
 from launcher.ui.main_window import MainWindow
 from launcher.ui.status import COLOURS
@@ -193,3 +193,24 @@ async def test_settings_turn_start_at_login_and_notifications_on_and_off(
     control(dialog, "Start at login").setChecked(False)
     control(dialog, "OK").click()
     await wait_until(lambda: not entry.exists(), 5, "autostart entry removed")
+
+
+async def test_a_paused_download_leaves_the_menu_and_comes_back_when_resumed(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.add_pull("big", size=4_000_000_000, interval=0.02)
+    window = await ready(make_window)
+    shown = notices(window)
+    downloads = window.launcher.downloads
+    job = downloads.pull("big")
+    assert job is not None
+    await wait_until(lambda: any(t.endswith("%") for t in window.tray.download_lines), 10)
+    downloads.pause(job)
+    await wait_until(lambda: job.state is JobState.PAUSED, 10)
+    await wait_until(lambda: not window.tray.download_lines, 5)
+    downloads.resume(job)
+    await wait_until(lambda: len(window.tray.download_lines) == 1, 5)
+    downloads.cancel(job)
+    await wait_until(lambda: job.state is JobState.CANCELLED, 10)
+    await wait_until(lambda: not window.tray.download_lines, 5)
+    assert shown == []  # pausing and cancelling are the user's own doing: no notice
