@@ -100,19 +100,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """`ollama-launcher` and `python -m launcher`."""
     options = parse(sys.argv[1:] if argv is None else argv)
     configure_logging(options.verbose)
-    if options.self_test:
-        # No screen needed: the self-test builds the window offscreen.
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from launcher import preflight
 
+    if options.self_test:
+        # What a normal start would meet here, said but not fatal: the self-test itself
+        # needs no screen and builds the window offscreen.
+        on_screen = preflight.run(os.environ)
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from launcher.selftest import self_test
+
+        return self_test(screen_problems=on_screen)
     problems = preflight.run(os.environ)
     if problems:
         print(preflight.report(problems), file=sys.stderr)
         return preflight.EXIT_CODE
-    if options.self_test:
-        from launcher.selftest import self_test
-
-        return self_test()
     from launcher.app import run
 
     return run(options)

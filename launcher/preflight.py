@@ -153,8 +153,8 @@ def check(
             Problem(
                 "No display",
                 "DISPLAY and WAYLAND_DISPLAY are not set, so there is no screen to open a "
-                "window on. Start Ollama Launcher from your desktop session (or, for a check "
-                "without a screen: QT_QPA_PLATFORM=offscreen ollama-launcher --self-test).",
+                "window on. Start Ollama Launcher from your desktop session (to check the "
+                "installation without a screen: ollama-launcher --self-test).",
             )
         ]
     if not _uses_xcb(environ):

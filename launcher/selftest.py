@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from launcher.preflight import Problem
+
 MODULES = (
     "launcher.ollama",
     "launcher.core.launcher",
@@ -38,8 +40,19 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def self_test(out: Callable[[str], None] = print) -> int:
-    """Run the checks; 0 when all passed, 1 otherwise (the failing check is printed)."""
+def self_test(
+    out: Callable[[str], None] = print, screen_problems: list[Problem] | None = None
+) -> int:
+    """Run the checks; 0 when all passed, 1 otherwise (the failing check is printed).
+
+    `screen_problems` are what the preflight found for a start on this screen: they
+    are reported as notes (the self-test itself runs offscreen).
+    """
+    from launcher import __version__
+
+    out(f"Ollama Launcher {__version__} self-test (Python {sys.version.split()[0]})")
+    for problem in screen_problems or []:
+        out(f"note a normal start here would stop: {problem.line}")
     with tempfile.TemporaryDirectory(prefix="ollama-launcher-selftest-") as home:
         os.environ["OLLAMA_LAUNCHER_CONFIG_DIR"] = str(Path(home) / "config")
         os.environ["OLLAMA_LAUNCHER_DATA_DIR"] = str(Path(home) / "data")
@@ -57,9 +70,8 @@ def self_test(out: Callable[[str], None] = print) -> int:
 
 
 def _checks(out: Callable[[str], None]) -> int:
-    from launcher import __version__, assets
+    from launcher import assets
 
-    out(f"Ollama Launcher {__version__} self-test (Python {sys.version.split()[0]})")
     for name in MODULES:
         importlib.import_module(name)
     import PySide6
