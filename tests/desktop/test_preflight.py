@@ -28,7 +28,7 @@ def test_no_display_is_one_clear_line() -> None:
     assert len(problems) == 1
     assert problems[0].what == "No display"
     assert "desktop session" in problems[0].fix
-    assert "offscreen" in problems[0].fix
+    assert "--self-test" in problems[0].fix
 
 
 def test_headless_platforms_need_neither_display_nor_libraries() -> None:
