@@ -129,6 +129,14 @@ def run(options: Options) -> int:
         return 1
     try:
         return int(qasync.run(_run_app(options, instance)))
+    except RuntimeError as exc:
+        if "Event loop stopped" not in str(exc):
+            raise
+        # Qt ended its event loop under us: the display went away (X server gone,
+        # session ended). Say so in a line instead of a traceback.
+        log.debug("event loop ended early", exc_info=True)
+        print("Ollama Launcher stopped: the connection to the display was lost.", file=sys.stderr)
+        return 1
     finally:
         instance.close()
 

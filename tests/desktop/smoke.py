@@ -293,6 +293,22 @@ def run(screenshot: Path | None) -> int:
                 app.wait(20)
                 assert app.returncode == 0
                 step("--minimized starts in the tray only; Open in its menu shows the window")
+
+            # The display goes away under a running launcher (the session ends).
+            orphan_log = (home / "orphan.log").open("wb")
+            orphan = subprocess.Popen(launcher, env=env, stdout=orphan_log, stderr=orphan_log)
+            wait_for(lambda: main_window_visible(env), 20, "the window before the X server ends")
+    # (Xvfb has ended here.)
+    try:
+        orphan.wait(20)
+    finally:
+        if orphan.poll() is None:
+            orphan.kill()
+        orphan_log.close()
+    said = (home / "orphan.log").read_text(errors="replace")
+    assert orphan.returncode == 1, said
+    assert "connection to the display was lost" in said and "Traceback" not in said, said
+    step("the X server went away: the launcher said so in a line and exited 1")
     step(f"passed in {time.monotonic() - started:.1f} s")
     with suppress(OSError):
         shutil.rmtree(home)
