@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 import sys
 from collections.abc import Mapping
 
@@ -18,10 +17,13 @@ from launcher.core import autostart
 from launcher.core.explain import explain
 from launcher.core.instance import Activation, SingleInstance, socket_name
 from launcher.core.launcher import Launcher
+from launcher.core.lifecycle import ExitOnSignal
 from launcher.ui.main_window import MainWindow
 from launcher.ui.tray import app_icon, bring_to_front
 
 log = logging.getLogger(__name__)
+
+EXIT_GRACE_SECONDS = 2.0  # after the orderly shutdown, the interpreter's own exit
 
 
 def build_main_window(host: str | None = None) -> MainWindow:
@@ -88,12 +90,14 @@ async def _run_app(options: Options, instance: SingleInstance | None = None) -> 
         window.show()
     elif not QSystemTrayIcon.isSystemTrayAvailable():
         window.showMinimized()  # no tray to hide in: at least not in the way
-    loop = asyncio.get_running_loop()
-    if sys.platform != "win32":
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            # Ctrl+C or a session logout: quit as the window's close does.
-            loop.add_signal_handler(sig, window.quit)
+    # SIGTERM, SIGINT, SIGHUP: quit as the window's close does; a second signal, or a
+    # shutdown still running after 10 s, ends our server's group and leaves at once.
+    exits = ExitOnSignal(window.quit, window.launcher.supervisor.kill_now)
+    exits.install(asyncio.get_running_loop())
     result: int = await closed
+    # The interpreter's exit joins worker threads; one stuck in the keyring would hold
+    # it forever. (After a signal, its 10 s deadline also still stands.)
+    exits.leave_within(EXIT_GRACE_SECONDS, result)
     return result
 
 
