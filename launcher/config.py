@@ -129,7 +129,7 @@ class Settings:
     local: LocalServerSettings = field(default_factory=LocalServerSettings)
     remotes: list[RemoteHost] = field(default_factory=list)
     selected: str = LOCAL_ID
-    keep_in_tray: bool = False
+    keep_in_tray: bool = True  # where a tray exists (elsewhere closing quits anyway)
     guard: dict[str, Any] = field(default_factory=dict)
     enter_sends: bool = True  # Enter sends and Shift+Enter breaks the line (False: swapped)
     notifications: dict[str, bool] = field(
@@ -179,7 +179,7 @@ class Settings:
             local=local,
             remotes=_remotes(check, data.get("remotes")),
             selected=check.text(data, "selected", "selected", LOCAL_ID) or LOCAL_ID,
-            keep_in_tray=check.boolean(data, "keep_in_tray", "keep_in_tray", False),
+            keep_in_tray=check.boolean(data, "keep_in_tray", "keep_in_tray", True),
             guard=dict(guard),
             enter_sends=check.boolean(data, "enter_sends", "enter_sends", True),
             notifications=check.flags(

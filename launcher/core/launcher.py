@@ -275,6 +275,16 @@ class Launcher(QObject):
         except OSError as exc:
             log.warning("could not save the settings (%s)", exc)
 
+    def open_host(self, host: str) -> None:
+        """Switch to `host` as if it were `OLLAMA_HOST` (a later `--host` launch)."""
+        self.environ = {**self.environ, "OLLAMA_HOST": host}
+        self.profiles = host_profiles(self.settings, self.environ)
+        self._rebind()
+        target = initial_host(self.settings, self.environ)
+        if target.id != self.profile.id:
+            self._use(target)
+        self.profilesChanged.emit(list(self.profiles))
+
     def _use(self, profile: HostProfile) -> None:
         """Point every part at `profile`'s client; forget the previous host's state."""
         self.chat.stop()

@@ -117,7 +117,7 @@ def test_good_values_load_without_problems(tmp_path: Path) -> None:
         ({"local": {"tuning": [1]}}, lambda s: s.local.tuning, {}, "local.tuning"),
         ({"remotes": {"a": 1}}, lambda s: s.remotes, [], "(remotes)"),
         ({"selected": 3}, lambda s: s.selected, "local", "selected"),
-        ({"keep_in_tray": "yes"}, lambda s: s.keep_in_tray, False, "keep_in_tray"),
+        ({"keep_in_tray": "yes"}, lambda s: s.keep_in_tray, True, "keep_in_tray"),  # on by default
         ({"guard": [1, 2]}, lambda s: s.guard, {}, "(guard)"),
         ({"guard": {"enabled": "false"}}, lambda s: s.guard, {}, "guard.enabled"),
         (
