@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Coroutine, Mapping
+from collections.abc import Awaitable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -267,11 +267,11 @@ class Launcher(QObject):
         self._use(profile)
         if self.settings.selected != profile.id:
             self.settings.selected = profile.id
-            self.tasks.spawn(self._save_settings_quietly(self.settings))
+            self.tasks.spawn(self._save_settings_quietly(save_settings_async(self.settings)))
 
-    async def _save_settings_quietly(self, settings: Settings) -> None:
+    async def _save_settings_quietly(self, write: Awaitable[None]) -> None:
         try:
-            await save_settings_async(settings)
+            await write
         except OSError as exc:
             log.warning("could not save the settings (%s)", exc)
 
@@ -316,7 +316,7 @@ class Launcher(QObject):
         environment takes effect at its next start.
         """
         self._apply(settings)
-        self.tasks.spawn(self._save_settings_quietly(settings))
+        self.tasks.spawn(self._save_settings_quietly(save_settings_async(settings)))
 
     def _apply(self, settings: Settings) -> None:
         previous = self.settings.selected
