@@ -26,6 +26,10 @@ from launcher.ollama import (
 )
 
 _MANIFEST_MISSING = re.compile(r"manifest.*(file does not exist|not found)", re.I)
+#: A stream that broke after it began (the server died or restarted mid-reply).
+_BROKE = re.compile(r"closed unexpectedly|was lost", re.I)
+#: A stream line we could not read (mid-reply): not JSON, wrong shape, cut short.
+_UNREADABLE = re.compile(r"not JSON|wrong shape|ended before it was complete", re.I)
 _MODEL_NOT_FOUND = re.compile(r"model ['\"]?(?P<name>[^'\"]+?)['\"]? not found", re.I)
 
 
@@ -87,6 +91,13 @@ def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanati
             "Retry",
         )
     if isinstance(exc, OllamaConnectionError):
+        if _BROKE.search(exc.message):
+            return Explanation(
+                f"The connection to Ollama at {where} broke during the reply — the server "
+                "may have stopped or crashed. What arrived is kept; try again.",
+                details,
+                "Retry",
+            )
         if local:
             return Explanation(
                 f"Ollama isn't running on {where} — Start it.", details, "Start server"
@@ -109,6 +120,14 @@ def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanati
         return Explanation(f"Ollama stopped with an error: {_sentence(exc.error)}", details)
     if isinstance(exc, OllamaResponseError):
         return _response(exc, where, model, details)
+    if isinstance(exc, OllamaProtocolError) and _UNREADABLE.search(exc.message):
+        return Explanation(
+            f"Ollama at {where} sent part of the reply in a form the launcher cannot read. "
+            "What arrived is kept; try again (a proxy between you and the server can cause "
+            "this).",
+            details,
+            "Retry",
+        )
     if isinstance(exc, OllamaProtocolError):
         return Explanation(
             f"Something answered at {where}, but it is not Ollama (or a proxy changed the "

@@ -92,6 +92,22 @@ class ConversationHistory(QObject):
         if conversation.id is not None:
             await self.store.update_settings(conversation.id, conversation.settings)
 
+    async def save_message(self, message: Message) -> None:
+        """Save a message changed outside a turn (another version of a reply shown)."""
+        if message.id is None:
+            return
+        try:
+            await self.store.update_message(
+                message.id,
+                content=message.content,
+                thinking=message.thinking,
+                state=message.state,
+                note=message.note,
+                stats=dict(message.stats),
+            )
+        except (StoreError, OSError) as exc:
+            self.failed.emit(f"The conversation could not be saved: {exc}")
+
     async def truncate(self, conversation: Conversation, message: Message) -> None:
         """Forget `message` and everything after it (edit and resend, regenerate)."""
         if conversation.id is not None and message.id is not None:

@@ -1,22 +1,42 @@
 """The transcript: one document, messages appended at its end, safe Markdown for replies.
 
 Its plain text is the transcript: "You", the user's text, "Assistant (model)",
-the reply, and a line that says how the reply ended. The view remembers which
-document range belongs to which message, so a right-click can act on it.
+the reply, and a line that says how the reply ended. Your messages sit in a
+tinted box, replies flow under their header, lines stay readable (about 80
+characters) on wide windows. Status lines (Stopped, Interrupted, errors) are
+plain blocks written after the Markdown is finished, so they never land inside
+a list or a table. The view remembers which document range belongs to which
+message, so the hover actions and the context menu can act on it.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Signal
-from PySide6.QtGui import QColor, QContextMenuEvent, QTextCharFormat, QTextCursor
+from PySide6.QtCore import QPoint, QUrl, Signal
+from PySide6.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QMouseEvent,
+    QResizeEvent,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFrameFormat,
+    QTextLength,
+)
 from PySide6.QtWidgets import QWidget
 
 from launcher.core.conversation import Conversation, Message
+from launcher.ui.format import human_duration
 from launcher.ui.markdown import MarkdownStream, SafeTextBrowser
+from launcher.ui.message_actions import MessageActions
 
 THINKING_SCHEME = "thinking"
+VERSION_SCHEME = "version"
 USER_COLOUR = "#1565c0"
 ASSISTANT_COLOUR = "#2e7d32"
+USER_BACKGROUND = QColor(66, 133, 244, 28)  # a tint readable on light and dark palettes
+#: Readable line length: text is kept to about this many average characters.
+MAX_LINE_CHARS = 88
 
 
 def stats_text(message: Message) -> str:
@@ -31,20 +51,47 @@ def stats_text(message: Message) -> str:
     return " · ".join(parts)
 
 
+def thinking_text(message: Message) -> str:
+    """'Thought for 12 s — show' (or in words for replies saved without a duration)."""
+    seconds = message.stats.get("thinking_seconds")
+    if seconds is not None:
+        took = f"{seconds:.1f} s" if seconds < 10 else human_duration(seconds)
+        return f"Thought for {took} — show"
+    return f"Thought for {len(message.thinking.split())} words — show"
+
+
 class ConversationView(SafeTextBrowser):
-    """Signals:
-    copyRequested(int), editRequested(int): a message's context-menu action (its index).
+    """Signals (the argument is the message's index):
+    copyRequested, editRequested, regenerateRequested, continueRequested: an action.
+    versionRequested(int, int): show version N of a reply.
     """
 
     copyRequested = Signal(int)
     editRequested = Signal(int)
+    regenerateRequested = Signal(int)
+    continueRequested = Signal(int)
+    versionRequested = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Conversation")
-        self.setMinimumHeight(200)
+        self.setMinimumHeight(160)
+        self.setMouseTracking(True)
         self._ranges: list[tuple[int, int, int, str]] = []  # start, end, index, role
         self._open: tuple[int, int, str] | None = None  # start, index, role
+        self._messages: list[Message] = []
+        self.open_stream: MarkdownStream | None = None
+        self.actions_bar = MessageActions(self.viewport())
+        self.actions_bar.triggered.connect(self._on_action)
+        self.anchorClicked.connect(self._on_link)
+
+    # ---- layout: a readable column ----------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        column = self.fontMetrics().averageCharWidth() * MAX_LINE_CHARS
+        side = max(0, (event.size().width() - column) // 2)
+        self.setViewportMargins(side, 0, side, 0)
+        super().resizeEvent(event)
 
     # ---- scrolling: follow only a reader who is already at the bottom ----
 
@@ -71,16 +118,27 @@ class ConversationView(SafeTextBrowser):
         colour: str = "",
         italic: bool = False,
         href: str = "",
+        top_margin: float = 0,
+        small: bool = False,
     ) -> None:
-        """A paragraph of plain (never interpreted) text at the end of the document."""
+        """A paragraph of plain (never interpreted) text at the end of the document.
+
+        A fresh block format: the line is never part of a list, quote or code block
+        the Markdown before it left open."""
         cursor = self._end()
-        if not self.document().isEmpty():
-            cursor.insertBlock()
+        block = QTextBlockFormat()
+        block.setTopMargin(top_margin)
+        if self.document().isEmpty():
+            cursor.setBlockFormat(block)
+        else:
+            cursor.insertBlock(block, QTextCharFormat())
         fmt = QTextCharFormat()
         if bold:
             fmt.setFontWeight(700)
         if italic:
             fmt.setFontItalic(True)
+        if small:
+            fmt.setProperty(QTextCharFormat.Property.FontSizeAdjustment, -1)
         if colour:
             fmt.setForeground(QColor(colour))
         if href:
@@ -99,29 +157,50 @@ class ConversationView(SafeTextBrowser):
             self._open = None
 
     def append_user(self, message: Message, index: int) -> None:
+        """The user's message, in a tinted box."""
         self._begin_message(index, "user")
-        self.append_line("You", bold=True, colour=USER_COLOUR)
         cursor = self._end()
-        cursor.insertBlock()
+        if not self.document().isEmpty():
+            cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        frame = QTextFrameFormat()
+        frame.setBackground(USER_BACKGROUND)
+        frame.setPadding(8)
+        frame.setTopMargin(14)
+        frame.setBottomMargin(6)
+        frame.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
+        cursor.insertFrame(frame)
+        header = QTextCharFormat()
+        header.setFontWeight(700)
+        header.setForeground(QColor(USER_COLOUR))
+        cursor.insertText("You", header)
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
         text = message.content
         if message.images:
-            text += f"\n[{len(message.images)} image(s) attached]"
+            count = len(message.images)
+            text += "\n[" + (f"{count} image" if count == 1 else f"{count} images") + " attached]"
         cursor.insertText(text, QTextCharFormat())
+        self._messages_at(index, message)
         self._close_message()
 
     def begin_reply(self, model: str, index: int) -> MarkdownStream:
         self._begin_message(index, "assistant")
         self.append_line(
-            f"Assistant ({model})" if model else "Assistant", bold=True, colour=ASSISTANT_COLOUR
+            f"Assistant ({model})" if model else "Assistant",
+            bold=True,
+            colour=ASSISTANT_COLOUR,
+            top_margin=10,
         )
-        return MarkdownStream(self)
+        self.open_stream = MarkdownStream(self)
+        return self.open_stream
 
     def end_reply(self, message: Message, index: int) -> None:
-        """The lines under a reply: its thinking link, how it ended, its speed."""
+        """The lines under a reply: its thinking link, how it ended, versions, its speed."""
+        if self.open_stream is not None:
+            self.open_stream.finish()
+            self.open_stream = None
         if message.thinking:
-            words = len(message.thinking.split())
             self.append_line(
-                f"Thought for {words} words (show)",
+                thinking_text(message),
                 italic=True,
                 colour="#6a1b9a",
                 href=f"{THINKING_SCHEME}:{index}",
@@ -133,10 +212,39 @@ class ConversationView(SafeTextBrowser):
             self.append_line(f"■ {message.note or default}", italic=True, colour="#6d4c41")
         elif message.note:
             self.append_line(message.note, italic=True, colour="#6d4c41")
+        if message.version_count > 1:
+            self._version_line(message, index)
         stats = stats_text(message)
         if stats and message.state == "complete":
-            self.append_line(stats, italic=True, colour="#757575")
+            self.append_line(stats, italic=True, colour="#757575", small=True)
+        self._messages_at(index, message)
         self._close_message()
+
+    def _version_line(self, message: Message, index: int) -> None:
+        """'‹ 2/3 ›': links to the neighbouring versions of a reply."""
+        shown, count = message.version_index, message.version_count
+        cursor = self._end()
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        plain = QTextCharFormat()
+        plain.setForeground(QColor("#757575"))
+        for label, target in (("‹", shown - 1), (None, None), ("›", shown + 1)):
+            if label is None:
+                cursor.insertText(f" {shown + 1}/{count} ", plain)
+                continue
+            assert target is not None
+            if 0 <= target < count:
+                link = QTextCharFormat()
+                link.setAnchor(True)
+                link.setAnchorHref(f"{VERSION_SCHEME}:{index}/{target}")
+                link.setToolTip("Previous version" if label == "‹" else "Next version")
+                cursor.insertText(label, link)
+            else:
+                cursor.insertText(label, plain)
+
+    def _messages_at(self, index: int, message: Message) -> None:
+        while len(self._messages) <= index:
+            self._messages.append(message)
+        self._messages[index] = message
 
     def show_conversation(self, conversation: Conversation, *, upto: int | None = None) -> None:
         """Render a whole conversation (history) through the same paths as live replies.
@@ -145,7 +253,10 @@ class ConversationView(SafeTextBrowser):
         """
         self.clear()
         self._ranges.clear()
+        self._messages.clear()
         self._open = None
+        self.open_stream = None
+        self.actions_bar.hide()
         messages = conversation.messages if upto is None else conversation.messages[:upto]
         for index, message in enumerate(messages):
             if message.role == "user":
@@ -153,7 +264,6 @@ class ConversationView(SafeTextBrowser):
             elif message.role == "assistant":
                 stream = self.begin_reply(conversation.settings.model, index)
                 stream.append(message.content)
-                stream.finish()
                 self.end_reply(message, index)
         if conversation.messages and upto is None:
             self.scroll_to_bottom()
@@ -167,6 +277,58 @@ class ConversationView(SafeTextBrowser):
             if start <= position <= end:
                 return index, role
         return None
+
+    def thinking_index(self, url: QUrl) -> int | None:
+        """The message index of a 'Thought for …' link, else None."""
+        if url.scheme() != THINKING_SCHEME:
+            return None
+        try:
+            return int(url.path())
+        except ValueError:
+            return None
+
+    def _on_link(self, url: QUrl) -> None:
+        if url.scheme() != VERSION_SCHEME:
+            return
+        try:
+            index, version = (int(part) for part in url.path().split("/"))
+        except ValueError:
+            return
+        self.versionRequested.emit(index, version)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        super().mouseMoveEvent(event)
+        found = self.message_at(event.position().toPoint())
+        if found is None:
+            return
+        self.show_actions(found[0])
+
+    def show_actions(self, index: int) -> None:
+        """Show the action bar on message `index` (hover, or Alt+Up/Down from the keyboard)."""
+        for start, _end, found, role in self._ranges:
+            if found != index:
+                continue
+            message = self._messages[index] if index < len(self._messages) else None
+            last = index == len(self._messages) - 1
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(start)
+            top = self.cursorRect(cursor).top()
+            self.actions_bar.show_for(index, role, message, last=last, top=top)
+            return
+
+    def _on_action(self, action: str, index: int) -> None:
+        if action == "copy":
+            self.copyRequested.emit(index)
+        elif action == "edit":
+            self.editRequested.emit(index)
+        elif action == "regenerate":
+            self.regenerateRequested.emit(index)
+        elif action == "continue":
+            self.continueRequested.emit(index)
+        elif action in ("previous", "next"):
+            message = self._messages[index]
+            step = -1 if action == "previous" else 1
+            self.versionRequested.emit(index, message.version_index + step)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         menu = self.createStandardContextMenu(event.pos())

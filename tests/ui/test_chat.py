@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 
@@ -118,7 +119,9 @@ async def test_thinking_is_shown_apart_and_collapsed(
     assert window.chat.thinking.toPlainText() == "Two plus two makes four."
     window.chat.thinking_toggle.click()
     assert window.chat.thinking.isVisibleTo(window)
-    assert "Thought for 5 words" in transcript(window)
+    # The thinking link sits with its message and says how long the model thought.
+    assert re.search(r"Thought for \d+\.\d s — show", transcript(window))
+    assert window.chat.thinking_toggle.text().startswith("Thought for")
 
 
 async def test_unknown_model_error_is_shown_and_send_works_again(
@@ -128,7 +131,8 @@ async def test_unknown_model_error_is_shown_and_send_works_again(
     external.models.clear()  # deleted behind the launcher's back
     type_and_send(window, "hello?")
     await reply_finished(window)
-    assert "model 'llama3.2:latest' not found" in transcript(window)
+    assert "The model 'llama3.2:latest' is not installed on 127.0.0.1:" in transcript(window)
+    assert "pull it on the Models page" in transcript(window)
     assert window.chat.send_button.isEnabled()
 
 
@@ -141,8 +145,7 @@ async def test_error_line_mid_stream_keeps_partial_text(
     await reply_finished(window)
     text = transcript(window)
     assert "alpha beta" in text
-    assert "The server reported an error mid-reply" in text
-    assert "error was encountered while running the model" in text
+    assert "Ollama stopped with an error: an error was encountered while running the model." in text
     external.reply = ReplySpec(text="Recovered.")
     type_and_send(window, "again")
     await reply_finished(window)
@@ -158,7 +161,7 @@ async def test_server_dying_mid_reply(
     await reply_finished(window)
     text = transcript(window)
     assert "one two three" in text
-    assert "closed unexpectedly" in text
+    assert "broke during the reply — the server may have stopped or crashed" in text
 
 
 async def test_malformed_line_is_reported(
@@ -168,7 +171,7 @@ async def test_malformed_line_is_reported(
     window = await ready(make_window)
     type_and_send(window, "go")
     await reply_finished(window)
-    assert "not JSON" in transcript(window)
+    assert "in a form the launcher cannot read" in transcript(window)
 
 
 async def test_connection_refused(
@@ -178,7 +181,8 @@ async def test_connection_refused(
     await asyncio.to_thread(external.stop)
     type_and_send(window, "anyone?")
     await reply_finished(window)
-    assert "Could not connect to Ollama" in transcript(window)
+    assert f"Ollama isn't running on 127.0.0.1:{external.port} — Start it." in transcript(window)
+    assert "Errno" not in transcript(window)
     assert window.chat.send_button.isEnabled()
 
 
