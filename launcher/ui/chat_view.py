@@ -164,6 +164,7 @@ class ChatPanel(QWidget):
         self._reading: asyncio.Future[None] | None = None
         self.composer.sendRequested.connect(self.send)
         self.composer.escapePressed.connect(self._escape)
+        self.composer.versionStep.connect(self.step_version)
         self.stop_button.clicked.connect(self.stop)
         self.regenerate_button.clicked.connect(self.regenerate)
         self.continue_button.clicked.connect(self.continue_reply)

@@ -51,11 +51,13 @@ class Composer(QWidget):
     Signals:
         sendRequested(): the user asked to send (key or button).
         escapePressed(): Esc in the message box.
+        versionStep(int): Alt+Left (-1) / Alt+Right (+1): another version of the last reply.
         imagesChanged(): an image was added or removed.
     """
 
     sendRequested = Signal()
     escapePressed = Signal()
+    versionStep = Signal(int)
     imagesChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -126,6 +128,10 @@ class Composer(QWidget):
                     self.sendRequested.emit()
                 else:
                     self.message.insertPlainText("\n")
+                return True
+            alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+            if alt and key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+                self.versionStep.emit(-1 if key == Qt.Key.Key_Left else 1)
                 return True
             if key == Qt.Key.Key_Escape:
                 self.escapePressed.emit()

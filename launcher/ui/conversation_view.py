@@ -89,8 +89,10 @@ class ConversationView(SafeTextBrowser):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         column = self.fontMetrics().averageCharWidth() * MAX_LINE_CHARS
-        side = max(0, (event.size().width() - column) // 2)
-        self.setViewportMargins(side, 0, side, 0)
+        side = max(0, (self.width() - column) // 2)
+        margins = self.viewportMargins()
+        if margins.left() != side or margins.right() != side:
+            self.setViewportMargins(side, 0, side, 0)
         super().resizeEvent(event)
 
     # ---- scrolling: follow only a reader who is already at the bottom ----
