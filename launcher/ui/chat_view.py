@@ -8,22 +8,16 @@ a reply is running is the controller's to say (`ChatController.busy`).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
-    QPushButton,
     QSizePolicy,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -31,14 +25,15 @@ from PySide6.QtWidgets import (
 from launcher.core.chat import ChatController, ChatTurn
 from launcher.core.conversation import Conversation
 from launcher.ollama import ModelInfo
+from launcher.ui.chat_actions import ChatActions
 from launcher.ui.chat_empty import EmptyChat
+from launcher.ui.chat_notice import NoticeBar
 from launcher.ui.composer import Composer
 from launcher.ui.conversation_view import ConversationView, stats_text
-from launcher.ui.format import counted, human_duration
+from launcher.ui.format import counted
 from launcher.ui.options import ConversationOptions
 from launcher.ui.reply_painter import ReplyPainter
-
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp)"
+from launcher.ui.thinking_panel import ThinkingPanel
 
 
 class ChatPanel(QWidget):
@@ -67,41 +62,21 @@ class ChatPanel(QWidget):
         self.pages = QStackedWidget(self)
         self.pages.addWidget(self.conversation)
         self.pages.addWidget(self.empty)
-        self.thinking_toggle = QToolButton(self)
-        self.thinking_toggle.setText("Show thinking")
-        self.thinking_toggle.setAccessibleName("Show thinking")
-        self.thinking_toggle.setCheckable(True)
-        self.thinking_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.thinking_toggle.setArrowType(Qt.ArrowType.RightArrow)
-        self.thinking_toggle.hide()
-        self.thinking = QPlainTextEdit(self)
-        self.thinking.setAccessibleName("Thinking")
-        self.thinking.setReadOnly(True)
-        self.thinking.setVisible(False)
-        self.thinking.setMaximumHeight(140)
-        self.regenerate_button = self._tool("Regenerate", "Regenerate reply", "Ctrl+R")
-        self.continue_button = self._tool("Continue", "Continue reply", "Ctrl+Shift+Return")
-        self.copy_button = self._tool("Copy reply", "Copy last reply", "Ctrl+Shift+C")
-        self.edit_button = self._tool("Edit last", "Edit last message", "Ctrl+E")
-        self.previous_version = self._tool("‹", "Previous version", "Alt+Left")
-        self.version_label = QLabel(self)
-        self.version_label.setAccessibleName("Reply version")
-        self.next_version = self._tool("›", "Next version", "Alt+Right")
-        self.attach_button = self._tool("Attach image…", "Attach image", "")
-        self.attach_button.setEnabled(False)
-        self.attach_button.setToolTip("Attach images (for models that can see)")
-        self.notice = QLabel(self)
-        self.notice.setAccessibleName("Chat notice")
-        self.notice.setWordWrap(True)
-        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.retry_button = QPushButton("Retry", self)
-        self.retry_button.setAccessibleName("Retry")
-        self.notice_bar = QWidget(self)
-        notice_layout = QHBoxLayout(self.notice_bar)
-        notice_layout.setContentsMargins(0, 0, 0, 0)
-        notice_layout.addWidget(self.notice, 1)
-        notice_layout.addWidget(self.retry_button)
-        self.notice_bar.hide()
+        self.thinking_panel = ThinkingPanel(self)
+        self.thinking_toggle = self.thinking_panel.toggle
+        self.thinking = self.thinking_panel.text
+        self.turn_actions = ChatActions(self)
+        self.regenerate_button = self.turn_actions.regenerate
+        self.continue_button = self.turn_actions.continue_
+        self.copy_button = self.turn_actions.copy
+        self.edit_button = self.turn_actions.edit
+        self.previous_version = self.turn_actions.previous_version
+        self.version_label = self.turn_actions.version_label
+        self.next_version = self.turn_actions.next_version
+        self.attach_button = self.turn_actions.attach
+        self.notice_bar = NoticeBar(self)
+        self.notice = self.notice_bar.text
+        self.retry_button = self.notice_bar.retry_button
         self.composer = Composer(self)
         self.message = self.composer.message
         self.send_button = self.composer.send_button
@@ -116,18 +91,8 @@ class ChatPanel(QWidget):
         top.addWidget(model_label)
         top.addWidget(self.model_combo, 1)
         actions = QHBoxLayout()
-        for widget in (
-            self.thinking_toggle,
-            self.regenerate_button,
-            self.continue_button,
-            self.copy_button,
-            self.edit_button,
-            self.previous_version,
-            self.version_label,
-            self.next_version,
-            self.attach_button,
-        ):
-            actions.addWidget(widget)
+        actions.addWidget(self.thinking_toggle)
+        self.turn_actions.add_to(actions)
         actions.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -150,18 +115,15 @@ class ChatPanel(QWidget):
         self.painter = ReplyPainter(
             self.conversation.at_bottom,
             self.conversation.scroll_to_bottom,
-            self._append_thinking,
+            self.thinking_panel.append,
             self._on_progress,
             parent=self,
         )
         self.painter.drained.connect(self._finalize)
         self._turn: ChatTurn | None = None
         self._editing: int | None = None
-        self._thinking_of: int | None = None  # the message whose thinking is shown
         self._resent: tuple[int, str] | None = None  # the edit being sent: (index, text)
         self._server_running = True
-        self._image_dialog: QFileDialog | None = None
-        self._reading: asyncio.Future[None] | None = None
         self.composer.sendRequested.connect(self.send)
         self.composer.escapePressed.connect(self._escape)
         self.composer.versionStep.connect(self.step_version)
@@ -174,8 +136,7 @@ class ChatPanel(QWidget):
         self.next_version.clicked.connect(lambda: self.step_version(1))
         self.attach_button.clicked.connect(self.choose_images)
         self.retry_button.clicked.connect(self.retry)
-        self.thinking_toggle.toggled.connect(self._show_thinking)
-        self.conversation.anchorClicked.connect(self._on_anchor)
+        self.conversation.thinkingToggled.connect(self._rerender)
         self.conversation.copyRequested.connect(self.copy_message)
         self.conversation.editRequested.connect(self.start_edit)
         self.conversation.regenerateRequested.connect(lambda _index: self.regenerate())
@@ -190,16 +151,6 @@ class ChatPanel(QWidget):
         self.options.load(controller.conversation.settings)
         self._update_actions()
         self._update_page()
-
-    def _tool(self, text: str, name: str, keys: str) -> QToolButton:
-        button = QToolButton(self)
-        button.setText(text)
-        button.setAccessibleName(name)
-        button.setAutoRaise(True)
-        if keys:
-            button.setShortcut(QKeySequence(keys))
-            button.setToolTip(f"{name} ({keys})")
-        return button
 
     def set_enter_sends(self, enter_sends: Callable[[], bool]) -> None:
         """Where to read `Settings.enter_sends` (read at each key press)."""
@@ -329,8 +280,7 @@ class ChatPanel(QWidget):
             stream.append(turn.reply.content)
             stream.render()
         self._turn = turn
-        self.thinking.clear()
-        self._update_thinking_toggle()
+        self.thinking_panel.clear()
         self.stats.setText("Starting Ollama…" if turn.preparing else "Waiting for the model…")
         self._set_busy(True)
         self.painter.start(turn, stream)
@@ -342,22 +292,7 @@ class ChatPanel(QWidget):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        controller = self.controller
-        messages = controller.conversation.messages
-        self.regenerate_button.setEnabled(controller.can_regenerate())
-        self.continue_button.setEnabled(controller.can_continue())
-        self.copy_button.setEnabled(any(m.role == "assistant" and m.content for m in messages))
-        self.edit_button.setEnabled(not controller.busy and any(m.role == "user" for m in messages))
-        last = messages[-1] if messages else None
-        versions = last is not None and last.role == "assistant" and last.version_count > 1
-        for widget in (self.previous_version, self.version_label, self.next_version):
-            widget.setVisible(versions)
-        if last is not None and versions:
-            self.version_label.setText(f"{last.version_index + 1}/{last.version_count}")
-            self.previous_version.setEnabled(not controller.busy and last.version_index > 0)
-            self.next_version.setEnabled(
-                not controller.busy and last.version_index < last.version_count - 1
-            )
+        self.turn_actions.update(self.controller)
 
     # ---- the one end-of-turn path ---------------------------------------
 
@@ -395,18 +330,16 @@ class ChatPanel(QWidget):
         else:
             self.stats.setText(reply.note or "Stopped.")
         if explanation is not None and (put_back or explanation.action):
-            self.notice.setText(explanation.headline)
-            self.notice.setToolTip(explanation.details)
-            self.retry_button.setVisible(self.controller.can_regenerate())
-            self.notice_bar.show()
+            self.notice_bar.show_explanation(
+                explanation, can_retry=self.controller.can_regenerate()
+            )
         if put_back and index is None and self._resent is not None:
             # An edit that failed before its first word: the edited text is not lost.
             edited, text = self._resent
             self.start_edit(edited)
             self.message.setPlainText(text)
         self._turn = None
-        self._thinking_of = index
-        self._update_thinking_toggle()
+        self.thinking_panel.set_text(reply.thinking, turn.thinking_seconds)
         self._set_busy(False)
 
     # ---- message actions -------------------------------------------------
@@ -455,68 +388,21 @@ class ChatPanel(QWidget):
             self.message.clear()
 
     def choose_images(self) -> None:
-        """Pick images with a non-blocking file dialog (the event loop keeps running)."""
-        dialog = QFileDialog(self, "Attach images", str(Path.home()), IMAGE_FILTER)
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dialog.filesSelected.connect(self.attach_files)
-        dialog.finished.connect(dialog.deleteLater)
-        self._image_dialog = dialog
-        dialog.open()
+        self.composer.choose_images()
 
     def attach_files(self, paths: list[str]) -> None:
-        """Read and encode the images off the Qt thread (photos can be large)."""
-        self._reading = asyncio.ensure_future(self._read_images(paths))
-
-    async def _read_images(self, paths: list[str]) -> None:
-        failed = await self.composer.add_images(paths)
-        if failed:
-            self.stats.setText(f"Could not read {', '.join(failed)} — check that the file exists.")
-
-    # ---- thinking -------------------------------------------------------
-
-    def _append_thinking(self, text: str) -> None:
-        cursor = QTextCursor(self.thinking.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text)
-        self._update_thinking_toggle()
-
-    def _update_thinking_toggle(self) -> None:
-        shown = self.thinking_toggle.isChecked()
-        has = bool(self.thinking.toPlainText())
-        self.thinking_toggle.setVisible(has)
-        seconds = self._thinking_seconds()
-        label = "Hide thinking" if shown else "Show thinking"
-        if has and seconds is not None:
-            label = f"Thought for {human_duration(seconds)} — {'hide' if shown else 'show'}"
-        self.thinking_toggle.setText(label)
-
-    def _thinking_seconds(self) -> float | None:
-        turn = self._turn
-        if turn is not None:
-            return turn.thinking_seconds
-        messages = self.controller.conversation.messages
-        shown = self._thinking_of
-        if shown is not None and 0 <= shown < len(messages):
-            return messages[shown].stats.get("thinking_seconds")
-        return None
-
-    def _show_thinking(self, shown: bool) -> None:
-        self.thinking.setVisible(shown)
-        arrow = Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
-        self.thinking_toggle.setArrowType(arrow)
-        self._update_thinking_toggle()
-
-    def _on_anchor(self, url: QUrl) -> None:
-        index = self.conversation.thinking_index(url)
-        messages = self.controller.conversation.messages
-        if index is None or not 0 <= index < len(messages):
-            return
-        self._thinking_of = index
-        self.thinking.setPlainText(messages[index].thinking)
-        self.thinking_toggle.setChecked(True)
-        self._update_thinking_toggle()
+        self.composer.attach_files(paths)
 
     # ---- conversations --------------------------------------------------
+
+    def _rerender(self) -> None:
+        """Show the conversation again where the reader is (a thinking block opened/closed)."""
+        if self._turn is not None:
+            return
+        bar = self.conversation.verticalScrollBar()
+        position = bar.value()
+        self.conversation.show_conversation(self.controller.conversation)
+        bar.setValue(position)
 
     def _update_page(self) -> None:
         empty = not self.controller.conversation.messages and self._turn is None
@@ -532,6 +418,7 @@ class ChatPanel(QWidget):
             self.painter.end(flush=True)
         self.cancel_edit()
         self.notice_bar.hide()
+        self.conversation.expanded_thinking.clear()
         self.conversation.show_conversation(conversation)
         self.options.load(conversation.settings)
         if conversation.settings.model:
@@ -540,8 +427,7 @@ class ChatPanel(QWidget):
                 self.model_combo.setCurrentIndex(index)
         elif self.model_combo.currentText():
             conversation.settings.model = self.model_combo.currentText()
-        self.thinking.clear()
-        self._update_thinking_toggle()
+        self.thinking_panel.clear()
         self._update_actions()
         self._update_page()
         self.stats.clear()

@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from launcher.ui.format import counted
 
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp)"
 THUMB_SIZE = 48
 MIN_LINES = 2
 MAX_LINES = 10
@@ -64,6 +66,8 @@ class Composer(QWidget):
         super().__init__(parent)
         self.enter_sends: Callable[[], bool] = lambda: True
         self.images: list[str] = []  # base64, as Ollama expects them
+        self._image_dialog: QFileDialog | None = None
+        self._reading: asyncio.Future[None] | None = None
         self.attachments = QLabel(self)
         self.attachments.setAccessibleName("Attachments")
         self._thumbs = QHBoxLayout()
@@ -170,6 +174,24 @@ class Composer(QWidget):
             self._add_thumb(thumb)
         self._show_count()
         return failed
+
+    def choose_images(self) -> None:
+        """Pick images with a non-blocking file dialog (the event loop keeps running)."""
+        dialog = QFileDialog(self, "Attach images", str(Path.home()), IMAGE_FILTER)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.filesSelected.connect(self.attach_files)
+        dialog.finished.connect(dialog.deleteLater)
+        self._image_dialog = dialog
+        dialog.open()
+
+    def attach_files(self, paths: list[str]) -> None:
+        """Read and encode the images off the Qt thread (photos can be large)."""
+        self._reading = asyncio.ensure_future(self._read_images(paths))
+
+    async def _read_images(self, paths: list[str]) -> None:
+        failed = await self.add_images(paths)
+        if failed:
+            self.stats.setText(f"Could not read {', '.join(failed)} — check that the file exists.")
 
     def _add_thumb(self, thumb: QImage) -> None:
         button = QToolButton(self)

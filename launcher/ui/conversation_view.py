@@ -51,19 +51,21 @@ def stats_text(message: Message) -> str:
     return " · ".join(parts)
 
 
-def thinking_text(message: Message) -> str:
+def thinking_text(message: Message, *, shown: bool = False) -> str:
     """'Thought for 12 s — show' (or in words for replies saved without a duration)."""
+    verb = "hide" if shown else "show"
     seconds = message.stats.get("thinking_seconds")
     if seconds is not None:
         took = f"{seconds:.1f} s" if seconds < 10 else human_duration(seconds)
-        return f"Thought for {took} — show"
-    return f"Thought for {len(message.thinking.split())} words — show"
+        return f"Thought for {took} — {verb}"
+    return f"Thought for {len(message.thinking.split())} words — {verb}"
 
 
 class ConversationView(SafeTextBrowser):
     """Signals (the argument is the message's index):
     copyRequested, editRequested, regenerateRequested, continueRequested: an action.
     versionRequested(int, int): show version N of a reply.
+    thinkingToggled(): a reply's thinking was opened or closed (render again).
     """
 
     copyRequested = Signal(int)
@@ -71,6 +73,7 @@ class ConversationView(SafeTextBrowser):
     regenerateRequested = Signal(int)
     continueRequested = Signal(int)
     versionRequested = Signal(int, int)
+    thinkingToggled = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -81,6 +84,8 @@ class ConversationView(SafeTextBrowser):
         self._open: tuple[int, int, str] | None = None  # start, index, role
         self._messages: list[Message] = []
         self.open_stream: MarkdownStream | None = None
+        #: Replies whose thinking is shown inside the message (by index).
+        self.expanded_thinking: set[int] = set()
         self.actions_bar = MessageActions(self.viewport())
         self.actions_bar.triggered.connect(self._on_action)
         self.anchorClicked.connect(self._on_link)
@@ -201,12 +206,15 @@ class ConversationView(SafeTextBrowser):
             self.open_stream.finish()
             self.open_stream = None
         if message.thinking:
+            shown = index in self.expanded_thinking
             self.append_line(
-                thinking_text(message),
+                thinking_text(message, shown=shown),
                 italic=True,
                 colour="#6a1b9a",
                 href=f"{THINKING_SCHEME}:{index}",
             )
+            if shown:
+                self._thinking_block(message.thinking)
         if message.state == "error":
             self.append_line(f"⚠ {message.note}", colour="#c62828")
         elif message.state in ("stopped", "interrupted"):
@@ -221,6 +229,19 @@ class ConversationView(SafeTextBrowser):
             self.append_line(stats, italic=True, colour="#757575", small=True)
         self._messages_at(index, message)
         self._close_message()
+
+    def _thinking_block(self, thinking: str) -> None:
+        """The reply's thinking, inside its message: plain text in a tinted box."""
+        cursor = self._end()
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        frame = QTextFrameFormat()
+        frame.setBackground(QColor(106, 27, 154, 20))
+        frame.setPadding(6)
+        cursor.insertFrame(frame)
+        fmt = QTextCharFormat()
+        fmt.setFontItalic(True)
+        fmt.setForeground(QColor("#7b5e8f"))
+        cursor.insertText(thinking, fmt)
 
     def _version_line(self, message: Message, index: int) -> None:
         """'‹ 2/3 ›': links to the neighbouring versions of a reply."""
@@ -290,6 +311,11 @@ class ConversationView(SafeTextBrowser):
             return None
 
     def _on_link(self, url: QUrl) -> None:
+        thinking = self.thinking_index(url)
+        if thinking is not None:
+            self.expanded_thinking ^= {thinking}
+            self.thinkingToggled.emit()
+            return
         if url.scheme() != VERSION_SCHEME:
             return
         try:

@@ -192,7 +192,7 @@ async def test_17_regenerate_while_the_server_is_stopped_keeps_the_old_reply(
     assert reply.version_count == 1 and reply.content == "The first, good answer."
     # What went wrong is said in words, with a way to try again.
     notice = window.chat.notice.text()
-    assert notice == f"Ollama isn't running on 127.0.0.1:{external.port} — Start it."
+    assert notice == f"⚠ Ollama isn't running on 127.0.0.1:{external.port} — Start it."
     assert window.chat.notice_bar.isVisibleTo(window)
     assert window.chat.retry_button.isVisibleTo(window)
     assert_plain_words(window)
