@@ -61,6 +61,8 @@ class ChatActions:
         self.continue_.setEnabled(controller.can_continue())
         self.copy.setEnabled(any(m.role == "assistant" and m.content for m in messages))
         self.edit.setEnabled(not controller.busy and any(m.role == "user" for m in messages))
+        for button in (self.regenerate, self.continue_, self.copy, self.edit):
+            button.setVisible(button.isEnabled())  # no row of disabled buttons
         last = messages[-1] if messages else None
         versions = last is not None and last.role == "assistant" and last.version_count > 1
         for widget in (self.previous_version, self.version_label, self.next_version):

@@ -127,6 +127,7 @@ class ChatPanel(QWidget):
         self.composer.sendRequested.connect(self.send)
         self.composer.escapePressed.connect(self._escape)
         self.composer.versionStep.connect(self.step_version)
+        self.composer.messageStep.connect(self.conversation.step_actions)
         self.stop_button.clicked.connect(self.stop)
         self.regenerate_button.clicked.connect(self.regenerate)
         self.continue_button.clicked.connect(self.continue_reply)

@@ -54,12 +54,14 @@ class Composer(QWidget):
         sendRequested(): the user asked to send (key or button).
         escapePressed(): Esc in the message box.
         versionStep(int): Alt+Left (-1) / Alt+Right (+1): another version of the last reply.
+        messageStep(int): Alt+Up (-1) / Alt+Down (+1): the actions of an earlier/later message.
         imagesChanged(): an image was added or removed.
     """
 
     sendRequested = Signal()
     escapePressed = Signal()
     versionStep = Signal(int)
+    messageStep = Signal(int)
     imagesChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -110,6 +112,7 @@ class Composer(QWidget):
         self.send_button.clicked.connect(self.sendRequested.emit)
         self.update_hints()
         self._fit_height()
+        self.attachments.hide()
 
     def update_hints(self) -> None:
         """Placeholder and tooltip that say which key sends."""
@@ -136,6 +139,9 @@ class Composer(QWidget):
             alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
             if alt and key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
                 self.versionStep.emit(-1 if key == Qt.Key.Key_Left else 1)
+                return True
+            if alt and key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
+                self.messageStep.emit(-1 if key == Qt.Key.Key_Up else 1)
                 return True
             if key == Qt.Key.Key_Escape:
                 self.escapePressed.emit()
@@ -232,6 +238,7 @@ class Composer(QWidget):
 
     def _show_count(self) -> None:
         count = len(self.images)
+        self.attachments.setVisible(count > 0)
         self.attachments.setText(
             counted(self, "%n image attached", "%n images attached", count) if count else ""
         )

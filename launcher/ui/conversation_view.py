@@ -15,6 +15,7 @@ from PySide6.QtCore import QPoint, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
+    QGuiApplication,
     QMouseEvent,
     QResizeEvent,
     QTextBlockFormat,
@@ -32,8 +33,13 @@ from launcher.ui.message_actions import MessageActions
 
 THINKING_SCHEME = "thinking"
 VERSION_SCHEME = "version"
-USER_COLOUR = "#1565c0"
-ASSISTANT_COLOUR = "#2e7d32"
+#: (on a light background, on a dark background)
+USER_COLOURS = ("#1565c0", "#8ab4f8")
+ASSISTANT_COLOURS = ("#2e7d32", "#81c995")
+NOTE_COLOURS = ("#6d4c41", "#c8a99a")
+ERROR_COLOURS = ("#c62828", "#f28b82")
+THINKING_COLOURS = ("#6a1b9a", "#d7aefb")
+QUIET_COLOURS = ("#757575", "#9aa0a6")
 USER_BACKGROUND = QColor(66, 133, 244, 28)  # a tint readable on light and dark palettes
 #: Readable line length: text is kept to about this many average characters.
 MAX_LINE_CHARS = 88
@@ -59,6 +65,12 @@ def thinking_text(message: Message, *, shown: bool = False) -> str:
         took = f"{seconds:.1f} s" if seconds < 10 else human_duration(seconds)
         return f"Thought for {took} — {verb}"
     return f"Thought for {len(message.thinking.split())} words — {verb}"
+
+
+def _tone(colours: tuple[str, str]) -> str:
+    """The colour for the current palette: light or dark background."""
+    dark = QGuiApplication.palette().base().color().lightness() < 128
+    return colours[1] if dark else colours[0]
 
 
 class ConversationView(SafeTextBrowser):
@@ -93,12 +105,19 @@ class ConversationView(SafeTextBrowser):
     # ---- layout: a readable column ----------------------------------------
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        column = self.fontMetrics().averageCharWidth() * MAX_LINE_CHARS
-        side = max(0, (self.width() - column) // 2)
-        margins = self.viewportMargins()
-        if margins.left() != side or margins.right() != side:
-            self.setViewportMargins(side, 0, side, 0)
         super().resizeEvent(event)
+        self._fit_column()
+
+    def _fit_column(self) -> None:
+        """Centre a column of about MAX_LINE_CHARS characters (the page's own margins)."""
+        column = self.fontMetrics().averageCharWidth() * MAX_LINE_CHARS
+        side = max(8, (self.viewport().width() - column) // 2)
+        root = self.document().rootFrame()
+        fmt = root.frameFormat()
+        if fmt.leftMargin() != side or fmt.rightMargin() != side:
+            fmt.setLeftMargin(side)
+            fmt.setRightMargin(side)
+            root.setFrameFormat(fmt)
 
     # ---- scrolling: follow only a reader who is already at the bottom ----
 
@@ -178,7 +197,7 @@ class ConversationView(SafeTextBrowser):
         cursor.insertFrame(frame)
         header = QTextCharFormat()
         header.setFontWeight(700)
-        header.setForeground(QColor(USER_COLOUR))
+        header.setForeground(QColor(_tone(USER_COLOURS)))
         cursor.insertText("You", header)
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
         text = message.content
@@ -194,7 +213,7 @@ class ConversationView(SafeTextBrowser):
         self.append_line(
             f"Assistant ({model})" if model else "Assistant",
             bold=True,
-            colour=ASSISTANT_COLOUR,
+            colour=_tone(ASSISTANT_COLOURS),
             top_margin=10,
         )
         self.open_stream = MarkdownStream(self)
@@ -210,23 +229,25 @@ class ConversationView(SafeTextBrowser):
             self.append_line(
                 thinking_text(message, shown=shown),
                 italic=True,
-                colour="#6a1b9a",
+                colour=_tone(THINKING_COLOURS),
                 href=f"{THINKING_SCHEME}:{index}",
             )
             if shown:
                 self._thinking_block(message.thinking)
         if message.state == "error":
-            self.append_line(f"⚠ {message.note}", colour="#c62828")
+            self.append_line(f"⚠ {message.note}", colour=_tone(ERROR_COLOURS))
         elif message.state in ("stopped", "interrupted"):
             default = "Stopped." if message.state == "stopped" else "Interrupted."
-            self.append_line(f"■ {message.note or default}", italic=True, colour="#6d4c41")
+            self.append_line(
+                f"■ {message.note or default}", italic=True, colour=_tone(NOTE_COLOURS)
+            )
         elif message.note:
-            self.append_line(message.note, italic=True, colour="#6d4c41")
+            self.append_line(message.note, italic=True, colour=_tone(NOTE_COLOURS))
         if message.version_count > 1:
             self._version_line(message, index)
         stats = stats_text(message)
         if stats and message.state == "complete":
-            self.append_line(stats, italic=True, colour="#757575", small=True)
+            self.append_line(stats, italic=True, colour=_tone(QUIET_COLOURS), small=True)
         self._messages_at(index, message)
         self._close_message()
 
@@ -240,7 +261,7 @@ class ConversationView(SafeTextBrowser):
         cursor.insertFrame(frame)
         fmt = QTextCharFormat()
         fmt.setFontItalic(True)
-        fmt.setForeground(QColor("#7b5e8f"))
+        fmt.setForeground(QColor(_tone(QUIET_COLOURS)))
         cursor.insertText(thinking, fmt)
 
     def _version_line(self, message: Message, index: int) -> None:
@@ -249,7 +270,7 @@ class ConversationView(SafeTextBrowser):
         cursor = self._end()
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
         plain = QTextCharFormat()
-        plain.setForeground(QColor("#757575"))
+        plain.setForeground(QColor(_tone(QUIET_COLOURS)))
         for label, target in (("‹", shown - 1), (None, None), ("›", shown + 1)):
             if label is None:
                 cursor.insertText(f" {shown + 1}/{count} ", plain)
@@ -275,6 +296,7 @@ class ConversationView(SafeTextBrowser):
         `upto`: render only the messages before this index.
         """
         self.clear()
+        self._fit_column()
         self._ranges.clear()
         self._messages.clear()
         self._open = None
@@ -341,8 +363,28 @@ class ConversationView(SafeTextBrowser):
             cursor = QTextCursor(self.document())
             cursor.setPosition(start)
             top = self.cursorRect(cursor).top()
-            self.actions_bar.show_for(index, role, message, last=last, top=top)
+            right = self.viewport().width() - int(
+                self.document().rootFrame().frameFormat().rightMargin()
+            )
+            self.actions_bar.show_for(index, role, message, last=last, top=top, right=right)
             return
+
+    def step_actions(self, step: int) -> None:
+        """Alt+Up/Down: the action bar moves to the previous/next message and takes focus."""
+        count = len(self._messages)
+        if not count:
+            return
+        current = self.actions_bar.index if self.actions_bar.isVisible() else count
+        index = min(count - 1, max(0, current + step))
+        for start, _end, found, _role in self._ranges:
+            if found == index:  # bring the message into view first
+                cursor = QTextCursor(self.document())
+                cursor.setPosition(start)
+                self.setTextCursor(cursor)
+                self.ensureCursorVisible()
+                break
+        self.show_actions(index)
+        self.actions_bar.focus_first()
 
     def _on_action(self, action: str, index: int) -> None:
         if action == "copy":

@@ -35,6 +35,7 @@ MARKDOWN_FEATURES = _MD.MarkdownDialectGitHub | _MD.MarkdownNoHTML
 _P = QTextFormat.Property
 _CODE_BLOCK_PROPERTIES = (_P.BlockCodeFence, _P.BlockCodeLanguage)
 _CODE_BACKGROUND = QColor(127, 127, 127, 38)  # readable on light and dark palettes
+_QUOTE_BACKGROUND = QColor(66, 133, 244, 22)
 # Characters QTextDocument uses in its text for block and frame boundaries.
 PARAGRAPH_SEPARATOR = "\u2029"
 FRAME_START = "\ufdd0"
@@ -117,6 +118,7 @@ def decorate(doc: QTextDocument, first_code_id: int) -> list[str]:
     code_fmt = code_char_format()
     runs: list[list[QTextBlock]] = []
     inline: list[tuple[int, int]] = []
+    quotes: list[int] = []  # block positions of quoted paragraphs
     cursor = QTextCursor(doc)
     block = doc.begin()
     previous_was_code = False
@@ -135,6 +137,8 @@ def decorate(doc: QTextDocument, first_code_id: int) -> list[str]:
             previous_was_code = True
         else:
             previous_was_code = False
+            if fmt.hasProperty(_P.BlockQuoteLevel):
+                quotes.append(block.position())
             it = block.begin()
             while not it.atEnd():
                 frag = it.fragment()
@@ -142,6 +146,18 @@ def decorate(doc: QTextDocument, first_code_id: int) -> list[str]:
                     inline.append((frag.position(), frag.length()))
                 it += 1
         block = block.next()
+    quote_fmt = QTextBlockFormat()
+    quote_fmt.setBackground(_QUOTE_BACKGROUND)
+    quote_fmt.setLeftMargin(12)
+    quote_fmt.setRightMargin(0)
+    quote_char = QTextCharFormat()
+    quote_char.setFontItalic(True)
+    for pos in quotes:  # a tinted band with a small indent, in italics (no block inserted)
+        cursor.setPosition(pos)
+        cursor.mergeBlockFormat(quote_fmt)
+        cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+        cursor.mergeCharFormat(quote_char)
+        cursor.clearSelection()
     for pos, length in inline:
         cursor.setPosition(pos)
         cursor.setPosition(pos + length, QTextCursor.MoveMode.KeepAnchor)

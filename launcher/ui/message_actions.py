@@ -57,8 +57,22 @@ class MessageActions(QFrame):
             layout.addWidget(button)
         self.hide()
 
+    def focus_first(self) -> None:
+        """Keyboard users land on the first action (Tab goes on through the others)."""
+        for button in self.buttons.values():
+            if button.isVisible() and button.isEnabled():
+                button.setFocus()
+                return
+
     def show_for(
-        self, index: int, role: str, message: Message | None, *, last: bool, top: int
+        self,
+        index: int,
+        role: str,
+        message: Message | None,
+        *,
+        last: bool,
+        top: int,
+        right: int,
     ) -> None:
         """Show the actions that apply to message `index`, at the top right of it."""
         self.index = index
@@ -76,8 +90,6 @@ class MessageActions(QFrame):
             self.buttons["previous"].setEnabled(message.version_index > 0)
             self.buttons["next"].setEnabled(message.version_index < message.version_count - 1)
         self.adjustSize()
-        parent = self.parentWidget()
-        width = parent.width() if parent is not None else self.width()
-        self.move(max(0, width - self.width() - 4), max(0, top))
+        self.move(max(0, right - self.width()), max(0, top))
         self.show()
         self.raise_()

@@ -186,3 +186,44 @@ async def test_a_turn_cancelled_before_its_first_step_still_finishes(
     finally:
         await client.aclose()
         await asyncio.sleep(0)
+
+
+async def test_message_actions_on_hover_and_from_the_keyboard(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.reply = ReplySpec(text="First reply.")
+    window = await ready(make_window)
+    window.resize(1000, 700)
+    window.show()
+    type_and_send(window, "Hello there")
+    await reply_finished(window)
+    view = window.chat.conversation
+    bar = view.actions_bar
+    assert not bar.isVisible()
+    # Hover over the reply: its actions appear (no Edit on a reply, Regenerate on the last).
+    doc_pos = view.toPlainText().index("First reply.")
+    cursor = view.textCursor()
+    cursor.setPosition(doc_pos + 2)
+    QTest.mouseMove(view.viewport(), view.cursorRect(cursor).center())
+    await wait_until(lambda: bar.isVisible(), 2)
+    assert bar.index == 1
+    assert control(window, "Regenerate this reply").isVisible()
+    assert not control(window, "Edit message").isVisible()
+    # From the message box: Alt+Up moves to the user's message and focuses its first action.
+    window.chat.message.setFocus()
+    QTest.keyClick(window.chat.message, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
+    assert bar.index == 0
+    assert control(window, "Edit message").isVisible()
+    assert not control(window, "Regenerate this reply").isVisible()
+    control(window, "Edit message").click()
+    assert window.chat.message.toPlainText() == "Hello there"
+    assert window.chat.editing_label.isVisibleTo(window)
+    # Regenerate from the bar on the reply makes a second version.
+    QTest.keyClick(window.chat.message, Qt.Key.Key_Escape)
+    QTest.keyClick(window.chat.message, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
+    assert bar.index == 1
+    external.reply = ReplySpec(text="Second reply.")
+    control(window, "Regenerate this reply").click()
+    await reply_finished(window)
+    assert window.launcher.chat.conversation.messages[-1].version_count == 2
+    assert "Second reply." in transcript(window)
