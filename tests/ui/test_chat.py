@@ -6,13 +6,16 @@ import asyncio
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QToolButton
 
 from launcher.ui.main_window import MainWindow
 from tests.ollama_server import OllamaTestServer, ReplySpec
 from tests.ui.helpers import ready, reply_finished, transcript, type_and_send
+from tests.ui.test_history import PNG
 from tests.waiting import wait_until
 
 
@@ -239,3 +242,45 @@ async def test_a_burst_is_shown_whole_and_stop_shows_what_arrived(
     last = reply.content.split()[-1]
     assert transcript(window).rstrip().endswith("■ Stopped.")
     assert f"{last}\n" in transcript(window) or f"{last} " in transcript(window)
+
+
+async def test_the_think_toggle_exists_only_for_models_that_can_think(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.add_model("qwen3", capabilities=["completion", "thinking"])
+    window = await ready(make_window)
+    options = window.chat.options
+    window.chat.model_combo.setCurrentText("llama3.2:latest")
+    await wait_until(lambda: not options.think.isVisibleTo(options.body), 5)
+    window.chat.model_combo.setCurrentText("qwen3:latest")
+    await wait_until(lambda: options.think.isVisibleTo(options.body), 5)
+    assert options.think.isEnabled()
+
+
+async def test_plurals_are_words_not_parentheses(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow], tmp_path: Path
+) -> None:
+    external.models.clear()
+    external.add_model("llava", capabilities=["completion", "vision"])
+    window = await ready(make_window)
+    await wait_until(lambda: window.chat.attach_button.isEnabled(), 5)
+    pictures = []
+    for name in ("a.png", "b.png"):
+        pictures.append(tmp_path / name)
+        pictures[-1].write_bytes(PNG)
+    window.chat.attach_files([str(pictures[0])])
+    await wait_until(lambda: window.chat.attachments.text() == "1 image attached", 5)
+    window.chat.attach_files([str(pictures[1])])
+    await wait_until(lambda: window.chat.attachments.text() == "2 images attached", 5)
+    # A thumbnail is removable before sending.
+    remove = [
+        b for b in window.chat.findChildren(QToolButton) if b.accessibleName() == "Remove image 1"
+    ]
+    assert len(remove) == 1
+    remove[0].click()
+    assert window.chat.attachments.text() == "1 image attached"
+    type_and_send(window, "What is this?")
+    await reply_finished(window)
+    assert len(external.requests_to("/api/chat")[-1].body["messages"][-1]["images"]) == 1
+    assert "[1 image attached]" in transcript(window)
+    assert "image(s)" not in transcript(window)
