@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from tests.ollama_server import OllamaTestServer, ReplySpec
 from tests.waiting import wait_until
@@ -71,9 +71,13 @@ def dark_palette() -> QPalette:
     return palette
 
 
-async def shoot(window: object, path: Path) -> None:
+async def shoot(window: QWidget, path: Path) -> None:
     await asyncio.sleep(0.4)  # let the window manager place it and the last paint land
-    grab = await asyncio.create_subprocess_exec("import", "-window", "root", str(path))
+    frame = window.frameGeometry()
+    crop = f"{frame.width()}x{frame.height()}+{max(0, frame.x())}+{max(0, frame.y())}"
+    grab = await asyncio.create_subprocess_exec(
+        "import", "-window", "root", "-crop", crop, str(path)
+    )
     await grab.wait()
 
 
