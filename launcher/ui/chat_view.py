@@ -28,6 +28,7 @@ from launcher.ollama import ModelInfo
 from launcher.ui.chat_actions import ChatActions
 from launcher.ui.chat_empty import EmptyChat
 from launcher.ui.chat_notice import NoticeBar
+from launcher.ui.code_colours import COMMON_LANGUAGES, warm
 from launcher.ui.composer import Composer
 from launcher.ui.conversation_view import ConversationView, stats_text
 from launcher.ui.format import counted
@@ -150,6 +151,7 @@ class ChatPanel(QWidget):
         controller.turnEnded.connect(self._on_turn_ended)
         controller.conversationChanged.connect(self.show_conversation)
         self.options.load(controller.conversation.settings)
+        warm(COMMON_LANGUAGES)  # code colours without a first-use stall
         self._update_actions()
         self._update_page()
 
@@ -275,7 +277,10 @@ class ChatPanel(QWidget):
         last = len(conv.messages) - 1
         self.notice_bar.hide()
         self._update_page()
-        self.conversation.show_conversation(conv, upto=last)
+        if turn.continuation or not self.conversation.shows_messages(last - 1):
+            self.conversation.show_conversation(conv, upto=last)
+        else:  # a plain send: the view shows everything before; append (no re-render)
+            self.conversation.append_user(conv.messages[last - 1], last - 1)
         stream = self.conversation.begin_reply(conv.settings.model, last)
         if turn.continuation:
             stream.append(turn.reply.content)

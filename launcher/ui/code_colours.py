@@ -2,12 +2,16 @@
 
 Only a fence's declared language is used (guessing is slow and often wrong), and
 very large blocks stay plain so colouring never costs the painter its time budget.
+Loading a lexer the first time (importing its module, compiling its patterns) takes
+tens of milliseconds, so lexers are loaded in a background thread (`warm`): a block
+in a language whose lexer is not loaded yet stays plain rather than stall the window.
 Two palettes of mid-tone colours keep the code readable on light and dark themes.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
+from collections.abc import Iterable
 
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
@@ -30,15 +34,54 @@ _STYLES: tuple[tuple[_TokenType, str, str, bool], ...] = (
 )
 
 
-@lru_cache(maxsize=64)
+#: Languages most replies use: loaded at start-up, in the background.
+COMMON_LANGUAGES = (
+    "python", "bash", "sh", "javascript", "typescript", "json", "c", "cpp", "rust", "go",
+    "java", "html", "css", "sql", "yaml", "toml", "diff",
+)  # fmt: skip
+
+#: name -> lexer (None: no such language); filled by the loader thread only.
+_lexers: dict[str, Lexer | None] = {}
+_wanted: set[str] = set()
+_lock = threading.Lock()
+
+
+def _name(language: str) -> str:
+    return language.strip().split()[0].lower() if language.strip() else ""
+
+
+def _load(names: list[str]) -> None:
+    for name in names:
+        try:
+            lexer: Lexer | None = get_lexer_by_name(name, stripnl=False, ensurenl=False)
+            if lexer is not None:
+                list(lexer.get_tokens_unprocessed("x = 1\n"))  # compiles its patterns
+        except ClassNotFound:
+            lexer = None
+        _lexers[name] = lexer
+
+
+def warm(languages: Iterable[str], *, wait: bool = False) -> None:
+    """Load these languages' lexers in a background thread (`wait`: until loaded)."""
+    with _lock:
+        names = [n for n in {_name(lang) for lang in languages} if n and n not in _wanted]
+        _wanted.update(names)
+    if not names:
+        return
+    thread = threading.Thread(target=_load, args=(names,), name="lexers", daemon=True)
+    thread.start()
+    if wait:
+        thread.join()
+
+
 def _lexer(language: str) -> Lexer | None:
-    name = language.strip().split()[0].lower() if language.strip() else ""
+    name = _name(language)
     if not name:
         return None
-    try:
-        return get_lexer_by_name(name, stripnl=False, ensurenl=False)
-    except ClassNotFound:
+    if name not in _lexers:
+        warm([name])  # coloured from the next block (or the next render) on
         return None
+    return _lexers[name]
 
 
 def _style(token: _TokenType, dark: bool) -> tuple[str, bool] | None:
@@ -49,7 +92,8 @@ def _style(token: _TokenType, dark: bool) -> tuple[str, bool] | None:
 
 
 def highlight_runs(code: str, language: str, *, dark: bool) -> list[tuple[int, int, str, bool]]:
-    """(start, length, colour, italic) runs for `code` in `language`; [] when unknown."""
+    """(start, length, colour, italic) runs for `code` in `language`; [] when unknown
+    (or its lexer is still loading)."""
     lexer = _lexer(language)
     if lexer is None or not code or len(code) > MAX_HIGHLIGHT_CHARS:
         return []

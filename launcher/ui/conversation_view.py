@@ -290,6 +290,11 @@ class ConversationView(SafeTextBrowser):
             self._messages.append(message)
         self._messages[index] = message
 
+    def shows_messages(self, count: int) -> bool:
+        """The view shows exactly messages 0 .. count-1 (all closed): a send may append."""
+        indexes = [index for _start, _end, index, _role in self._ranges]
+        return self._open is None and indexes == list(range(count))
+
     def show_conversation(self, conversation: Conversation, *, upto: int | None = None) -> None:
         """Render a whole conversation (history) through the same paths as live replies.
 

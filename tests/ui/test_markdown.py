@@ -487,6 +487,9 @@ def test_browser_does_not_navigate(qtbot: QtBot) -> None:
 
 
 def test_code_blocks_get_colours_and_a_language_label(qtbot: QtBot) -> None:
+    from launcher.ui.code_colours import warm
+
+    warm(["python"], wait=True)
     browser = _browser(qtbot)
     render_markdown(browser, "```python\ndef f():\n    return 1  # one\n```")
     doc = browser.document()

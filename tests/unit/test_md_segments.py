@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
-from launcher.ui.code_colours import MAX_HIGHLIGHT_CHARS, highlight_runs
+from launcher.ui.code_colours import MAX_HIGHLIGHT_CHARS, highlight_runs, warm
 from launcher.ui.md_segments import Segmenter, advance, renumber
 from tests.conftest import REPO
 
@@ -76,6 +77,7 @@ def test_finishing_cuts_everything_and_the_text_is_kept_whole() -> None:
 
 
 def test_code_colours_for_a_declared_language() -> None:
+    warm(["python"], wait=True)
     code = 'def f(x):\n    return "hi"  # note\n'
     runs = highlight_runs(code, "python", dark=False)
     coloured = {code[start : start + length] for start, length, _colour, _italic in runs}
@@ -88,7 +90,19 @@ def test_code_colours_for_a_declared_language() -> None:
     assert [r[2] for r in dark] != [r[2] for r in runs]
 
 
+def test_a_lexer_loads_in_the_background_and_colours_from_then_on() -> None:
+    code = "fn main() { let x = 1; }"
+    first = highlight_runs(code, "rust", dark=False)  # may still be loading: plain
+    warm(["rust"], wait=True)
+    deadline = time.monotonic() + 5
+    while not highlight_runs(code, "rust", dark=False):
+        assert time.monotonic() < deadline, "the rust lexer never loaded"
+        time.sleep(0.01)
+    assert first in ([], highlight_runs(code, "rust", dark=False))
+
+
 def test_no_colours_for_unknown_or_huge_code() -> None:
+    warm(["python", "no-such-language"], wait=True)
     assert highlight_runs("x = 1", "", dark=False) == []
     assert highlight_runs("x = 1", "no-such-language", dark=False) == []
     assert highlight_runs("x = 1\n" * MAX_HIGHLIGHT_CHARS, "python", dark=False) == []
