@@ -101,6 +101,8 @@ class ChatTurn(QObject):
         self._task: asyncio.Task[None] | None = None
         self.explanation: Explanation | None = None
         self.produced_text = False
+        #: The user (or a host switch, New chat, quit) stopped the turn: not the guard.
+        self.stopped_by_request = False
         self.preparing = False
         self.ttft_ms: float | None = None
         #: How long the model thought before its first word (None: it did not think).
@@ -137,6 +139,7 @@ class ChatTurn(QObject):
         the next message can be sent straight away.
         """
         if self.running and self._task is not None and not self._ended:
+            self.stopped_by_request = True
             self._stop_note = note
             self._task.cancel()
             self._settle("stopped", note)

@@ -218,10 +218,16 @@ class ChatPanel(QWidget):
 
     # ---- sending, stopping and the other turn actions --------------------
 
+    def _finish_painting(self) -> None:
+        """A reply that has ended may still be painting its backlog: show the rest now."""
+        if self._turn is not None and self._turn.ended:
+            self.painter.end(flush=True)
+
     def send(self) -> None:
         text = self.message.toPlainText()
         if not text.strip() or self.controller.busy:
             return
+        self._finish_painting()
         model = self.model_combo.currentText() or self.controller.conversation.settings.model
         if not model:
             self.stats.setText("Choose a model first (download one on the Models page).")
@@ -240,11 +246,13 @@ class ChatPanel(QWidget):
         self._start_view(turn)
 
     def regenerate(self) -> None:
+        self._finish_painting()
         turn = self.controller.regenerate()
         if turn is not None:
             self._start_view(turn)
 
     def continue_reply(self) -> None:
+        self._finish_painting()
         turn = self.controller.continue_reply()
         if turn is not None:
             self._start_view(turn)
@@ -261,6 +269,7 @@ class ChatPanel(QWidget):
         self.controller.stop()
 
     def select_version(self, message_index: int, version_index: int) -> None:
+        self._finish_painting()
         if self.controller.select_version(message_index, version_index):
             self.conversation.show_conversation(self.controller.conversation)
             self._update_actions()
@@ -305,9 +314,10 @@ class ChatPanel(QWidget):
     def _on_turn_ended(self, turn: ChatTurn) -> None:
         if turn is not self._turn:
             return
-        # Stopped: show all that arrived at once. Otherwise let the painter finish its
-        # backlog progressively, then `drained` finalizes.
-        self.painter.end(flush=turn.reply.state == "stopped" or not turn.produced_text)
+        # Stopped on request: show all that arrived at once, so the next message can go.
+        # Otherwise (complete, failed, stopped by the guard) the painter finishes its
+        # backlog progressively, within its time budget, then `drained` finalizes.
+        self.painter.end(flush=turn.stopped_by_request or not turn.produced_text)
 
     def _on_progress(self, turn: ChatTurn) -> None:
         if turn.ttft_ms is not None:
