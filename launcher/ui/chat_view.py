@@ -197,6 +197,8 @@ class ChatPanel(QWidget):
             "No models installed" if running else f"{state} — models appear once it runs"
         )
         self.model_combo.setToolTip("" if running else f"The server is {state.lower()}.")
+        # A running server with nothing in the picker: offer models to download.
+        self.empty.set_has_models(self.model_combo.count() > 0 or not running)
 
     def _on_model_changed(self, name: str) -> None:
         settings = self.controller.conversation.settings

@@ -84,11 +84,20 @@ def _lexer(language: str) -> Lexer | None:
     return _lexers[name]
 
 
+_style_cache: dict[tuple[_TokenType, bool], tuple[str, bool] | None] = {}
+
+
 def _style(token: _TokenType, dark: bool) -> tuple[str, bool] | None:
+    key = (token, dark)
+    if key in _style_cache:
+        return _style_cache[key]
+    found: tuple[str, bool] | None = None
     for kind, light_colour, dark_colour, italic in _STYLES:
         if token in kind:
-            return (dark_colour if dark else light_colour), italic
-    return None
+            found = (dark_colour if dark else light_colour), italic
+            break
+    _style_cache[key] = found
+    return found
 
 
 def highlight_runs(code: str, language: str, *, dark: bool) -> list[tuple[int, int, str, bool]]:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QToolButton
 
 from launcher.ui.main_window import MainWindow
 from tests.ollama_server import OllamaTestServer, ReplySpec
-from tests.ui.helpers import ready, reply_finished, transcript, type_and_send
+from tests.ui.helpers import control, ready, reply_finished, transcript, type_and_send
 from tests.ui.test_history import PNG
 from tests.waiting import wait_until
 
@@ -284,3 +284,40 @@ async def test_plurals_are_words_not_parentheses(
     assert len(external.requests_to("/api/chat")[-1].body["messages"][-1]["images"]) == 1
     assert "[1 image attached]" in transcript(window)
     assert "image(s)" not in transcript(window)
+
+
+async def test_first_run_without_models_offers_small_models_to_download(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.models.clear()
+    external.add_pull("gemma3:1b", size=815_000_000)
+    window = make_window()
+    await wait_until(lambda: window.launcher.monitor.status.state.value == "Running", 5)
+    empty = window.chat.empty
+    await wait_until(lambda: empty.downloads[0].isVisibleTo(window), 5)
+    assert window.chat.pages.currentWidget() is empty
+    assert empty.title.text() == "No models yet"
+    assert "Download gemma3:1b (815 MB)" in empty.downloads[0].text()
+    assert not empty.prompts[0].isVisibleTo(window)
+    control(window, "Download gemma3:1b").click()
+    await wait_until(lambda: bool(external.requests_to("/api/pull")), 5)
+    assert external.requests_to("/api/pull")[0].body["model"] == "gemma3:1b"
+    # Once it is installed, the picker has it and the new chat offers example prompts.
+    await wait_until(lambda: window.chat.model_combo.count() == 1, 20)
+    await wait_until(lambda: empty.prompts[0].isVisibleTo(window), 5)
+    empty.prompts[0].click()
+    assert window.chat.message.toPlainText() == empty.prompts[0].text()
+
+
+async def test_the_picker_keeps_its_models_while_the_server_is_stopped(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    window = await ready(make_window)
+    await asyncio.to_thread(external.stop)
+    monitor = window.launcher.monitor
+    await wait_until(lambda: monitor.status.state.value != "Running", 10)
+    window.launcher.catalog.clear()  # what a refresh against a dead server leaves
+    window.chat.set_models([])
+    assert window.chat.model_combo.count() == 1
+    assert window.chat.model_combo.currentText() == "llama3.2:latest"
+    assert "No models installed" not in window.chat.model_combo.placeholderText()
