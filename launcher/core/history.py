@@ -92,7 +92,7 @@ class ConversationHistory(QObject):
         if conversation.id is not None:
             await self.store.update_settings(conversation.id, conversation.settings)
 
-    async def save_message(self, message: Message) -> None:
+    async def save_message(self, conversation: Conversation, message: Message) -> None:
         """Save a message changed outside a turn (another version of a reply shown)."""
         if message.id is None:
             return

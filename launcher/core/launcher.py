@@ -181,7 +181,7 @@ class Launcher(QObject):
 
     def _on_message_changed(self, conversation: Conversation, message: Message) -> None:
         if message.id is not None:
-            self.saving.spawn(self.history.save_message(message))
+            self.saving.spawn(self.history.save_message(conversation, message))
 
     async def _load_keys(self, host_ids: list[str]) -> None:
         await asyncio.to_thread(self.secrets.load, host_ids)
