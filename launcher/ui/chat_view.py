@@ -34,11 +34,11 @@ from launcher.ui.conversation_view import ConversationView, stats_text
 from launcher.ui.format import counted
 from launcher.ui.options import ConversationOptions
 from launcher.ui.reply_painter import ReplyPainter
-from launcher.ui.thinking_panel import ThinkingPanel
+from launcher.ui.thinking_toggle import ThinkingToggle
 
 
 class ChatPanel(QWidget):
-    """Model picker, options, transcript, thinking panel, composer and actions.
+    """Model picker, options, transcript, composer and actions.
 
     Signals:
         settingsEdited(): the conversation's model or options changed (to be saved).
@@ -63,9 +63,6 @@ class ChatPanel(QWidget):
         self.pages = QStackedWidget(self)
         self.pages.addWidget(self.conversation)
         self.pages.addWidget(self.empty)
-        self.thinking_panel = ThinkingPanel(self)
-        self.thinking_toggle = self.thinking_panel.toggle
-        self.thinking = self.thinking_panel.text
         self.turn_actions = ChatActions(self)
         self.regenerate_button = self.turn_actions.regenerate
         self.continue_button = self.turn_actions.continue_
@@ -92,7 +89,6 @@ class ChatPanel(QWidget):
         top.addWidget(model_label)
         top.addWidget(self.model_combo, 1)
         actions = QHBoxLayout()
-        actions.addWidget(self.thinking_toggle)
         self.turn_actions.add_to(actions)
         actions.addStretch(1)
         layout = QVBoxLayout(self)
@@ -100,7 +96,6 @@ class ChatPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.options)
         layout.addWidget(self.pages, 1)
-        layout.addWidget(self.thinking)
         layout.addWidget(self.notice_bar)
         layout.addLayout(actions)
         layout.addWidget(self.composer)
@@ -113,13 +108,11 @@ class ChatPanel(QWidget):
         self.setTabOrder(self.send_button, self.stop_button)
         self.setTabOrder(self.stop_button, self.conversation)
 
-        self.painter = ReplyPainter(
-            self.conversation.at_bottom,
-            self.conversation.scroll_to_bottom,
-            self.thinking_panel.append,
-            self._on_progress,
-            parent=self,
+        self.painter = ReplyPainter(self.conversation, self._on_progress, parent=self)
+        self.thinking_toggle = ThinkingToggle(
+            self, self.conversation, self.painter, controller, self._rerender
         )
+        actions.insertWidget(0, self.thinking_toggle)
         self.painter.drained.connect(self._finalize)
         self._turn: ChatTurn | None = None
         self._editing: int | None = None
@@ -138,7 +131,6 @@ class ChatPanel(QWidget):
         self.next_version.clicked.connect(lambda: self.step_version(1))
         self.attach_button.clicked.connect(self.choose_images)
         self.retry_button.clicked.connect(self.retry)
-        self.conversation.thinkingToggled.connect(self._rerender)
         self.conversation.copyRequested.connect(self.copy_message)
         self.conversation.editRequested.connect(self.start_edit)
         self.conversation.regenerateRequested.connect(lambda _index: self.regenerate())
@@ -292,15 +284,15 @@ class ChatPanel(QWidget):
             self.conversation.show_conversation(conv, upto=last)
         else:  # a plain send: the view shows everything before; append (no re-render)
             self.conversation.append_user(conv.messages[last - 1], last - 1)
-        stream = self.conversation.begin_reply(conv.settings.model, last)
+        self.conversation.begin_reply(conv.settings.model, last)
         if turn.continuation:
+            stream = self.conversation.content_stream()
             stream.append(turn.reply.content)
             stream.render()
         self._turn = turn
-        self.thinking_panel.clear()
         self.stats.setText("Starting Ollama…" if turn.preparing else "Waiting for the model…")
         self._set_busy(True)
-        self.painter.start(turn, stream)
+        self.painter.start(turn, last)
         self.conversation.scroll_to_bottom()
 
     def _set_busy(self, busy: bool) -> None:
@@ -322,6 +314,8 @@ class ChatPanel(QWidget):
         self.painter.end(flush=turn.stopped_by_request or not turn.produced_text)
 
     def _on_progress(self, turn: ChatTurn) -> None:
+        if turn.thinking and self.thinking_toggle.isHidden():
+            self.thinking_toggle.sync()
         if turn.ttft_ms is not None:
             self.stats.setText(f"Generating… first token after {turn.ttft_ms:.0f} ms")
 
@@ -357,7 +351,7 @@ class ChatPanel(QWidget):
             self.start_edit(edited)
             self.message.setPlainText(text)
         self._turn = None
-        self.thinking_panel.set_text(reply.thinking, turn.thinking_seconds)
+        self.thinking_toggle.sync()
         self._set_busy(False)
 
     # ---- message actions -------------------------------------------------
@@ -445,7 +439,7 @@ class ChatPanel(QWidget):
                 self.model_combo.setCurrentIndex(index)
         elif self.model_combo.currentText():
             conversation.settings.model = self.model_combo.currentText()
-        self.thinking_panel.clear()
+        self.thinking_toggle.sync()
         self._update_actions()
         self._update_page()
         self.stats.clear()

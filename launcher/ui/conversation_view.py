@@ -96,6 +96,8 @@ class ConversationView(SafeTextBrowser):
         self._open: tuple[int, int, str] | None = None  # start, index, role
         self._messages: list[Message] = []
         self.open_stream: MarkdownStream | None = None
+        self._thinking_from: int | None = None  # where the open reply's thinking starts
+        self._thinking_written = False
         #: Replies whose thinking is shown inside the message (by index).
         self.expanded_thinking: set[int] = set()
         self.actions_bar = MessageActions(self.viewport())
@@ -208,7 +210,8 @@ class ConversationView(SafeTextBrowser):
         self._messages_at(index, message)
         self._close_message()
 
-    def begin_reply(self, model: str, index: int) -> MarkdownStream:
+    def begin_reply(self, model: str, index: int) -> None:
+        """The reply's header; its thinking (if any) and its text follow."""
         self._begin_message(index, "assistant")
         self.append_line(
             f"Assistant ({model})" if model else "Assistant",
@@ -216,24 +219,59 @@ class ConversationView(SafeTextBrowser):
             colour=_tone(ASSISTANT_COLOURS),
             top_margin=10,
         )
-        self.open_stream = MarkdownStream(self)
+        self.open_stream = None
+        self._thinking_from = self._end().position()
+        self._thinking_written = False
+
+    def show_thinking(
+        self, index: int, thinking: str, *, seconds: float | None, live: bool
+    ) -> None:
+        """(Re)write the reply's thinking under its header: a link that says how long the
+        model thought (or that it is thinking), and the text itself when opened. Only
+        before the reply's text began (thinking comes first); live while it streams."""
+        if self.open_stream is not None or self._thinking_from is None or not thinking:
+            return
+        cursor = self._end()
+        cursor.setPosition(self._thinking_from, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        shown = index in self.expanded_thinking
+        verb = "hide" if shown else "show"
+        if live and seconds is None:
+            label = f"Thinking… ({len(thinking.split())} words) — {verb}"
+        else:
+            stats = {} if seconds is None else {"thinking_seconds": seconds}
+            label = thinking_text(Message("assistant", "", thinking, stats=stats), shown=shown)
+        self.append_line(
+            label, italic=True, colour=_tone(THINKING_COLOURS), href=f"{THINKING_SCHEME}:{index}"
+        )
+        if shown:
+            self._thinking_block(thinking)
+        self._thinking_written = True
+
+    def content_stream(self) -> MarkdownStream:
+        """The stream for the reply's text (the thinking above it is final from now on)."""
+        if self.open_stream is None:
+            self.open_stream = MarkdownStream(self)
         return self.open_stream
 
     def end_reply(self, message: Message, index: int) -> None:
-        """The lines under a reply: its thinking link, how it ended, versions, its speed."""
-        if self.open_stream is not None:
-            self.open_stream.finish()
-            self.open_stream = None
-        if message.thinking:
-            shown = index in self.expanded_thinking
+        """The lines under a reply: how it ended, versions, its speed."""
+        if self.open_stream is None and message.thinking:  # stopped while thinking
+            seconds = message.stats.get("thinking_seconds")
+            self.show_thinking(index, message.thinking, seconds=seconds, live=False)
+        self.content_stream().finish()
+        self.open_stream = None
+        if message.thinking and not self._thinking_written:
+            # Thinking that came after the text began (rare): its link goes under it.
             self.append_line(
-                thinking_text(message, shown=shown),
+                thinking_text(message, shown=index in self.expanded_thinking),
                 italic=True,
                 colour=_tone(THINKING_COLOURS),
                 href=f"{THINKING_SCHEME}:{index}",
             )
-            if shown:
+            if index in self.expanded_thinking:
                 self._thinking_block(message.thinking)
+        self._thinking_from = None
         if message.state == "error":
             self.append_line(f"⚠ {message.note}", colour=_tone(ERROR_COLOURS))
         elif message.state in ("stopped", "interrupted"):
@@ -254,7 +292,6 @@ class ConversationView(SafeTextBrowser):
     def _thinking_block(self, thinking: str) -> None:
         """The reply's thinking, inside its message: plain text in a tinted box."""
         cursor = self._end()
-        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
         frame = QTextFrameFormat()
         frame.setBackground(QColor(106, 27, 154, 20))
         frame.setPadding(6)
@@ -312,8 +349,11 @@ class ConversationView(SafeTextBrowser):
             if message.role == "user":
                 self.append_user(message, index)
             elif message.role == "assistant":
-                stream = self.begin_reply(conversation.settings.model, index)
-                stream.append(message.content)
+                self.begin_reply(conversation.settings.model, index)
+                if message.thinking:
+                    seconds = message.stats.get("thinking_seconds")
+                    self.show_thinking(index, message.thinking, seconds=seconds, live=False)
+                self.content_stream().append(message.content)
                 self.end_reply(message, index)
         if conversation.messages and upto is None:
             self.scroll_to_bottom()

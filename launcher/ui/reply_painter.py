@@ -15,6 +15,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from launcher.core.chat import ChatTurn
+from launcher.ui.conversation_view import ConversationView
 from launcher.ui.markdown import MarkdownStream
 
 PAINT_INTERVAL_MS = 40
@@ -26,11 +27,10 @@ RENDER_PIECE_CHARS = 1500
 
 
 class ReplyPainter(QObject):
-    """Drains one ChatTurn into one MarkdownStream.
+    """Drains one ChatTurn into the conversation view: its thinking, then its text.
 
     Args:
-        at_bottom / scroll_to_bottom: the view's scrolling (follow only a reader at the end).
-        on_thinking: receives thinking text as it arrives.
+        view: the transcript (its open reply is the turn's).
         on_progress: called after a paint that showed new text.
 
     Signals:
@@ -41,28 +41,24 @@ class ReplyPainter(QObject):
 
     def __init__(
         self,
-        at_bottom: Callable[[], bool],
-        scroll_to_bottom: Callable[[], None],
-        on_thinking: Callable[[str], None],
+        view: ConversationView,
         on_progress: Callable[[ChatTurn], None],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self._at_bottom = at_bottom
-        self._scroll_to_bottom = scroll_to_bottom
-        self._on_thinking = on_thinking
+        self._view = view
         self._on_progress = on_progress
         self._timer = QTimer(self)
         self._timer.setInterval(PAINT_INTERVAL_MS)
         self._timer.timeout.connect(self.paint)
         self.turn: ChatTurn | None = None
-        self.stream: MarkdownStream | None = None
+        self.index = -1  # the reply's message index
         self._backlog = ""  # received, not yet rendered
         self._backlog_pos = 0
         self._ending = False
 
-    def start(self, turn: ChatTurn, stream: MarkdownStream) -> None:
-        self.turn, self.stream = turn, stream
+    def start(self, turn: ChatTurn, index: int) -> None:
+        self.turn, self.index = turn, index
         self._backlog, self._backlog_pos = "", 0
         self._ending = False
         self._timer.setInterval(PAINT_INTERVAL_MS)
@@ -78,23 +74,30 @@ class ReplyPainter(QObject):
     def release(self) -> None:
         """Forget the turn (the view moved on); nothing more is painted."""
         self._timer.stop()
-        self.turn, self.stream = None, None
+        self.turn = None
         self._backlog, self._backlog_pos = "", 0
         self._ending = False
 
     def paint(self, *, flush: bool = False) -> None:
         """Render what arrived, within a time budget unless `flush`; the rest waits."""
-        turn, stream = self.turn, self.stream
-        if turn is None or stream is None:
+        turn, view = self.turn, self._view
+        if turn is None:
             return
         thinking, content = turn.take_new_text()
-        if thinking:
-            self._on_thinking(thinking)
+        if thinking and view.open_stream is None:  # live, under the reply's header
+            view.show_thinking(self.index, turn.thinking, seconds=None, live=True)
+        if content and view.open_stream is None:
+            if turn.thinking:  # the thinking is over: say how long it took
+                view.show_thinking(
+                    self.index, turn.thinking, seconds=turn.thinking_seconds, live=False
+                )
+            view.content_stream()
+        stream: MarkdownStream | None = view.open_stream
         if content:
             self._backlog = self._backlog[self._backlog_pos :] + content
             self._backlog_pos = 0
-        if self._backlog_pos < len(self._backlog):
-            follow = self._at_bottom()
+        if self._backlog_pos < len(self._backlog) and stream is not None:
+            follow = view.at_bottom()
             deadline = time.perf_counter() + RENDER_BUDGET_SECONDS
             while self._backlog_pos < len(self._backlog) and (
                 flush or time.perf_counter() < deadline
@@ -104,7 +107,7 @@ class ReplyPainter(QObject):
                 self._backlog_pos = min(end, len(self._backlog))
                 stream.render()
             if follow:
-                self._scroll_to_bottom()
+                view.scroll_to_bottom()
         waiting = self._backlog_pos < len(self._backlog)
         self._timer.setInterval(BACKLOG_INTERVAL_MS if waiting else PAINT_INTERVAL_MS)
         if thinking or content:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QToolButton
 
@@ -106,7 +106,7 @@ async def test_keyboard_ctrl_enter_sends_and_escape_stops(
     assert "■ Stopped." in transcript(window)
 
 
-async def test_thinking_is_shown_apart_and_collapsed(
+async def test_thinking_is_shown_inside_its_message_and_collapsed(
     external: OllamaTestServer, make_window: Callable[[], MainWindow]
 ) -> None:
     external.add_model("qwen3", capabilities=["completion", "thinking"])
@@ -116,15 +116,43 @@ async def test_thinking_is_shown_apart_and_collapsed(
     window.launcher.chat.conversation.settings.think = True
     type_and_send(window, "2+2?")
     await reply_finished(window)
-    assert "The answer is 4." in transcript(window)
-    assert "Two plus two" not in transcript(window)  # apart from the answer
-    assert not window.chat.thinking.isVisibleTo(window)  # collapsed by default
-    assert window.chat.thinking.toPlainText() == "Two plus two makes four."
+    text = transcript(window)
+    assert "The answer is 4." in text
+    assert "Two plus two" not in text  # collapsed by default
+    # The link sits under the reply's header, before its text, and says how long.
+    found = re.search(r"Assistant \(qwen3:latest\)\nThought for \d+\.\d s — show\nThe answer", text)
+    assert found, text
+    # Opening it (the toggle, or a click on the link) shows the thinking inside the message.
+    assert window.chat.thinking_toggle.isVisibleTo(window)
     window.chat.thinking_toggle.click()
-    assert window.chat.thinking.isVisibleTo(window)
-    # The thinking link sits with its message and says how long the model thought.
-    assert re.search(r"Thought for \d+\.\d s — show", transcript(window))
-    assert window.chat.thinking_toggle.text().startswith("Thought for")
+    text = transcript(window)
+    assert re.search(r"Thought for \d+\.\d s — hide\nTwo plus two makes four.", text), text
+    assert window.chat.thinking_toggle.text() == "Hide thinking"
+    window.chat.conversation.anchorClicked.emit(QUrl("thinking:1"))
+    assert "Two plus two" not in transcript(window)
+
+
+async def test_thinking_streams_live_inside_the_message_when_open(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.add_model("qwen3", capabilities=["completion", "thinking"])
+    external.reply = ReplySpec(
+        text="Done.", thinking="step " * 200, chunk_interval=0.01, first_chunk_delay=0
+    )
+    window = await ready(make_window)
+    window.chat.model_combo.setCurrentText("qwen3:latest")
+    window.launcher.chat.conversation.settings.think = True
+    type_and_send(window, "Think hard")
+    await wait_until(lambda: "Thinking… (" in transcript(window), 5)
+    assert "step" not in transcript(window)  # collapsed while it streams
+    window.chat.thinking_toggle.click()
+    await wait_until(lambda: transcript(window).count("step") >= 5, 5)
+    seen = transcript(window).count("step")
+    await wait_until(lambda: transcript(window).count("step") > seen, 5)  # live
+    await reply_finished(window, 20)
+    text = transcript(window)
+    assert text.count("step") == 200 and "Done." in text
+    assert re.search(r"Thought for \d+\.\d s — hide", text)
 
 
 async def test_unknown_model_error_is_shown_and_send_works_again(

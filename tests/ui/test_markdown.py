@@ -509,7 +509,8 @@ def test_status_lines_never_land_in_a_list_or_a_table(qtbot: QtBot) -> None:
     view = ConversationView()
     qtbot.addWidget(view)
     for index, partial in enumerate(("1. one\n2. two\n3. thr", "| a | b |\n|---|---|\n| 1 |")):
-        stream = view.begin_reply("m", index)
+        view.begin_reply("m", index)
+        stream = view.content_stream()
         stream.append(partial)
         stream.render()
         view.end_reply(Message("assistant", partial, state="stopped", note="Stopped."), index)
