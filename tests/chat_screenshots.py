@@ -89,14 +89,20 @@ async def take(folder: Path, server: OllamaTestServer, scheme: str) -> None:
     window.resize(1400, 900)
     window.show()
     chat = window.chat
-    await wait_until(lambda: chat.model_combo.count() > 0, 10)
+    await wait_until(lambda: chat.model_combo.count() > 1, 10)
+    chat.model_combo.setCurrentText("qwen3:8b")
+    chat.controller.conversation.settings.think = True
     # An empty chat first (example prompts).
     await shoot(window, folder / f"chat-empty-{scheme}-1400.png")
     server.reply = ReplySpec(text="Sure — which language would you like?")
     chat.message.setPlainText("Write a function that reverses the words of a sentence.")
     chat.send()
     await wait_until(lambda: chat._turn is None, 10)
-    server.reply = ReplySpec(text=REPLY)
+    server.reply = ReplySpec(
+        text=REPLY,
+        thinking="The user wants a function. Split, reverse, join: simple and linear.",
+        chunk_interval=0.03,
+    )
     chat.regenerate()
     await wait_until(lambda: chat._turn is None, 10)
     server.reply = ReplySpec(
