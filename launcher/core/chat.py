@@ -179,11 +179,14 @@ class ChatController(QObject):
         if not self.can_regenerate():
             return None
         reply = self.conversation.messages[-1]
-        shown_at = reply.version_index
-        reply.versions.insert(shown_at, _as_version(reply))
+        replaced: _Replaced | None = None
+        if reply.content.strip() or reply.thinking.strip():
+            shown_at = reply.version_index
+            reply.versions.insert(shown_at, _as_version(reply))
+            replaced = _Replaced(len(self.conversation.messages) - 1, version_at=shown_at)
+        # else: a reply that failed before its first word is not worth keeping (Retry).
         reply.version_index = len(reply.versions)
         _show_version(reply, ReplyVersion("", state="streaming"))
-        replaced = _Replaced(len(self.conversation.messages) - 1, version_at=shown_at)
         return self._launch(continuation=False, replaced=replaced)
 
     def edit_and_resend(self, index: int, text: str) -> ChatTurn | None:

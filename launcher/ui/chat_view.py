@@ -290,7 +290,7 @@ class ChatPanel(QWidget):
             stream.append(turn.reply.content)
             stream.render()
         self._turn = turn
-        self.stats.setText("Starting Ollama…" if turn.preparing else "Waiting for the model…")
+        self.stats.setText("Waiting for the model…")
         self._set_busy(True)
         self.painter.start(turn, last)
         self.conversation.scroll_to_bottom()
@@ -317,7 +317,13 @@ class ChatPanel(QWidget):
         if turn.thinking and self.thinking_toggle.isHidden():
             self.thinking_toggle.sync()
         if turn.ttft_ms is not None:
-            self.stats.setText(f"Generating… first token after {turn.ttft_ms:.0f} ms")
+            text = f"Generating… first token after {turn.ttft_ms:.0f} ms"
+        elif turn.preparing:
+            text = "Starting Ollama… the message goes out once it answers."
+        else:
+            text = "Waiting for the model…"
+        if self.stats.text() != text:
+            self.stats.setText(text)
 
     def _finalize(self, turn: ChatTurn) -> None:
         """Close the reply with its end lines and free the UI."""

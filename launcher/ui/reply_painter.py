@@ -31,7 +31,7 @@ class ReplyPainter(QObject):
 
     Args:
         view: the transcript (its open reply is the turn's).
-        on_progress: called after a paint that showed new text.
+        on_progress: called after every paint (to say how the turn is going).
 
     Signals:
         drained(object): the turn has ended and everything it produced is painted.
@@ -110,8 +110,7 @@ class ReplyPainter(QObject):
                 view.scroll_to_bottom()
         waiting = self._backlog_pos < len(self._backlog)
         self._timer.setInterval(BACKLOG_INTERVAL_MS if waiting else PAINT_INTERVAL_MS)
-        if thinking or content:
-            self._on_progress(turn)
+        self._on_progress(turn)
         if self._ending and not waiting:
             self._timer.stop()
             self.drained.emit(turn)

@@ -165,6 +165,8 @@ async def test_7_http_errors_on_chat(
             window.chat.retry_button.click()
             await wait_until(lambda: window.chat._turn is None, 10)
             assert "Hello! How can I help you today?" in transcript(window)
+            # The failed attempt is not kept as a version of the reply.
+            assert window.launcher.chat.conversation.messages[-1].version_count == 1
         await send_works(window, "Hello! How can I help you today?")
     finally:
         await asyncio.to_thread(server.stop)
@@ -253,6 +255,7 @@ async def test_send_with_the_local_server_stopped_starts_it_and_sends(
     window.launcher.chat.conversation.settings.model = "llama3.2"
     type_and_send(window, "Hello from a stopped server")
     assert window.chat.stop_button.isEnabled()
+    await wait_until(lambda: "Starting Ollama" in window.chat.stats.text(), 5)
     await wait_until(lambda: status.status.state.value == "Running", 20)
     await reply_finished(window, 20)
     reply = window.launcher.chat.conversation.messages[-1]
