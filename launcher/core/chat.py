@@ -23,34 +23,9 @@ from launcher.core.conversation import (
 )
 from launcher.core.guard import GuardSettings, RunawayGuard
 from launcher.core.turn import STOPPED_NOTE, ChatTurn, Prepare
-from launcher.ollama import (
-    OllamaClient,
-    OllamaConnectionError,
-    OllamaError,
-    OllamaProtocolError,
-    OllamaResponseError,
-    OllamaStreamError,
-)
+from launcher.ollama import OllamaClient
 
-__all__ = ["STOPPED_NOTE", "ChatController", "ChatTurn", "describe_error"]
-
-
-def describe_error(exc: OllamaError) -> str:
-    """The old one-line wording, for the Models page until it moves to `explain()`.
-
-    Chat turns use `launcher.core.explain.explain` (headline for a person, details apart).
-    """
-    if isinstance(exc, OllamaStreamError):
-        return f"The server reported an error mid-reply: {exc.error}"
-    if isinstance(exc, OllamaResponseError):
-        if exc.status_code == 404:
-            return f"Error: {exc.error}. Pull the model first (Models tab)."
-        return f"Error from the server: {exc.error} (HTTP {exc.status_code})"
-    if isinstance(exc, OllamaProtocolError):
-        return f"Unexpected reply: {exc}"
-    if isinstance(exc, OllamaConnectionError):
-        return f"Connection problem: {exc}"
-    return f"Error: {exc}"
+__all__ = ["STOPPED_NOTE", "ChatController", "ChatTurn"]
 
 
 @dataclass

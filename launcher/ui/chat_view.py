@@ -192,6 +192,10 @@ class ChatPanel(QWidget):
         # A running server with nothing in the picker: offer models to download.
         self.empty.set_has_models(self.model_combo.count() > 0 or not running)
 
+    def set_stale(self, stale: str) -> None:
+        """The catalog's word on the list: "" (fresh), "server stopped", "host unreachable"."""
+        self.model_combo.setToolTip(f"The last known models ({stale})." if stale else "")
+
     def _on_model_changed(self, name: str) -> None:
         settings = self.controller.conversation.settings
         if name and name != settings.model:

@@ -55,6 +55,7 @@ class HistoryWiring:
         chat.set_enter_sends(lambda: launcher.settings.enter_sends)
         chat.pullRequested.connect(self._pull)
         launcher.monitor.statusChanged.connect(self._on_status)
+        launcher.catalog.staleChanged.connect(chat.set_stale)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         self.launcher.tasks.spawn(coro)
