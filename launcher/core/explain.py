@@ -91,7 +91,7 @@ def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanati
             "Retry",
         )
     if isinstance(exc, OllamaConnectionError):
-        if _BROKE.search(exc.message):
+        if _BROKE.search(exc.message) and not local:  # (a local one: "isn't running")
             return Explanation(
                 f"The connection to Ollama at {where} broke during the reply — the server "
                 "may have stopped or crashed. What arrived is kept; try again.",
