@@ -30,7 +30,7 @@ from launcher.ui.chat_empty import EmptyChat
 from launcher.ui.chat_notice import NoticeBar
 from launcher.ui.code_colours import COMMON_LANGUAGES, warm
 from launcher.ui.composer import Composer
-from launcher.ui.conversation_view import ConversationView, stats_text
+from launcher.ui.conversation_view import MAX_SHOWN_CHARS, ConversationView, stats_text
 from launcher.ui.format import counted
 from launcher.ui.options import ConversationOptions
 from launcher.ui.reply_painter import ReplyPainter
@@ -291,7 +291,7 @@ class ChatPanel(QWidget):
         self.conversation.begin_reply(conv.settings.model, last)
         if turn.continuation:
             stream = self.conversation.content_stream()
-            stream.append(turn.reply.content)
+            stream.append(turn.reply.content[:MAX_SHOWN_CHARS])
             stream.render()
         self._turn = turn
         self.stats.setText("Waiting for the model…")

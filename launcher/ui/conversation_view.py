@@ -27,7 +27,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from launcher.core.conversation import Conversation, Message
-from launcher.ui.format import human_duration
+from launcher.ui.format import human_bytes, human_duration
 from launcher.ui.markdown import MarkdownStream, SafeTextBrowser
 from launcher.ui.message_actions import MessageActions
 
@@ -41,6 +41,9 @@ ERROR_COLOURS = ("#c62828", "#f28b82")
 THINKING_COLOURS = ("#6a1b9a", "#d7aefb")
 QUIET_COLOURS = ("#757575", "#9aa0a6")
 USER_BACKGROUND = QColor(66, 133, 244, 28)  # a tint readable on light and dark palettes
+#: A reply longer than this shows only its beginning (Copy still copies all of it): a
+#: multi-megabyte document makes every layout and paint slow, whatever the painter does.
+MAX_SHOWN_CHARS = 1_000_000
 #: Readable line length: text is kept to about this many average characters.
 MAX_LINE_CHARS = 88
 
@@ -272,6 +275,13 @@ class ConversationView(SafeTextBrowser):
             if index in self.expanded_thinking:
                 self._thinking_block(message.thinking)
         self._thinking_from = None
+        if len(message.content) > MAX_SHOWN_CHARS:
+            self.append_line(
+                f"Only the first {human_bytes(MAX_SHOWN_CHARS)} of this "
+                f"{human_bytes(len(message.content))} reply is shown; Copy copies all of it.",
+                italic=True,
+                colour=_tone(NOTE_COLOURS),
+            )
         if message.state == "error":
             self.append_line(f"⚠ {message.note}", colour=_tone(ERROR_COLOURS))
         elif message.state in ("stopped", "interrupted"):
@@ -353,7 +363,7 @@ class ConversationView(SafeTextBrowser):
                 if message.thinking:
                     seconds = message.stats.get("thinking_seconds")
                     self.show_thinking(index, message.thinking, seconds=seconds, live=False)
-                self.content_stream().append(message.content)
+                self.content_stream().append(message.content[:MAX_SHOWN_CHARS])
                 self.end_reply(message, index)
         if conversation.messages and upto is None:
             self.scroll_to_bottom()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from launcher.core.chat import ChatTurn
-from launcher.ui.conversation_view import ConversationView
+from launcher.ui.conversation_view import MAX_SHOWN_CHARS, ConversationView
 from launcher.ui.markdown import MarkdownStream
 
 PAINT_INTERVAL_MS = 40
@@ -54,11 +54,13 @@ class ReplyPainter(QObject):
         self.turn: ChatTurn | None = None
         self.index = -1  # the reply's message index
         self._backlog = ""  # received, not yet rendered
+        self._room = MAX_SHOWN_CHARS  # how much more of the reply the view shows
         self._backlog_pos = 0
         self._ending = False
 
     def start(self, turn: ChatTurn, index: int) -> None:
         self.turn, self.index = turn, index
+        self._room = MAX_SHOWN_CHARS - (len(turn.reply.content) if turn.continuation else 0)
         self._backlog, self._backlog_pos = "", 0
         self._ending = False
         self._timer.setInterval(PAINT_INTERVAL_MS)
@@ -93,7 +95,9 @@ class ReplyPainter(QObject):
                 )
             view.content_stream()
         stream: MarkdownStream | None = view.open_stream
-        if content:
+        if content and self._room > 0:
+            content = content[: self._room]  # beyond it, the end line says what is not shown
+            self._room -= len(content)
             self._backlog = self._backlog[self._backlog_pos :] + content
             self._backlog_pos = 0
         if self._backlog_pos < len(self._backlog) and stream is not None:
