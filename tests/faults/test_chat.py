@@ -198,6 +198,11 @@ async def test_17_regenerate_while_the_server_is_stopped_keeps_the_old_reply(
     assert window.chat.notice_bar.isVisibleTo(window)
     assert window.chat.retry_button.isVisibleTo(window)
     assert_plain_words(window)
+    # The technical text is there for who wants it, behind Details.
+    details = window.chat.notice_bar.details
+    assert not details.isVisibleTo(window)
+    window.chat.notice_bar.details_button.click()
+    assert details.isVisibleTo(window) and "OllamaConnectionError" in details.text()
     # The server comes back on the same port: Retry writes a second version.
     again = OllamaTestServer(port=external.port)
     again.add_model("llama3.2")
