@@ -90,6 +90,9 @@ def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanati
             details,
             "Retry",
         )
+    server_state = getattr(exc, "state", None)  # set by core.readiness.ServerNotReady
+    if isinstance(exc, OllamaConnectionError) and isinstance(server_state, str) and server_state:
+        return _not_ready(server_state, where, details)
     if isinstance(exc, OllamaConnectionError):
         if _BROKE.search(exc.message) and not local:  # (a local one: "isn't running")
             return Explanation(
@@ -148,6 +151,30 @@ def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanati
         "keeps happening, copy the details into a bug report.",
         details,
     )
+
+
+def _not_ready(state: str, where: str, details: str) -> Explanation:
+    """The local server could not take a message: the same words as its status."""
+    if state == "Not installed":
+        return Explanation(
+            "Ollama is not installed on this computer — get it from "
+            "https://ollama.com/download, or set the path to `ollama` in Settings.",
+            details,
+        )
+    if state == "Port in use":
+        return Explanation(
+            f"Something that is not Ollama answers at {where} — stop it, or choose another "
+            "port in Settings.",
+            details,
+        )
+    if state == "Crashed":
+        return Explanation(
+            f"Ollama on {where} stopped while starting — the Server log says why. Start it "
+            "again once that is fixed.",
+            details,
+            "Start server",
+        )
+    return Explanation(f"Ollama isn't running on {where} — Start it.", details, "Start server")
 
 
 def _response(exc: OllamaResponseError, where: str, model: str, details: str) -> Explanation:

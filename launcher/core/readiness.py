@@ -17,6 +17,18 @@ from launcher.ollama import OllamaConnectionError
 #: How long a send waits for a starting local server (a cold start can load slowly).
 READY_TIMEOUT_SECONDS = 60.0
 
+
+class ServerNotReady(OllamaConnectionError):
+    """The local server cannot take the message; `state` is the status's leading word
+    ("Not installed", "Port in use", "Crashed"...) and `detail` what follows it, so that
+    `explain()` says the same thing as the status."""
+
+    def __init__(self, message: str, *, host: str, state: str, detail: str) -> None:
+        super().__init__(message, host=host)
+        self.state = state
+        self.detail = detail
+
+
 #: States in which waiting longer will not help: the turn ends with an explanation.
 _HOPELESS = frozenset({ServerState.NOT_INSTALLED, ServerState.PORT_IN_USE, ServerState.CRASHED})
 
@@ -24,7 +36,7 @@ _HOPELESS = frozenset({ServerState.NOT_INSTALLED, ServerState.PORT_IN_USE, Serve
 async def ensure_running(monitor: ServerMonitor, timeout: float = READY_TIMEOUT_SECONDS) -> None:
     """Return once the selected local server answers; start it when it is stopped.
 
-    Raises OllamaConnectionError (explained as "Ollama isn't running on ...") when
+    Raises ServerNotReady (an OllamaConnectionError, explained like the status) when
     it cannot be started or does not answer within `timeout`.
     """
     if not monitor.profile.managed:
@@ -54,9 +66,11 @@ async def ensure_running(monitor: ServerMonitor, timeout: float = READY_TIMEOUT_
                 await monitor.start_server()
                 continue
             if failed or state in _HOPELESS or loop.time() >= deadline:
-                raise OllamaConnectionError(
+                raise ServerNotReady(
                     failed[0] if failed else f"the server is {state.value.lower()}",
                     host=monitor.profile.base_url,
+                    state=state.value,
+                    detail=monitor.status.detail,
                 )
             changed.clear()
             monitor.wake()

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from launcher.ui.main_window import MainWindow
+from tests.conftest import free_port
 from tests.faults.chat_helpers import assert_plain_words, send_works
 from tests.ollama_server import OllamaTestServer, ReplySpec
 from tests.ollama_server.server import HttpError
@@ -266,3 +267,24 @@ async def test_send_with_the_local_server_stopped_starts_it_and_sends(
     reply = window.launcher.chat.conversation.messages[-1]
     assert reply.state == "complete" and reply.content, transcript(window)
     assert os.environ["OLLAMA_HOST"].endswith(str(fake["port"]))
+
+
+async def test_send_without_ollama_installed_says_so_and_keeps_the_message(
+    monkeypatch: pytest.MonkeyPatch, make_window: Callable[[], MainWindow]
+) -> None:
+    # A local address with nothing answering and no `ollama` anywhere (isolated PATH).
+    monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{free_port()}")
+    window = make_window()
+    monitor = window.launcher.monitor
+    await wait_until(lambda: monitor.status.state.value == "Not installed", 5)
+    window.launcher.chat.conversation.settings.model = "llama3.2"
+    type_and_send(window, "Is anyone there?")
+    await reply_finished(window)
+    text = transcript(window)
+    assert "You\nIs anyone there?" in text
+    assert (
+        "⚠ Ollama is not installed on this computer — get it from https://ollama.com/download"
+        in text
+    )
+    assert_plain_words(window)
+    assert window.chat.send_button.isEnabled()
