@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QToolButton
 
@@ -349,3 +350,37 @@ async def test_the_picker_keeps_its_models_while_the_server_is_stopped(
     assert window.chat.model_combo.count() == 1
     assert window.chat.model_combo.currentText() == "llama3.2:latest"
     assert "No models installed" not in window.chat.model_combo.placeholderText()
+
+
+async def test_the_message_box_grows_with_its_text_up_to_a_limit(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    window = await ready(make_window)
+    window.show()
+    box = window.chat.message
+    empty = box.height()
+    box.setPlainText("one\ntwo\nthree\nfour\nfive")
+    five = box.height()
+    assert five > empty
+    box.setPlainText("\n".join(str(i) for i in range(40)))
+    forty = box.height()
+    assert forty > five
+    box.setPlainText("\n".join(str(i) for i in range(80)))
+    assert box.height() == forty  # capped: from here on it scrolls
+    box.clear()
+    assert box.height() == empty
+
+
+async def test_copy_from_the_message_actions(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.reply = ReplySpec(text="Copy **this** reply.")
+    window = await ready(make_window)
+    type_and_send(window, "Say it")
+    await reply_finished(window)
+    window.chat.conversation.show_actions(1)
+    control(window, "Copy message").click()
+    assert QGuiApplication.clipboard().text() == "Copy **this** reply."  # the Markdown source
+    window.chat.conversation.show_actions(0)
+    control(window, "Copy message").click()
+    assert QGuiApplication.clipboard().text() == "Say it"
