@@ -13,10 +13,8 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -32,6 +30,7 @@ from launcher.ui.code_colours import COMMON_LANGUAGES, warm
 from launcher.ui.composer import Composer
 from launcher.ui.conversation_view import MAX_SHOWN_CHARS, ConversationView, stats_text
 from launcher.ui.format import counted
+from launcher.ui.model_picker import ModelPicker
 from launcher.ui.options import ConversationOptions
 from launcher.ui.reply_painter import ReplyPainter
 from launcher.ui.thinking_toggle import ThinkingToggle
@@ -53,10 +52,7 @@ class ChatPanel(QWidget):
     def __init__(self, controller: ChatController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.model_combo = QComboBox(self)
-        self.model_combo.setAccessibleName("Model")
-        self.model_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.model_combo.setPlaceholderText("No models installed")
+        self.model_combo = ModelPicker(self)
         self.options = ConversationOptions(self)
         self.conversation = ConversationView(self)
         self.empty = EmptyChat(self)
@@ -117,7 +113,6 @@ class ChatPanel(QWidget):
         self._turn: ChatTurn | None = None
         self._editing: int | None = None
         self._resent: tuple[int, str] | None = None  # the edit being sent: (index, text)
-        self._server_running = True
         self.composer.sendRequested.connect(self.send)
         self.composer.escapePressed.connect(self._escape)
         self.composer.versionStep.connect(self.step_version)
@@ -161,40 +156,22 @@ class ChatPanel(QWidget):
     # ---- models ---------------------------------------------------------
 
     def set_models(self, models: list[ModelInfo]) -> None:
-        """Fill the picker, keeping the conversation's model when it is installed.
-
-        An empty list while the server is not running keeps the last known models
-        (the server is stopped, not empty)."""
-        if not models and not self._server_running and self.model_combo.count():
-            return
+        """Fill the picker, keeping the conversation's model when it is installed (and the
+        last known models while the server is not running)."""
         wanted = self.controller.conversation.settings.model or self.model_combo.currentText()
-        self.model_combo.blockSignals(True)
-        try:
-            self.model_combo.clear()
-            self.model_combo.addItems([m.name for m in models])
-            index = self.model_combo.findText(wanted)
-            if index < 0 and models:
-                index = 0  # with a placeholder set, Qt leaves nothing selected
-            self.model_combo.setCurrentIndex(index)
-        finally:
-            self.model_combo.blockSignals(False)
-        self.empty.set_has_models(bool(models) or not self._server_running)
+        if not self.model_combo.fill(models, wanted):
+            return
+        self.empty.set_has_models(bool(models) or not self.model_combo.server_running)
         if self.model_combo.currentText():
             self.modelChosen.emit(self.model_combo.currentText())
 
     def set_server_running(self, running: bool, state: str) -> None:
-        """What the picker says when it cannot list models (the server is not answering)."""
-        self._server_running = running
-        self.model_combo.setPlaceholderText(
-            "No models installed" if running else f"{state} — models appear once it runs"
-        )
-        self.model_combo.setToolTip("" if running else f"The server is {state.lower()}.")
+        self.model_combo.set_server_running(running, state)
         # A running server with nothing in the picker: offer models to download.
         self.empty.set_has_models(self.model_combo.count() > 0 or not running)
 
     def set_stale(self, stale: str) -> None:
-        """The catalog's word on the list: "" (fresh), "server stopped", "host unreachable"."""
-        self.model_combo.setToolTip(f"The last known models ({stale})." if stale else "")
+        self.model_combo.set_stale(stale)
 
     def _on_model_changed(self, name: str) -> None:
         settings = self.controller.conversation.settings

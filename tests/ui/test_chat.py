@@ -384,3 +384,13 @@ async def test_copy_from_the_message_actions(
     window.chat.conversation.show_actions(0)
     control(window, "Copy message").click()
     assert QGuiApplication.clipboard().text() == "Say it"
+
+
+async def test_the_picker_tells_what_each_model_is(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    window = await ready(make_window)
+    picker = window.chat.model_combo
+    tip = picker.itemData(0, Qt.ItemDataRole.ToolTipRole)
+    assert picker.itemText(0) == "llama3.2:latest"
+    assert " GB" in tip and " · " in tip, tip
