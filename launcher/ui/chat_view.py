@@ -72,6 +72,7 @@ class ChatPanel(QWidget):
         self.notice = self.notice_bar.text
         self.retry_button = self.notice_bar.retry_button
         self.composer = Composer(self)
+        self.composer.thumbnails = self.conversation.thumbnails
         self.message = self.composer.message
         self.send_button = self.composer.send_button
         self.stop_button = self.composer.stop_button
@@ -131,6 +132,7 @@ class ChatPanel(QWidget):
         self.conversation.regenerateRequested.connect(lambda _index: self.regenerate())
         self.conversation.continueRequested.connect(lambda _index: self.continue_reply())
         self.conversation.versionRequested.connect(self.select_version)
+        self.conversation.thumbnails.ready.connect(self._rerender)
         self.empty.promptChosen.connect(self._use_prompt)
         self.empty.pullRequested.connect(self.pullRequested.emit)
         self.options.edited.connect(self.settingsEdited.emit)

@@ -12,7 +12,7 @@ import base64
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -27,24 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from launcher.ui.format import counted
+from launcher.ui.thumbnails import ThumbnailCache, make_thumbnail
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp)"
 THUMB_SIZE = 48
 MIN_LINES = 2
 MAX_LINES = 10
-
-
-def _thumbnail(data: bytes) -> QImage:
-    """A small preview (decoded off the Qt thread: a photo can be large)."""
-    image = QImage.fromData(QByteArray(data))
-    if image.isNull():
-        return image
-    return image.scaled(
-        THUMB_SIZE,
-        THUMB_SIZE,
-        Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.SmoothTransformation,
-    )
 
 
 class Composer(QWidget):
@@ -68,6 +56,7 @@ class Composer(QWidget):
         super().__init__(parent)
         self.enter_sends: Callable[[], bool] = lambda: True
         self.images: list[str] = []  # base64, as Ollama expects them
+        self.thumbnails: ThumbnailCache | None = None
         self._image_dialog: QFileDialog | None = None
         self._reading: asyncio.Future[None] | None = None
         self.attachments = QLabel(self)
@@ -175,8 +164,11 @@ class Composer(QWidget):
             except OSError:
                 failed.append(Path(path).name)
                 continue
-            thumb = await asyncio.to_thread(_thumbnail, data)
-            self.images.append(base64.b64encode(data).decode("ascii"))
+            thumb = await asyncio.to_thread(make_thumbnail, data, THUMB_SIZE)
+            encoded = base64.b64encode(data).decode("ascii")
+            self.images.append(encoded)
+            if self.thumbnails is not None:  # the transcript shows it without decoding again
+                self.thumbnails.put(encoded, thumb)
             self._add_thumb(thumb)
         self._show_count()
         return failed

@@ -21,7 +21,9 @@ from PySide6.QtGui import (
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
+    QTextDocument,
     QTextFrameFormat,
+    QTextImageFormat,
     QTextLength,
 )
 from PySide6.QtWidgets import QWidget
@@ -30,6 +32,7 @@ from launcher.core.conversation import Conversation, Message
 from launcher.ui.format import human_bytes, human_duration
 from launcher.ui.markdown import MarkdownStream, SafeTextBrowser
 from launcher.ui.message_actions import MessageActions
+from launcher.ui.thumbnails import ThumbnailCache
 
 THINKING_SCHEME = "thinking"
 VERSION_SCHEME = "version"
@@ -103,6 +106,8 @@ class ConversationView(SafeTextBrowser):
         self._thinking_written = False
         #: Replies whose thinking is shown inside the message (by index).
         self.expanded_thinking: set[int] = set()
+        self.thumbnails = ThumbnailCache(self)
+        self._thumb_names: dict[str, int] = {}
         self.actions_bar = MessageActions(self.viewport())
         self.actions_bar.triggered.connect(self._on_action)
         self.anchorClicked.connect(self._on_link)
@@ -210,8 +215,30 @@ class ConversationView(SafeTextBrowser):
             count = len(message.images)
             text += "\n[" + (f"{count} image" if count == 1 else f"{count} images") + " attached]"
         cursor.insertText(text, QTextCharFormat())
+        if message.images:
+            self._insert_thumbnails(cursor, message.images)
         self._messages_at(index, message)
         self._close_message()
+
+    def _insert_thumbnails(self, cursor: QTextCursor, images: list[str]) -> None:
+        """Previews under the text; images not decoded yet are asked for (then `ready`)."""
+        missing = [encoded for encoded in images if self.thumbnails.get(encoded) is None]
+        if missing:
+            self.thumbnails.request(missing)
+        shown = [(e, self.thumbnails.get(e)) for e in images]
+        previews = [(e, image) for e, image in shown if image is not None and not image.isNull()]
+        if not previews:
+            return
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        for encoded, image in previews:
+            name = QUrl(f"thumb:{self._thumb_names.setdefault(encoded, len(self._thumb_names))}")
+            self.document().addResource(QTextDocument.ResourceType.ImageResource, name, image)
+            fmt = QTextImageFormat()
+            fmt.setName(name.toString())
+            fmt.setWidth(image.width())
+            fmt.setHeight(image.height())
+            cursor.insertImage(fmt)
+            cursor.insertText(" ", QTextCharFormat())
 
     def begin_reply(self, model: str, index: int) -> None:
         """The reply's header; its thinking (if any) and its text follow."""

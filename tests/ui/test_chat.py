@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QColor, QGuiApplication, QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QToolButton
 
@@ -394,3 +394,42 @@ async def test_the_picker_tells_what_each_model_is(
     tip = picker.itemData(0, Qt.ItemDataRole.ToolTipRole)
     assert picker.itemText(0) == "llama3.2:latest"
     assert " GB" in tip and " · " in tip, tip
+
+
+def image_count(window: MainWindow) -> int:
+    """Images in the transcript's document (the previews of attached pictures)."""
+    doc = window.chat.conversation.document()
+    count = 0
+    block = doc.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            count += it.fragment().charFormat().isImageFormat()
+            it += 1
+        block = block.next()
+    return count
+
+
+async def test_attached_images_show_as_previews_on_the_message(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow], tmp_path: Path
+) -> None:
+    external.models.clear()
+    external.add_model("llava", capabilities=["completion", "vision"])
+    window = await ready(make_window)
+    await wait_until(lambda: window.chat.attach_button.isEnabled(), 5)
+    picture = tmp_path / "red.png"
+    red = QImage(8, 8, QImage.Format.Format_RGB32)
+    red.fill(QColor("red"))
+    assert red.save(str(picture))
+    window.chat.attach_files([str(picture)])
+    await wait_until(lambda: bool(window.chat.attachments.text()), 5)
+    type_and_send(window, "What is this?")
+    await reply_finished(window)
+    assert image_count(window) == 1
+    assert window.chat.conversation.blocked_resource_requests == []
+    await window.shutdown()
+    # From history: decoded in a worker thread, then shown.
+    again = await ready(make_window)
+    await wait_until(lambda: "What is this?" in transcript(again), 5)
+    await wait_until(lambda: image_count(again) == 1, 5)
+    assert again.chat.conversation.blocked_resource_requests == []
