@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 from tests.ollama_server import OllamaTestServer, ReplySpec
@@ -95,6 +95,14 @@ async def take(folder: Path, server: OllamaTestServer, scheme: str) -> None:
     # An empty chat first (example prompts).
     await shoot(window, folder / f"chat-empty-{scheme}-1400.png")
     server.reply = ReplySpec(text="Sure — which language would you like?")
+    await wait_until(lambda: chat.attach_button.isEnabled(), 10)
+    picture = folder / "sketch.png"
+    image = QImage(96, 64, QImage.Format.Format_RGB32)
+    image.fill(QColor("#4a90d9"))
+    image.save(str(picture))
+    chat.attach_files([str(picture)])
+    await wait_until(lambda: bool(chat.attachments.text()), 10)
+    picture.unlink()
     chat.message.setPlainText("Write a function that reverses the words of a sentence.")
     chat.send()
     await wait_until(lambda: chat._turn is None, 10)
@@ -130,7 +138,7 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     server = OllamaTestServer()
     server.add_model("llama3.2")
-    server.add_model("qwen3:8b", capabilities=["completion", "thinking"])
+    server.add_model("qwen3:8b", capabilities=["completion", "thinking", "vision"])
     server.start()
     os.environ["OLLAMA_HOST"] = f"127.0.0.1:{server.port}"
     os.environ["OLLAMA_LAUNCHER_CONFIG_DIR"] = tempfile.mkdtemp()
