@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QTextDocument,
     QTextDocumentFragment,
     QTextFormat,
+    QTextTable,
 )
 
 from launcher.ui.code_colours import highlight_runs
@@ -36,6 +37,7 @@ _P = QTextFormat.Property
 _CODE_BLOCK_PROPERTIES = (_P.BlockCodeFence, _P.BlockCodeLanguage)
 _CODE_BACKGROUND = QColor(127, 127, 127, 38)  # readable on light and dark palettes
 _QUOTE_BACKGROUND = QColor(66, 133, 244, 22)
+_HEADER_BACKGROUND = QColor(127, 127, 127, 38)
 # Characters QTextDocument uses in its text for block and frame boundaries.
 PARAGRAPH_SEPARATOR = "\u2029"
 FRAME_START = "\ufdd0"
@@ -222,12 +224,34 @@ def lead_with_separator(doc: QTextDocument) -> None:
     cursor.setBlockFormat(QTextBlockFormat())
 
 
+def style_tables(doc: QTextDocument) -> None:
+    """Tables with room in their cells, thin collapsed borders and a tinted header row."""
+    for frame in doc.rootFrame().childFrames():
+        if not isinstance(frame, QTextTable):
+            continue
+        fmt = frame.format()
+        fmt.setCellPadding(4)
+        fmt.setCellSpacing(0)
+        fmt.setBorder(1)
+        fmt.setBorderCollapse(True)
+        fmt.setBorderBrush(QColor(127, 127, 127, 110))
+        frame.setFormat(fmt)
+        header = QTextCharFormat()
+        header.setBackground(_HEADER_BACKGROUND)
+        for column in range(frame.columns()):
+            cell = frame.cellAt(0, column)
+            cell_format = cell.format()
+            cell_format.merge(header)
+            cell.setFormat(cell_format)
+
+
 def markdown_fragment(markdown: str, first_code_id: int) -> tuple[QTextDocumentFragment, list[str]]:
     """Parse one segment in a scratch document and return it ready for insertion."""
     scratch = SafeDocument()
     scratch.setUndoRedoEnabled(False)
     scratch.setMarkdown(markdown, MARKDOWN_FEATURES)
     replace_images(scratch)
+    style_tables(scratch)
     codes = decorate(scratch, first_code_id)
     lead_with_separator(scratch)
     fragment = QTextDocumentFragment(scratch)

@@ -519,3 +519,15 @@ def test_status_lines_never_land_in_a_list_or_a_table(qtbot: QtBot) -> None:
         assert block.textList() is None
         assert QTextCursor(block).currentTable() is None
         assert block.text() == "■ Stopped."
+
+
+def test_tables_get_padding_collapsed_borders_and_a_header_tint(qtbot: QtBot) -> None:
+    browser = _browser(qtbot)
+    render_markdown(browser, "| a | b |\n|---|---|\n| 1 | 2 |")
+    tables = [f for f in browser.document().rootFrame().childFrames() if isinstance(f, QTextTable)]
+    assert len(tables) == 1
+    table = tables[0]
+    assert table.format().cellPadding() == 4 and table.format().borderCollapse()
+    header = table.cellAt(0, 0).format().background()
+    body = table.cellAt(1, 0).format().background()
+    assert header.style() != Qt.BrushStyle.NoBrush and body.style() == Qt.BrushStyle.NoBrush
