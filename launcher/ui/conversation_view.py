@@ -11,7 +11,7 @@ message, so the hover actions and the context menu can act on it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QUrl, Signal
+from PySide6.QtCore import QEvent, QPoint, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -26,7 +26,7 @@ from PySide6.QtGui import (
     QTextImageFormat,
     QTextLength,
 )
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from launcher.core.conversation import Conversation, Message
 from launcher.ui.format import human_bytes, human_duration
@@ -434,6 +434,13 @@ class ConversationView(SafeTextBrowser):
         if found is None:
             return
         self.show_actions(found[0])
+
+    def leaveEvent(self, event: QEvent) -> None:
+        """The pointer left the transcript: its action bar goes, unless it has the focus."""
+        super().leaveEvent(event)
+        focused = QApplication.focusWidget()
+        if focused is None or not self.actions_bar.isAncestorOf(focused):
+            self.actions_bar.hide()
 
     def show_actions(self, index: int) -> None:
         """Show the action bar on message `index` (hover, or Alt+Up/Down from the keyboard)."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from launcher.core.chat import ChatController, ChatTurn
 from launcher.ollama import OllamaClient
@@ -227,3 +228,28 @@ async def test_message_actions_on_hover_and_from_the_keyboard(
     await reply_finished(window)
     assert window.launcher.chat.conversation.messages[-1].version_count == 2
     assert "Second reply." in transcript(window)
+
+
+async def test_the_action_bar_goes_when_the_pointer_leaves_unless_it_has_focus(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    window = await ready(make_window)
+    window.show()
+    type_and_send(window, "Hi")
+    await reply_finished(window)
+    view = window.chat.conversation
+    view.show_actions(1)
+    QApplication.sendEvent(view, QEvent(QEvent.Type.Leave))
+    assert not view.actions_bar.isVisible()
+    # From the keyboard the bar keeps its focus when the pointer wanders off.
+    window.chat.message.setFocus()
+    QTest.keyClick(window.chat.message, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
+    assert view.actions_bar.isVisible()
+
+    def bar_has_focus() -> bool:
+        focused = QApplication.focusWidget()
+        return focused is not None and view.actions_bar.isAncestorOf(focused)
+
+    await wait_until(bar_has_focus, 2)
+    QApplication.sendEvent(view, QEvent(QEvent.Type.Leave))
+    assert view.actions_bar.isVisible()
