@@ -20,8 +20,14 @@ from tests.conftest import free_port
 from tests.faults.chat_helpers import assert_plain_words, send_works
 from tests.ollama_server import OllamaTestServer, ReplySpec
 from tests.ollama_server.server import HttpError
+from tests.ui import conftest as ui_fixtures
 from tests.ui.helpers import ready, reply_finished, transcript, type_and_send
 from tests.waiting import wait_until
+
+# The window fixtures of tests/ui (a conftest here would be shared with other suites).
+external = ui_fixtures.external
+fake_ollama = ui_fixtures.fake_ollama
+make_window = ui_fixtures.make_window
 
 
 async def saved_reply(window: MainWindow) -> tuple[str, str, str]:

@@ -19,8 +19,13 @@ from launcher.ollama import OllamaClient
 from launcher.ui.main_window import MainWindow
 from tests.faults.chat_helpers import assert_plain_words
 from tests.ollama_server import OllamaTestServer, ReplySpec
+from tests.ui import conftest as ui_fixtures
 from tests.ui.helpers import control, ready, reply_finished, transcript, type_and_send
 from tests.waiting import wait_until
+
+# The window fixtures of tests/ui (a conftest here would be shared with other suites).
+external = ui_fixtures.external
+make_window = ui_fixtures.make_window
 
 
 async def test_versions_of_a_reply_can_be_flipped_and_are_saved(
