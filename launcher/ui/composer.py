@@ -113,6 +113,8 @@ class Composer(QWidget):
     # ---- keys ------------------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.message and event.type() == QEvent.Type.FocusIn:
+            self.update_hints()  # the Enter-sends setting may have changed meanwhile
         if watched is self.message and event.type() == QEvent.Type.KeyPress:
             assert isinstance(event, QKeyEvent)
             key = event.key()
