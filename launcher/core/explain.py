@@ -102,7 +102,14 @@ def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanati
     if isinstance(exc, OllamaConnectionError) and isinstance(server_state, str) and server_state:
         return _not_ready(server_state, where, details)
     if isinstance(exc, OllamaConnectionError):
-        if _BROKE.search(exc.message) and not local:  # (a local one: "isn't running")
+        if _BROKE.search(exc.message) and local:
+            return Explanation(
+                f"Ollama isn't running on {where} — the connection closed unexpectedly (it "
+                "may have crashed). What arrived is kept; Start it again if it stays down.",
+                details,
+                "Start server",
+            )
+        if _BROKE.search(exc.message):
             return Explanation(
                 f"The connection to Ollama at {where} broke during the reply — the server "
                 "may have stopped or crashed. What arrived is kept; try again.",

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from launcher.config import Settings, save_settings
 from launcher.ui.main_window import MainWindow
 from tests.conftest import free_port
 from tests.faults.chat_helpers import assert_plain_words, send_works
@@ -259,11 +260,12 @@ async def test_send_with_the_local_server_stopped_starts_it_and_sends(
     fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
 ) -> None:
     fake = fake_ollama(ready_delay="0.5")
+    settings = Settings()
+    settings.local.auto_start = False  # stopped until the send
+    save_settings(settings)
     window = make_window()
     status = window.launcher.monitor
-    await wait_until(lambda: status.status.state.value in ("Stopped", "Running"), 10)
-    if status.status.state.value == "Running":
-        pytest.skip("the server was started at launch (auto-start)")
+    await wait_until(lambda: status.status.state.value == "Stopped", 10)
     window.launcher.chat.conversation.settings.model = "llama3.2"
     type_and_send(window, "Hello from a stopped server")
     assert window.chat.stop_button.isEnabled()
