@@ -36,6 +36,7 @@ from launcher.core.logbuffer import LogBuffer
 from launcher.core.models import ModelCatalog
 from launcher.core.monitor import ServerMonitor
 from launcher.core.pullqueue import QUEUE_FILE
+from launcher.core.readiness import ensure_running
 from launcher.core.server import ServerSupervisor
 from launcher.core.status import ServerState, ServerStatus
 from launcher.core.tasks import BackgroundTasks
@@ -121,6 +122,9 @@ class Launcher(QObject):
         self.downloads.modelsChanged.connect(self.refresh_models)
         self.chat.turnStarted.connect(self._on_turn_started)
         self.chat.messagesRemoved.connect(self._on_messages_removed)
+        # chatux: a send starts the stopped local server first; another version shown is saved.
+        self.chat.prepare = lambda: ensure_running(self.monitor)
+        self.chat.messageChanged.connect(self._on_message_changed)
 
     # ---- wiring ---------------------------------------------------------
 
@@ -231,6 +235,10 @@ class Launcher(QObject):
     def _on_messages_removed(self, conversation: Conversation, removed: list[Message]) -> None:
         if removed:
             self.saving.spawn(self.history.truncate(conversation, removed[0]))
+
+    def _on_message_changed(self, conversation: Conversation, message: Message) -> None:
+        if message.id is not None:
+            self.saving.spawn(self.history.save_message(conversation, message))
 
     async def _load_keys(self, host_ids: list[str]) -> None:
         await in_thread(self.secrets.load, host_ids)  # bounded, never joined at quit
