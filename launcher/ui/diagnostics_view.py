@@ -1,0 +1,439 @@
+"""The Diagnostics panel: what the server really runs with, its GPUs, who holds its port.
+
+Built from the server's own log lines (parsed in `core/diagnostics.py`) for a
+server we started, and from its API for one we did not. "Copy diagnostics" and
+"Save diagnostics…" give the same text, redacted (never an API key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import PySide6
+from PySide6.QtCore import Qt, QTimer, qVersion
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from launcher import __version__
+from launcher.config import ENV_ID
+from launcher.core.diagnostics import FactsTracker
+from launcher.core.diagnostics_remote import ApiFacts, api_facts
+from launcher.core.diagnostics_report import ReportInputs, build_report, gpu_lines
+from launcher.core.diagnostics_tuning import differences, requested_environment, restart_blockers
+from launcher.core.explain import explain
+from launcher.core.launcher import Launcher
+from launcher.core.porthold import PortReport, answers_as_ollama, describe, find_holder
+from launcher.core.status import ServerState, ServerStatus
+
+DIFF_STYLE = "color: #b71c1c; font-weight: bold;"
+NOTE_STYLE = "color: #555;"
+
+
+def _label(parent: QWidget, name: str, text: str = "") -> QLabel:
+    label = QLabel(text, parent)
+    label.setAccessibleName(name)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class DiagnosticsPanel(QWidget):
+    """The "Diagnostics" tab.
+
+    Args:
+        launcher: whose log, status, settings and clients are shown.
+
+    Attributes:
+        tracker: the facts of the latest server run, fed from the log.
+        api: what the current host's API said (for a server we did not start).
+        port_report: who holds the port, when the port is taken.
+        file_dialog: the Save dialog while it is open (opened, never exec'd).
+    """
+
+    def __init__(self, launcher: Launcher, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Diagnostics")
+        self.launcher = launcher
+        self.tracker = FactsTracker()
+        self.tracker.feed_all(launcher.log.lines())
+        self.api = ApiFacts()
+        self.port_report: PortReport | None = None
+        self.file_dialog: QFileDialog | None = None
+        self.question: QMessageBox | None = None
+        self._dirty = True
+        self._config_shown: tuple[object, ...] = ()
+        self._started_with: dict[str, str] | None = None
+
+        self.server = _label(self, "Diagnostics server")
+        self.compute = _label(self, "Diagnostics compute")
+        self.apply_note = _label(self, "Settings not applied")
+        self.apply_note.setStyleSheet(DIFF_STYLE)
+        self.restart_button = QPushButton("&Restart server to apply", self)
+        self.restart_button.setAccessibleName("Restart server to apply")
+        self.restart_button.setToolTip("Stop the server the launcher started and start it again")
+        self.port = _label(self, "Port holder")
+        self.use_as_is = QPushButton("&Use it as is", self)
+        self.use_as_is.setAccessibleName("Use it as is")
+        self.use_as_is.setToolTip("Talk to this Ollama as an external server (it is not stopped)")
+        self.api_info = _label(self, "Server API")
+        self.settings_title = _label(self, "Effective settings title", "Effective settings")
+        self.settings_title.setStyleSheet("font-weight: bold;")
+        self.settings_grid = QGridLayout()
+        self.settings_box = QWidget(self)
+        self.settings_box.setAccessibleName("Effective settings")
+        self.settings_box.setLayout(self.settings_grid)
+        self.message = _label(self, "Diagnostics message")
+        self.refresh_button = QPushButton("Re&fresh", self)
+        self.refresh_button.setAccessibleName("Refresh diagnostics")
+        self.copy_button = QPushButton("&Copy diagnostics", self)
+        self.copy_button.setAccessibleName("Copy diagnostics")
+        self.copy_button.setToolTip("Versions, configuration, GPUs and the last 200 log lines")
+        self.save_button = QPushButton("&Save diagnostics…", self)
+        self.save_button.setAccessibleName("Save diagnostics")
+
+        body = QWidget(self)
+        inner = QVBoxLayout(body)
+        inner.addWidget(self.server)
+        restart_row = QHBoxLayout()
+        restart_row.addWidget(self.apply_note, 1)
+        restart_row.addWidget(self.restart_button)
+        inner.addLayout(restart_row)
+        inner.addWidget(self.compute)
+        port_row = QHBoxLayout()
+        port_row.addWidget(self.port, 1)
+        port_row.addWidget(self.use_as_is)
+        inner.addLayout(port_row)
+        inner.addWidget(self.api_info)
+        inner.addWidget(self.settings_title)
+        inner.addWidget(self.settings_box)
+        inner.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setAccessibleName("Diagnostics details")
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.message, 1)
+        buttons.addWidget(self.refresh_button)
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(buttons)
+        self.setTabOrder(self.restart_button, self.use_as_is)
+        self.setTabOrder(self.use_as_is, self.refresh_button)
+        self.setTabOrder(self.refresh_button, self.copy_button)
+        self.setTabOrder(self.copy_button, self.save_button)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(200)
+        self._timer.timeout.connect(self._paint_if_dirty)
+        self._timer.start()
+        self._unsubscribe = launcher.log.subscribe(self._on_line)
+        self.destroyed.connect(lambda *_: self._unsubscribe())
+        launcher.monitor.statusChanged.connect(self._on_status)
+        launcher.supervisor.started.connect(self._on_started)
+        launcher.hostChanged.connect(lambda _p: self._on_status(launcher.monitor.status))
+        launcher.profilesChanged.connect(lambda _p: self._mark_dirty())
+        self.refresh_button.clicked.connect(self.refresh)
+        self.copy_button.clicked.connect(self.copy_diagnostics)
+        self.save_button.clicked.connect(self.save_diagnostics)
+        self.restart_button.clicked.connect(self.restart_to_apply)
+        self.use_as_is.clicked.connect(self._use_as_is)
+        self._on_status(launcher.monitor.status)
+
+    # ---- inputs ----------------------------------------------------------
+
+    def _on_line(self, line: str) -> None:
+        if self.tracker.feed(line):
+            self._dirty = True
+        if "address already in use" in line:
+            self._look_up_port()
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+
+    def _on_status(self, status: ServerStatus) -> None:
+        self._dirty = True
+        if status.state is ServerState.RUNNING and self._external:
+            self.launcher.tasks.spawn(self._ask_api())
+        elif status.state is not ServerState.RUNNING:
+            self.api = ApiFacts()
+        if status.state is ServerState.PORT_IN_USE:
+            self._look_up_port()
+        elif status.state is ServerState.RUNNING and not self._external:
+            self.port_report = None
+
+    @property
+    def _external(self) -> bool:
+        return not self.launcher.supervisor.running
+
+    def refresh(self) -> None:
+        """Ask the API again and look up the port holder when the port is taken."""
+        status = self.launcher.monitor.status
+        if status.state is ServerState.RUNNING:
+            self.launcher.tasks.spawn(self._ask_api())
+        if status.state is ServerState.PORT_IN_USE or self._start_failed_on_port():
+            self._look_up_port()
+        self._dirty = True
+
+    def _start_failed_on_port(self) -> bool:
+        last = self.launcher.supervisor.last_exit
+        return last is not None and "address already in use" in last.reason()
+
+    async def _ask_api(self) -> None:
+        client = self.launcher.client_for(self.launcher.profile)
+        facts = await api_facts(client)
+        self.api = facts
+        self._dirty = True
+
+    def _look_up_port(self) -> None:
+        self.launcher.tasks.spawn(self._port_lookup())
+
+    async def _port_lookup(self) -> None:
+        url = self.launcher.profile.base_url
+        port = urlsplit(url).port or 11434
+        holder = await asyncio.to_thread(find_holder, port)
+        version = await answers_as_ollama(url)
+        self.port_report = PortReport(port, holder, version)
+        self._dirty = True
+
+    # ---- painting --------------------------------------------------------
+
+    def _paint_if_dirty(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            self._paint()
+
+    def _paint(self) -> None:
+        launcher = self.launcher
+        facts = self.tracker.facts
+        status = launcher.monitor.status
+        ours = launcher.supervisor.running
+        profile = launcher.profile
+        version = facts.version if ours else self.api.version or status.version
+        who = "started by the launcher" if ours else "not started by the launcher"
+        if status.state is not ServerState.RUNNING:
+            who = status.description
+        self.server.setText(
+            f"Ollama {version or '(version unknown)'} at {profile.base_url} — {who}"
+        )
+        stopped = status.state is not ServerState.RUNNING
+        if ours or (profile.managed and facts.discovered and stopped):
+            lines = gpu_lines(facts) or ["GPU discovery has not finished yet."]
+            self.compute.setText("Compute:\n" + "\n".join(lines))
+        else:
+            self.compute.setText(
+                "Compute: the GPUs of a server the launcher did not start are not reported "
+                "by its API; see its own log."
+            )
+        self._paint_api(ours)
+        self._paint_port()
+        self._paint_settings(ours)
+
+    def _paint_api(self, ours: bool) -> None:
+        api = self.api
+        if ours or not (api.version or api.problem):
+            self.api_info.hide()
+            return
+        self.api_info.show()
+        if api.problem:
+            self.api_info.setText(f"Its API: {api.problem}")
+            return
+        loaded = ", ".join(api.loaded_names()) or "none"
+        self.api_info.setText(
+            f"Its API says: version {api.version} (GET /api/version); loaded models: "
+            f"{loaded} (GET /api/ps)."
+        )
+
+    def _paint_port(self) -> None:
+        report = self.port_report
+        self.port.setVisible(report is not None)
+        self.use_as_is.setVisible(report is not None and report.is_ollama)
+        if report is not None:
+            self.port.setText(describe(report))
+
+    def _requested(self) -> dict[str, str]:
+        if not self.launcher.profile.managed:
+            return {}
+        return requested_environment(self.launcher.settings.local)
+
+    def _paint_settings(self, ours: bool) -> None:
+        facts = self.tracker.facts
+        requested = self._requested()
+        differing = differences(requested, facts.config) if ours else {}
+        running = self._started_with if ours else None
+        changed = ours and running is not None and running != requested
+        pending = dict(differing)
+        show_restart = bool(differing) or changed
+        self.apply_note.setVisible(show_restart)
+        self.restart_button.setVisible(show_restart)
+        if show_restart:
+            self.apply_note.setText(
+                "The server runs with settings other than those you chose"
+                + (f" ({', '.join(sorted(pending))})" if pending else "")
+                + ". Restart it to apply them."
+            )
+        key = (tuple(sorted(facts.config.items())), tuple(sorted(differing.items())), ours)
+        if key == self._config_shown:
+            return
+        self._config_shown = key
+        while self.settings_grid.count():
+            item = self.settings_grid.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        if not ours or not facts.config:
+            self.settings_title.setText(
+                "Effective settings: reported by a server the launcher starts "
+                "(its `server config` log line)."
+            )
+            return
+        self.settings_title.setText("Effective settings (as the server reports them)")
+        for row, (name, value) in enumerate(sorted(facts.config.items())):
+            name_label = _label(self.settings_box, f"Setting {name}", name)
+            value_label = _label(self.settings_box, f"Value of {name}", value or "(default)")
+            self.settings_grid.addWidget(name_label, row, 0)
+            self.settings_grid.addWidget(value_label, row, 1)
+            if name in differing:
+                value_label.setStyleSheet(DIFF_STYLE)
+                text = f"asked for {differing[name]}"
+                asked = _label(self.settings_box, f"Asked for {name}", text)
+                asked.setStyleSheet(DIFF_STYLE)
+                self.settings_grid.addWidget(asked, row, 2)
+        self.settings_grid.setColumnStretch(1, 1)
+
+    def _on_started(self) -> None:
+        """Remember what our server was started with: a later change needs a restart."""
+        self._started_with = self._requested()
+        self._dirty = True
+
+    # ---- actions ---------------------------------------------------------
+
+    def report_text(self) -> str:
+        """The diagnostics text (what Copy and Save give)."""
+        launcher = self.launcher
+        facts = self.tracker.facts
+        ours = launcher.supervisor.running
+        requested = self._requested()
+        secrets = [launcher.secrets.peek(r.id) or "" for r in launcher.settings.remotes]
+        secrets.append(launcher.environ.get("OLLAMA_API_KEY", ""))
+        if launcher.profile.id == ENV_ID or not launcher.profile.managed:
+            secrets.append(launcher.api_key_for(launcher.profile) or "")
+        inputs = ReportInputs(
+            launcher_version=__version__,
+            qt_version=qVersion(),
+            pyside_version=PySide6.__version__,
+            python_version=sys.version.split()[0],
+            os_name=f"{platform.system()} {platform.release()} ({platform.machine()})",
+            host_url=launcher.profile.base_url,
+            state=launcher.monitor.status.description,
+            started_by_launcher=ours,
+            facts=facts,
+            requested=requested,
+            differing=differences(requested, facts.config) if ours else {},
+            api_version=self.api.version or launcher.monitor.status.version,
+            loaded_models=self.api.loaded_names(),
+            port_holder=describe(self.port_report) if self.port_report else "",
+            log_lines=tuple(launcher.log.tail(200)),
+            secrets=tuple(s for s in secrets if s),
+        )
+        return build_report(inputs)
+
+    def copy_diagnostics(self) -> None:
+        QGuiApplication.clipboard().setText(self.report_text())
+        self.message.setText("Diagnostics copied to the clipboard (no API keys).")
+
+    def save_diagnostics(self) -> None:
+        """Ask where (a window-modal dialog, opened), then write off the Qt thread."""
+        if self.file_dialog is not None:
+            self.file_dialog.raise_()
+            return
+        dialog = QFileDialog(self, "Save diagnostics", str(Path.home() / "ollama-diagnostics.txt"))
+        dialog.setAccessibleName("Save diagnostics")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilter("Text files (*.txt)")
+        dialog.fileSelected.connect(lambda path: self.save_to(Path(path)))
+        dialog.finished.connect(self._file_dialog_closed)
+        self.file_dialog = dialog
+        dialog.open()
+
+    def _file_dialog_closed(self) -> None:
+        dialog, self.file_dialog = self.file_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    def save_to(self, path: Path) -> asyncio.Task[None]:
+        """Write the diagnostics to `path` in a worker thread; the message says how it went."""
+        text = self.report_text()
+        self.message.setText(f"Saving to {path}…")
+
+        async def write() -> None:
+            try:
+                await asyncio.to_thread(path.write_text, text, encoding="utf-8")
+            except OSError as exc:
+                self.message.setText(explain(exc).headline)
+                self.message.setToolTip(explain(exc).details)
+                return
+            self.message.setText(f"Diagnostics saved to {path}.")
+
+        return self.launcher.tasks.spawn(write())
+
+    def restart_to_apply(self) -> None:
+        """Restart our server; ask first when a reply or a download would be cut."""
+        launcher = self.launcher
+        question = restart_blockers(launcher.chat.busy, launcher.downloads.current is not None)
+        if not question:
+            launcher.tasks.spawn(self._restart())
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Restart the server?",
+            question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setAccessibleName("Restart the server?")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.finished.connect(lambda result: self._answered(box, result))
+        self.question = box
+        box.open()
+
+    def _answered(self, box: QMessageBox, result: int) -> None:
+        self.question = None
+        box.deleteLater()
+        if result == QMessageBox.StandardButton.Yes:
+            self.launcher.tasks.spawn(self._restart())
+
+    async def _restart(self) -> None:
+        monitor = self.launcher.monitor
+        self.message.setText("Restarting the server…")
+        restart = getattr(monitor, "restart_server", None)
+        if restart is not None:
+            await restart()
+        else:
+            await monitor.stop_server()
+            await monitor.start_server()
+        self.message.setText("")
+        self._dirty = True
+
+    def _use_as_is(self) -> None:
+        """Keep talking to the Ollama that holds the port, as an external server."""
+        self.port_report = None
+        self.launcher.monitor.wake()
+        self.message.setText("Using the Ollama that already runs; the launcher will not stop it.")
+        self._dirty = True
