@@ -5,7 +5,6 @@ from __future__ import annotations
 import getpass
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
