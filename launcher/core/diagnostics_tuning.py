@@ -239,13 +239,17 @@ def is_unknown_ollama(name: str) -> bool:
     return name.startswith("OLLAMA_") and name not in KNOWN_OLLAMA
 
 
-def requested_environment(local: LocalServerSettings) -> dict[str, str]:
-    """What we ask the child for: the tuning plus the dedicated fields (non-empty only)."""
+def requested_environment(local: LocalServerSettings, child_host: str = "") -> dict[str, str]:
+    """What we ask the child for: the tuning plus the dedicated fields (non-empty only).
+
+    `child_host` is the address the child really gets (a loopback `OLLAMA_HOST` in
+    our own environment wins over the settings); default: the settings' address.
+    """
     env = {k: v for k, v in local.extra_env.items() if v}
     env.update({k: v for k, v in local.tuning.items() if v})
     if local.models_dir:
         env["OLLAMA_MODELS"] = local.models_dir
-    env["OLLAMA_HOST"] = local.child_host()
+    env["OLLAMA_HOST"] = child_host or local.child_host()
     if local.https_proxy:
         env["HTTPS_PROXY"] = local.https_proxy
     if local.noprune:

@@ -270,7 +270,7 @@ class DiagnosticsPanel(QWidget):
     def _requested(self) -> dict[str, str]:
         if not self.launcher.profile.managed:
             return {}
-        return requested_environment(self.launcher.settings.local)
+        return requested_environment(self.launcher.settings.local, self.launcher.profile.child_host)
 
     def _paint_settings(self, ours: bool) -> None:
         facts = self.tracker.facts
