@@ -220,3 +220,49 @@ async def test_a_taken_port_names_the_process_holding_it(
         assert not shown(window, "Use it as is")
         assert proc.poll() is None
     assert REPO.exists()
+
+
+FAKE_CLI = REPO / "tests" / "ollama_server" / "fake_cli.py"
+
+
+@pytest.mark.skipif(
+    '"gpus"' not in FAKE_CLI.read_text(encoding="utf-8"),
+    reason="the fake binary does not print inference compute lines for configured GPUs yet",
+)
+async def test_contract_fake_binary_gpus_and_context_length_reach_the_panel(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    gpus = [
+        {
+            "name": "NVIDIA GeForce RTX 4090",
+            "library": "cuda",
+            "id": "GPU-11111111-2222-3333-4444-555555555555",
+            "total": "23.6 GiB",
+            "available": "23.1 GiB",
+            "variant": "v12",
+            "compute": "8.9",
+            "driver": "12.8",
+        },
+        {
+            "name": "NVIDIA GeForce GT 1030",
+            "library": "cuda",
+            "id": "GPU-452cac9f-6960-839c-4fb3-0cec83699196",
+            "total": "3.9 GiB",
+            "available": "3.9 GiB",
+            "variant": "v12",
+            "compute": "6.1",
+            "driver": "12.8",
+        },
+    ]
+    fake_ollama({"gpus": gpus})
+    window = make_window()
+    settings = window.launcher.settings
+    settings.local.tuning = {"OLLAMA_CONTEXT_LENGTH": "12288"}
+    window.launcher.apply_settings(settings)
+    await started(window)
+    panel = control(window, "Diagnostics")
+    await wait_until(lambda: "NVIDIA GeForce GT 1030" in all_text(panel), 10)
+    text = all_text(panel)
+    assert "NVIDIA GeForce RTX 4090" in text
+    assert shown(window, "Value of OLLAMA_CONTEXT_LENGTH")[0].text() == "12288"
+    assert not shown(window, "Restart server to apply")
