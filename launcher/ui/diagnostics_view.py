@@ -8,6 +8,7 @@ server we started, and from its API for one we did not. "Copy diagnostics" and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import platform
 import sys
 from pathlib import Path
@@ -427,9 +428,29 @@ class DiagnosticsPanel(QWidget):
             await restart()
         else:
             await monitor.stop_server()
+            await self._until_startable()
             await monitor.start_server()
         self.message.setText("")
         self._dirty = True
+
+    async def _until_startable(self, timeout: float = 10.0) -> None:
+        """Wait until the monitor has seen the port free again (it may still say Running)."""
+        monitor = self.launcher.monitor
+        if monitor.can_start:
+            return
+        ready = asyncio.Event()
+
+        def check(_status: object) -> None:
+            if monitor.can_start:
+                ready.set()
+
+        monitor.statusChanged.connect(check)
+        try:
+            monitor.wake()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ready.wait(), timeout)
+        finally:
+            monitor.statusChanged.disconnect(check)
 
     def _use_as_is(self) -> None:
         """Keep talking to the Ollama that holds the port, as an external server."""

@@ -1,0 +1,103 @@
+"""The Server settings page through the real settings dialog: checked fields, saved tuning."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtWidgets import QWidget
+
+from launcher.config import load_settings
+from launcher.ui.main_window import MainWindow
+from tests.ollama_server import OllamaTestServer
+from tests.ui.helpers import control, status_of
+from tests.ui.settings_helpers import open_settings, press_ok, type_into
+from tests.waiting import wait_until
+
+
+def choose(combo: Any, data: str) -> None:
+    combo.setCurrentIndex(combo.findData(data))
+
+
+async def test_server_variables_round_trip_through_the_dialog(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    dialog = await open_settings(window)
+    page = control(dialog, "Server settings")
+    dialog.tabs.setCurrentWidget(page)
+    type_into(qtbot, control(dialog, "OLLAMA_CONTEXT_LENGTH"), "8192")
+    kv = control(dialog, "OLLAMA_KV_CACHE_TYPE")
+    assert not kv.isEnabled()  # a quantized cache needs flash attention
+    choose(control(dialog, "OLLAMA_FLASH_ATTENTION"), "1")
+    assert kv.isEnabled()
+    choose(kv, "q8_0")
+    type_into(qtbot, control(dialog, "OLLAMA_KEEP_ALIVE"), "30m")
+    type_into(qtbot, control(dialog, "CUDA_VISIBLE_DEVICES"), "0,1")
+    type_into(qtbot, control(dialog, "HTTPS_PROXY"), "http://proxy.example:3128")
+    control(dialog, "OLLAMA_NOPRUNE").setChecked(False)
+    control(dialog, "Add server variable").click()
+    table = control(dialog, "Extra server variables")
+    table.item(0, 0).setText("OLLAMA_CONTEXT_LENGHT")  # a typo
+    table.item(0, 1).setText("4096")
+    warning = control(dialog, "Unknown variables")
+    assert warning.isVisibleTo(dialog) and "OLLAMA_CONTEXT_LENGHT" in warning.text()
+    await press_ok(window, dialog)
+    for local in (window.launcher.settings.local, load_settings().local):
+        assert local.tuning == {
+            "OLLAMA_CONTEXT_LENGTH": "8192",
+            "OLLAMA_FLASH_ATTENTION": "1",
+            "OLLAMA_KV_CACHE_TYPE": "q8_0",
+            "OLLAMA_KEEP_ALIVE": "30m",
+            "CUDA_VISIBLE_DEVICES": "0,1",
+            "OLLAMA_CONTEXT_LENGHT": "4096",
+        }
+        assert local.https_proxy == "http://proxy.example:3128"
+        assert local.noprune is False
+    # Opened again, the page shows what was saved.
+    dialog = await open_settings(window)
+    assert control(dialog, "OLLAMA_CONTEXT_LENGTH").text() == "8192"
+    assert control(dialog, "OLLAMA_KV_CACHE_TYPE").currentData() == "q8_0"
+    assert control(dialog, "Extra server variables").rowCount() == 1
+
+
+async def test_a_wrong_value_keeps_the_dialog_open_and_says_what_to_type(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    dialog = await open_settings(window)
+    dialog.tabs.setCurrentIndex(0)
+    type_into(qtbot, control(dialog, "OLLAMA_KEEP_ALIVE"), "five minutes")
+    control(dialog, "OK").click()
+    problem: QWidget = control(dialog, "Settings problem")
+    await wait_until(lambda: problem.isVisibleTo(dialog), 5)
+    assert "OLLAMA_KEEP_ALIVE" in problem.text() and "5m" in problem.text()  # type: ignore[attr-defined]
+    assert dialog.tabs.currentWidget() is control(dialog, "Server settings")
+    assert window.settings_dialog is dialog and window.launcher.settings.local.tuning == {}
+    dialog.reject()
+
+
+async def test_changing_a_variable_of_our_running_server_offers_restart(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow], qtbot: Any
+) -> None:
+    fake_ollama()
+    window = make_window()
+    await wait_until(lambda: control(window, "Start server").isEnabled(), 10)
+    control(window, "Start server").click()
+    await wait_until(lambda: status_of(window).startswith("Running"), 10)
+    restart = control(window, "Restart server to apply")
+    assert not restart.isVisibleTo(window.diagnostics)
+    dialog = await open_settings(window)
+    type_into(qtbot, control(dialog, "OLLAMA_NUM_PARALLEL"), "2")
+    await press_ok(window, dialog)
+    await wait_until(lambda: restart.isVisibleTo(window.diagnostics), 5)
+    pid = window.launcher.supervisor.pid
+    restart.click()
+    await wait_until(
+        lambda: (
+            window.launcher.supervisor.pid not in (None, pid)
+            and status_of(window).startswith("Running")
+            and not restart.isVisibleTo(window.diagnostics)
+        ),
+        15,
+    )
