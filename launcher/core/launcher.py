@@ -97,6 +97,11 @@ class Launcher(QObject):
         self.chat.turnStarted.connect(self._on_turn_started)
         self.chat.messagesRemoved.connect(self._on_messages_removed)
 
+    @property
+    def closing(self) -> bool:
+        """The orderly shutdown began: start no new background work."""
+        return self._closing
+
     # ---- wiring ---------------------------------------------------------
 
     def client_for(self, profile: HostProfile) -> OllamaClient:

@@ -170,6 +170,8 @@ class DiagnosticsPanel(QWidget):
 
     def _on_status(self, status: ServerStatus) -> None:
         self._dirty = True
+        if self.launcher.closing:
+            return  # quitting: no new requests
         if status.state is ServerState.RUNNING and self._external:
             self.launcher.tasks.spawn(self._ask_api())
         elif status.state is not ServerState.RUNNING:
@@ -203,7 +205,8 @@ class DiagnosticsPanel(QWidget):
         self._dirty = True
 
     def _look_up_port(self) -> None:
-        self.launcher.tasks.spawn(self._port_lookup())
+        if not self.launcher.closing:
+            self.launcher.tasks.spawn(self._port_lookup())
 
     async def _port_lookup(self) -> None:
         url = self.launcher.profile.base_url
@@ -308,6 +311,7 @@ class DiagnosticsPanel(QWidget):
         for row, (name, value) in enumerate(sorted(facts.config.items())):
             name_label = _label(self.settings_box, f"Setting {name}", name)
             value_label = _label(self.settings_box, f"Value of {name}", value or "(default)")
+            value_label.setWordWrap(False)  # paths and lists read best on one line
             self.settings_grid.addWidget(name_label, row, 0)
             self.settings_grid.addWidget(value_label, row, 1)
             if name in differing:
@@ -316,7 +320,7 @@ class DiagnosticsPanel(QWidget):
                 asked = _label(self.settings_box, f"Asked for {name}", text)
                 asked.setStyleSheet(DIFF_STYLE)
                 self.settings_grid.addWidget(asked, row, 2)
-        self.settings_grid.setColumnStretch(1, 1)
+        self.settings_grid.setColumnStretch(3, 1)  # keep "asked for" next to the value
 
     def _on_started(self) -> None:
         """Remember what our server was started with: a later change needs a restart."""
