@@ -266,3 +266,21 @@ async def test_contract_fake_binary_gpus_and_context_length_reach_the_panel(
     assert "NVIDIA GeForce RTX 4090" in text
     assert shown(window, "Value of OLLAMA_CONTEXT_LENGTH")[0].text() == "12288"
     assert not shown(window, "Restart server to apply")
+
+
+async def test_start_failing_on_a_taken_port_names_the_holder(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    info = fake_ollama()
+    with foreign_process(info["port"], raw=True) as proc:
+        window = make_window()
+        await wait_until(lambda: control(window, "Start server").isEnabled(), 10)
+        control(window, "Start server").click()
+        await wait_until(lambda: status_of(window).startswith("Crashed"), 10)
+        assert "address already in use" in status_of(window)
+        holder = control(window, "Port holder")
+        await wait_until(lambda: f"pid {proc.pid}" in holder.text(), 10)
+        assert "not Ollama" in holder.text() and "Settings" in holder.text()
+        log = control(window, "Server log")
+        await wait_until(lambda: "Another program holds this port" in log.toPlainText(), 5)
+        assert proc.poll() is None  # never touched
