@@ -8,14 +8,10 @@ server we started, and from its API for one we did not. "Copy diagnostics" and
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import platform
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import PySide6
-from PySide6.QtCore import Qt, QTimer, qVersion
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -29,19 +25,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from launcher import __version__
-from launcher.config import ENV_ID
 from launcher.core.diagnostics import FactsTracker
+from launcher.core.diagnostics_collect import report_text, requested_for, restart_server
 from launcher.core.diagnostics_remote import ApiFacts, api_facts
-from launcher.core.diagnostics_report import ReportInputs, build_report, gpu_lines
-from launcher.core.diagnostics_tuning import differences, requested_environment, restart_blockers
+from launcher.core.diagnostics_report import gpu_lines
+from launcher.core.diagnostics_tuning import differences, restart_blockers
 from launcher.core.explain import explain
 from launcher.core.launcher import Launcher
 from launcher.core.porthold import PortReport, answers_as_ollama, describe, find_holder
 from launcher.core.status import ServerState, ServerStatus
 
 DIFF_STYLE = "color: #b71c1c; font-weight: bold;"
-NOTE_STYLE = "color: #555;"
 
 
 def _label(parent: QWidget, name: str, text: str = "") -> QLabel:
@@ -271,14 +265,9 @@ class DiagnosticsPanel(QWidget):
         if report is not None:
             self.port.setText(describe(report))
 
-    def _requested(self) -> dict[str, str]:
-        if not self.launcher.profile.managed:
-            return {}
-        return requested_environment(self.launcher.settings.local, self.launcher.profile.child_host)
-
     def _paint_settings(self, ours: bool) -> None:
         facts = self.tracker.facts
-        requested = self._requested()
+        requested = requested_for(self.launcher)
         differing = differences(requested, facts.config) if ours else {}
         running = self._started_with if ours else None
         changed = ours and running is not None and running != requested
@@ -324,40 +313,14 @@ class DiagnosticsPanel(QWidget):
 
     def _on_started(self) -> None:
         """Remember what our server was started with: a later change needs a restart."""
-        self._started_with = self._requested()
+        self._started_with = requested_for(self.launcher)
         self._dirty = True
 
     # ---- actions ---------------------------------------------------------
 
     def report_text(self) -> str:
-        """The diagnostics text (what Copy and Save give)."""
-        launcher = self.launcher
-        facts = self.tracker.facts
-        ours = launcher.supervisor.running
-        requested = self._requested()
-        secrets = [launcher.secrets.peek(r.id) or "" for r in launcher.settings.remotes]
-        secrets.append(launcher.environ.get("OLLAMA_API_KEY", ""))
-        if launcher.profile.id == ENV_ID or not launcher.profile.managed:
-            secrets.append(launcher.api_key_for(launcher.profile) or "")
-        inputs = ReportInputs(
-            launcher_version=__version__,
-            qt_version=qVersion(),
-            pyside_version=PySide6.__version__,
-            python_version=sys.version.split()[0],
-            os_name=f"{platform.system()} {platform.release()} ({platform.machine()})",
-            host_url=launcher.profile.base_url,
-            state=launcher.monitor.status.description,
-            started_by_launcher=ours,
-            facts=facts,
-            requested=requested,
-            differing=differences(requested, facts.config) if ours else {},
-            api_version=self.api.version or launcher.monitor.status.version,
-            loaded_models=self.api.loaded_names(),
-            port_holder=describe(self.port_report) if self.port_report else "",
-            log_lines=tuple(launcher.log.tail(200)),
-            secrets=tuple(s for s in secrets if s),
-        )
-        return build_report(inputs)
+        """The diagnostics text (what Copy and Save give); never an API key."""
+        return report_text(self.launcher, self.tracker.facts, self.api, self.port_report)
 
     def copy_diagnostics(self) -> None:
         QGuiApplication.clipboard().setText(self.report_text())
@@ -425,36 +388,10 @@ class DiagnosticsPanel(QWidget):
             self.launcher.tasks.spawn(self._restart())
 
     async def _restart(self) -> None:
-        monitor = self.launcher.monitor
         self.message.setText("Restarting the server…")
-        restart = getattr(monitor, "restart_server", None)
-        if restart is not None:
-            await restart()
-        else:
-            await monitor.stop_server()
-            await self._until_startable()
-            await monitor.start_server()
+        await restart_server(self.launcher.monitor)
         self.message.setText("")
         self._dirty = True
-
-    async def _until_startable(self, timeout: float = 10.0) -> None:
-        """Wait until the monitor has seen the port free again (it may still say Running)."""
-        monitor = self.launcher.monitor
-        if monitor.can_start:
-            return
-        ready = asyncio.Event()
-
-        def check(_status: object) -> None:
-            if monitor.can_start:
-                ready.set()
-
-        monitor.statusChanged.connect(check)
-        try:
-            monitor.wake()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(ready.wait(), timeout)
-        finally:
-            monitor.statusChanged.disconnect(check)
 
     def _use_as_is(self) -> None:
         """Keep talking to the Ollama that holds the port, as an external server."""
