@@ -98,7 +98,7 @@ class GpuInfo:
 
     @property
     def is_cpu(self) -> bool:
-        return self.library == "cpu" or self.id == "cpu"
+        return self.library.lower() == "cpu" or self.id.lower() == "cpu"
 
     @property
     def label(self) -> str:

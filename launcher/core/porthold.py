@@ -56,10 +56,18 @@ class PortReport:
 def _listeners(port: int) -> list[tuple[int | None, str]]:
     """(pid, local ip) of every socket listening on `port` that the system shows us."""
     found: list[tuple[int | None, str]] = []
-    with contextlib.suppress(psutil.AccessDenied, PermissionError, OSError):
+    try:
         for conn in psutil.net_connections(kind="tcp"):
             if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
                 found.append((conn.pid, str(conn.laddr.ip)))
+    except (psutil.AccessDenied, PermissionError, OSError):
+        # macOS lets only root list every socket: look through the processes we may see.
+        for proc in psutil.process_iter():
+            with contextlib.suppress(psutil.Error, OSError):
+                for own in proc.net_connections(kind="tcp"):
+                    local = own.laddr
+                    if own.status == psutil.CONN_LISTEN and local and local.port == port:
+                        found.append((proc.pid, str(local.ip)))
     return found
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -95,7 +95,7 @@ class DiagnosticsPanel(QWidget):
         self.message = _label(self, "Diagnostics message")
         self.refresh_button = QPushButton("Re&fresh", self)
         self.refresh_button.setAccessibleName("Refresh diagnostics")
-        self.copy_button = QPushButton("&Copy diagnostics", self)
+        self.copy_button = QPushButton("Co&py diagnostics", self)
         self.copy_button.setAccessibleName("Copy diagnostics")
         self.copy_button.setToolTip("Versions, configuration, GPUs and the last 200 log lines")
         self.save_button = QPushButton("&Save diagnostics…", self)
@@ -179,10 +179,16 @@ class DiagnosticsPanel(QWidget):
     def _external(self) -> bool:
         return not self.launcher.supervisor.running
 
+    def showEvent(self, event: QShowEvent) -> None:
+        """Fresh facts whenever the tab is opened (an external server's loaded models change)."""
+        super().showEvent(event)
+        if not self.launcher.closing:
+            self.refresh()
+
     def refresh(self) -> None:
         """Ask the API again and look up the port holder when the port is taken."""
         status = self.launcher.monitor.status
-        if status.state is ServerState.RUNNING:
+        if status.state is ServerState.RUNNING and self._external:
             self.launcher.tasks.spawn(self._ask_api())
         if status.state is ServerState.PORT_IN_USE or self._start_failed_on_port():
             self._look_up_port()

@@ -101,6 +101,25 @@ def test_inference_compute_gives_a_gpu_record() -> None:
     assert parse_inference_compute(LISTENING) is None
 
 
+def test_newer_inference_compute_lines_and_lookalikes() -> None:
+    newer = (
+        'time=2025-10-02T09:00:00.000+02:00 level=INFO source=types.go:42 msg="inference compute" '
+        'id=GPU-8e3b0c56-1f6b-7a3c-bb5e-2f5d3a9d0c11 filter_id="" library=CUDA compute=8.6 '
+        'name=CUDA0 description="NVIDIA GeForce RTX 3060" libdirs=ollama,cuda_v12 driver=12.8 '
+        'pci_id=0000:01:00.0 type=discrete total="12.0 GiB" available="10.9 GiB"'
+    )
+    gpu = parse_inference_compute(newer)
+    assert gpu is not None and not gpu.is_cpu
+    assert gpu.label == "NVIDIA GeForce RTX 3060 (CUDA0)"
+    assert (gpu.total, gpu.available) == ("12.0 GiB", "10.9 GiB")
+    overhead = (
+        'time=2025-08-21T14:19:24.849+09:00 level=INFO source=gpu.go:319 msg="detected OS VRAM '
+        'overhead" id=GPU-1 library=cuda compute=8.6 driver=12.6 name="NVIDIA GeForce RTX 3060 '
+        'Ti" overhead="582.4 MiB"'
+    )
+    assert parse_inference_compute(overhead) is None
+
+
 def test_version_from_the_listening_line() -> None:
     assert parse_version(LISTENING) == "0.12.3"
     assert parse_version('msg="Listening on [::]:11434 (version 0.0.0)"') == "0.0.0"
