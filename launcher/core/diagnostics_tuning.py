@@ -8,6 +8,7 @@ never disagree about a name, a default or a value's meaning.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -222,6 +223,39 @@ def check_proxy(value: str) -> str:
         raise ValueError(
             f"HTTPS proxy: {value!r} is not a proxy address; write it like "
             "http://proxy.example.com:3128."
+        )
+    return value
+
+
+def check_listen(value: str) -> str:
+    """The listen address (`OLLAMA_HOST` of the child); ValueError when Ollama could not use it."""
+    value = value.strip()
+    if not value:
+        return ""
+    if any(ch.isspace() for ch in value):
+        raise ValueError(f"Listen address: {value!r} contains a space.")
+    try:
+        url = resolve_host(value)
+    except ValueError as exc:
+        raise ValueError(f"Listen address: {exc}") from None
+    port = urlsplit(url).port
+    if port is None or not 0 < port < 65536:
+        raise ValueError(
+            f"Listen address: {value!r} has no valid port; write it like 127.0.0.1:11434."
+        )
+    return value
+
+
+def check_models_dir(value: str) -> str:
+    """`OLLAMA_MODELS`: a full path (Ollama resolves a relative one against its own folder)."""
+    value = value.strip()
+    if not value:
+        return ""
+    expanded = os.path.expanduser(value)
+    if not os.path.isabs(expanded):
+        raise ValueError(
+            f"Models folder: {value!r} is not a full path; write it like /home/me/models "
+            "(or C:\\models on Windows)."
         )
     return value
 

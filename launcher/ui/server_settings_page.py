@@ -33,6 +33,8 @@ from launcher.core.diagnostics_tuning import (
     BY_NAME,
     KV_CACHE_TYPES,
     check_extra_name,
+    check_listen,
+    check_models_dir,
     check_proxy,
     check_value,
     is_unknown_ollama,
@@ -71,11 +73,33 @@ class ServerSettingsPage(QWidget):
         intro = QLabel(
             "What the local `ollama serve` runs with. Empty means Ollama's default. Changes "
             "apply when the server restarts: the Diagnostics tab offers Restart server to "
-            "apply. The listen address and the models folder are on the Local server page.",
+            "apply.",
             body,
         )
         intro.setWordWrap(True)
         form.addRow(intro)
+        self.listen = QLineEdit(body)
+        self.listen.setAccessibleName("OLLAMA_HOST")
+        self.listen.setPlaceholderText("127.0.0.1:11434 (Ollama's default)")
+        form.addRow(self._label("Listen add&ress", self.listen, body), self.listen)
+        form.addRow(
+            self._help(
+                "OLLAMA_HOST: the address and port the server listens on. Loopback keeps it "
+                "private to this computer. Default: 127.0.0.1:11434.",
+                body,
+            )
+        )
+        self.models_dir = QLineEdit(body)
+        self.models_dir.setAccessibleName("OLLAMA_MODELS")
+        self.models_dir.setPlaceholderText("~/.ollama/models (Ollama's default)")
+        form.addRow(self._label("Models f&older", self.models_dir, body), self.models_dir)
+        form.addRow(
+            self._help(
+                "OLLAMA_MODELS: the folder where models are stored (a full path). "
+                "Default: ~/.ollama/models.",
+                body,
+            )
+        )
         for name, label in TEXT_FIELDS[:1]:
             self._text_row(form, body, name, label)
         self.flash = QComboBox(body)
@@ -183,6 +207,8 @@ class ServerSettingsPage(QWidget):
             field.setText(tuning.get(name, ""))
         self.flash.setCurrentIndex(max(self.flash.findData(_flag(tuning.get(FLASH, ""))), 0))
         self.kv_cache.setCurrentIndex(max(self.kv_cache.findData(tuning.get(KV, "")), 0))
+        self.listen.setText(local.listen)
+        self.models_dir.setText(local.models_dir)
         self.https_proxy.setText(local.https_proxy)
         self.noprune.setChecked(local.noprune)
         self.extra.setRowCount(0)
@@ -214,10 +240,19 @@ class ServerSettingsPage(QWidget):
                 raise ValueError(f"{name} has its own field above: set it there.")
             tuning[name] = value.strip()
         new = copy.deepcopy(local)
+        new.listen = check_listen(self.listen.text()) or "127.0.0.1:11434"
+        new.models_dir = check_models_dir(self.models_dir.text())
         new.tuning = tuning
         new.https_proxy = check_proxy(self.https_proxy.text())
         new.noprune = self.noprune.isChecked()
         return new
+
+    def link(self, listen: QLineEdit, models_dir: QLineEdit) -> None:
+        """Mirror another page's listen address and models folder (one setting, two places)."""
+        for mine, theirs in ((self.listen, listen), (self.models_dir, models_dir)):
+            mine.setText(theirs.text())
+            theirs.textChanged.connect(lambda text, f=mine: _mirror(f, text))
+            mine.textChanged.connect(lambda text, f=theirs: _mirror(f, text))
 
     # ---- behaviour ------------------------------------------------------
 
@@ -259,6 +294,11 @@ class ServerSettingsPage(QWidget):
         if row >= 0:
             self.extra.removeRow(row)
             self._flag_unknown()
+
+
+def _mirror(field: QLineEdit, text: str) -> None:
+    if field.text() != text:  # stops the echo between the two fields
+        field.setText(text)
 
 
 def _flag(value: str) -> str:

@@ -72,6 +72,7 @@ class SettingsDialog(QDialog):
         self.tabs.setAccessibleName("Settings sections")
         self.tabs.addTab(self.local_page, "&Local server")
         self.server_page = ServerSettingsPage(launcher.settings, self)
+        self.server_page.link(self.local_page.listen, self.local_page.models_dir)
         self.tabs.addTab(self.server_page, "&Server")
         self.tabs.addTab(self.remote_page, "&Remote hosts")
         self.tabs.addTab(self.guard_page, "Runaway &guard")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import QWidget
@@ -20,13 +21,20 @@ def choose(combo: Any, data: str) -> None:
 
 
 async def test_server_variables_round_trip_through_the_dialog(
-    external: OllamaTestServer, make_window: Callable[[], MainWindow], qtbot: Any
+    external: OllamaTestServer,
+    make_window: Callable[[], MainWindow],
+    qtbot: Any,
+    tmp_path: Path,
 ) -> None:
     window = make_window()
     dialog = await open_settings(window)
     page = control(dialog, "Server settings")
     dialog.tabs.setCurrentWidget(page)
     type_into(qtbot, control(dialog, "OLLAMA_CONTEXT_LENGTH"), "8192")
+    models = tmp_path / "models"
+    type_into(qtbot, control(dialog, "OLLAMA_MODELS"), str(models))
+    # One setting, two places: the Local server page shows the same folder.
+    assert control(dialog, "Models folder").text() == str(models)
     kv = control(dialog, "OLLAMA_KV_CACHE_TYPE")
     assert not kv.isEnabled()  # a quantized cache needs flash attention
     choose(control(dialog, "OLLAMA_FLASH_ATTENTION"), "1")
@@ -53,6 +61,7 @@ async def test_server_variables_round_trip_through_the_dialog(
             "OLLAMA_CONTEXT_LENGHT": "4096",
         }
         assert local.https_proxy == "http://proxy.example:3128"
+        assert local.models_dir == str(models)
         assert local.noprune is False
     # Opened again, the page shows what was saved.
     dialog = await open_settings(window)
@@ -74,6 +83,10 @@ async def test_a_wrong_value_keeps_the_dialog_open_and_says_what_to_type(
     assert "OLLAMA_KEEP_ALIVE" in problem.text() and "5m" in problem.text()  # type: ignore[attr-defined]
     assert dialog.tabs.currentWidget() is control(dialog, "Server settings")
     assert window.settings_dialog is dialog and window.launcher.settings.local.tuning == {}
+    control(dialog, "OLLAMA_KEEP_ALIVE").clear()
+    type_into(qtbot, control(dialog, "OLLAMA_MODELS"), "relative/models")
+    control(dialog, "OK").click()
+    await wait_until(lambda: "full path" in problem.text(), 5)  # type: ignore[attr-defined]
     dialog.reject()
 
 

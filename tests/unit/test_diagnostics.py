@@ -15,6 +15,8 @@ from launcher.core.diagnostics import (
 from launcher.core.diagnostics_report import ReportInputs, build_report, redact
 from launcher.core.diagnostics_tuning import (
     check_extra_name,
+    check_listen,
+    check_models_dir,
     check_proxy,
     check_value,
     differences,
@@ -187,6 +189,19 @@ def test_values_are_checked_with_a_message_that_says_what_to_type() -> None:
         check_extra_name("MY VAR")
     assert is_unknown_ollama("OLLAMA_CONTEXT_LENGHT")
     assert not is_unknown_ollama("OLLAMA_LOAD_TIMEOUT") and not is_unknown_ollama("MY_VAR")
+
+
+def test_listen_address_and_models_folder() -> None:
+    assert check_listen(" 127.0.0.1:11500 ") == "127.0.0.1:11500"
+    assert check_listen("") == ""
+    with pytest.raises(ValueError, match="space"):
+        check_listen("127.0.0.1: 11434")
+    with pytest.raises(ValueError, match="Listen address"):
+        check_listen("127.0.0.1:99999")
+    assert check_models_dir("/srv/models") == "/srv/models"
+    assert check_models_dir("~/models") == "~/models"
+    with pytest.raises(ValueError, match="full path"):
+        check_models_dir("models")
 
 
 def test_durations_read_like_go() -> None:
