@@ -49,7 +49,7 @@ TEXT_FIELDS = (
     ("OLLAMA_MAX_LOADED_MODELS", "&Models kept loaded"),
     ("OLLAMA_KEEP_ALIVE", "&Keep alive"),
     ("OLLAMA_ORIGINS", "Allowed &origins"),
-    ("CUDA_VISIBLE_DEVICES", "NVIDIA &GPUs"),
+    ("CUDA_VISIBLE_DEVICES", "NV&IDIA GPUs"),
     ("ROCR_VISIBLE_DEVICES", "&AMD GPUs"),
 )
 FLASH = "OLLAMA_FLASH_ATTENTION"
@@ -81,7 +81,7 @@ class ServerSettingsPage(QWidget):
         self.listen = QLineEdit(body)
         self.listen.setAccessibleName("OLLAMA_HOST")
         self.listen.setPlaceholderText("127.0.0.1:11434 (Ollama's default)")
-        form.addRow(self._label("Listen add&ress", self.listen, body), self.listen)
+        form.addRow(self._label("Liste&n address", self.listen, body), self.listen)
         form.addRow(
             self._help(
                 "OLLAMA_HOST: the address and port the server listens on. Loopback keeps it "
@@ -92,7 +92,7 @@ class ServerSettingsPage(QWidget):
         self.models_dir = QLineEdit(body)
         self.models_dir.setAccessibleName("OLLAMA_MODELS")
         self.models_dir.setPlaceholderText("~/.ollama/models (Ollama's default)")
-        form.addRow(self._label("Models f&older", self.models_dir, body), self.models_dir)
+        form.addRow(self._label("Models fol&der", self.models_dir, body), self.models_dir)
         form.addRow(
             self._help(
                 "OLLAMA_MODELS: the folder where models are stored (a full path). "
@@ -113,7 +113,7 @@ class ServerSettingsPage(QWidget):
         self.kv_cache.addItem("Default (f16)", "")
         for kind in KV_CACHE_TYPES:
             self.kv_cache.addItem(kind, kind)
-        self._row(form, body, KV, "KV cache &type", self.kv_cache)
+        self._row(form, body, KV, "K&V cache type", self.kv_cache)
         for name, label in TEXT_FIELDS[1:]:
             self._text_row(form, body, name, label)
         self.https_proxy = QLineEdit(body)
@@ -121,7 +121,7 @@ class ServerSettingsPage(QWidget):
         self.https_proxy.setPlaceholderText("the launcher's own environment")
         form.addRow(self._label("HTTPS pro&xy", self.https_proxy, body), self.https_proxy)
         form.addRow(self._help("HTTPS_PROXY: the proxy Ollama downloads models through.", body))
-        self.noprune = QCheckBox("Keep partial &downloads across server restarts", body)
+        self.noprune = QCheckBox("Keep partial do&wnloads across server restarts", body)
         self.noprune.setAccessibleName("OLLAMA_NOPRUNE")
         form.addRow(self.noprune)
         form.addRow(
