@@ -7,7 +7,7 @@ from PySide6.QtGui import QFontDatabase, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from launcher.core.logbuffer import LogBuffer
-from launcher.ui.log_hints import insert_hint
+from launcher.ui.log_hints import HintTooltips, insert_hint
 
 MAX_LINES = 5000
 
@@ -29,6 +29,7 @@ class LogView(QPlainTextEdit):
         self._unsubscribe = log.subscribe(self._on_line)
         self.destroyed.connect(lambda *_: self._unsubscribe())
         self._timer.start()
+        self.hint_tooltips = HintTooltips(self)  # a problem line's fix as its tooltip (doctor)
 
     def _on_line(self, line: str) -> None:
         self._pending.append(line)

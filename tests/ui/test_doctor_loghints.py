@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from PySide6.QtGui import QColor, QTextCursor
 
-from launcher.ui.log_hints import HINT_COLOUR, HINT_PREFIX
+from launcher.ui.log_hints import HINT_COLOUR, HINT_PREFIX, HintTooltips
 from launcher.ui.main_window import MainWindow
 from tests.ollama_server import OllamaTestServer
 from tests.ui.helpers import control
@@ -47,3 +47,11 @@ async def test_known_problems_get_a_hint_line_in_its_own_colour(
     cursor = QTextCursor(document.findBlockByNumber(lines.index(TRUNCATED)))
     cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock)
     assert cursor.charFormat().foreground().color() != QColor(HINT_COLOUR)
+
+    # Hovering the problem line shows the same hint as its tooltip.
+    tips = window.log_view.findChild(HintTooltips)
+    assert tips is not None
+    rect = log.cursorRect(QTextCursor(document.findBlockByNumber(lines.index(TRUNCATED))))
+    assert "context length (4096 tokens" in (tips.hint_at(rect.center()) or "")
+    rect = log.cursorRect(QTextCursor(document.findBlockByNumber(lines.index(ORDINARY))))
+    assert tips.hint_at(rect.center()) is None
