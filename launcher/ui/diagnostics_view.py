@@ -15,9 +15,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
-    QGridLayout,
     QHBoxLayout,
-    QLabel,
     QMessageBox,
     QPushButton,
     QScrollArea,
@@ -34,17 +32,7 @@ from launcher.core.explain import explain
 from launcher.core.launcher import Launcher
 from launcher.core.porthold import PortReport, answers_as_ollama, describe, find_holder
 from launcher.core.status import ServerState, ServerStatus
-
-DIFF_STYLE = "color: #b71c1c; font-weight: bold;"
-
-
-def _label(parent: QWidget, name: str, text: str = "") -> QLabel:
-    label = QLabel(text, parent)
-    label.setAccessibleName(name)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
+from launcher.ui.diagnostics_settings_view import DIFF_STYLE, EffectiveSettingsView, plain_label
 
 
 class DiagnosticsPanel(QWidget):
@@ -71,28 +59,22 @@ class DiagnosticsPanel(QWidget):
         self.file_dialog: QFileDialog | None = None
         self.question: QMessageBox | None = None
         self._dirty = True
-        self._config_shown: tuple[object, ...] = ()
         self._started_with: dict[str, str] | None = None
 
-        self.server = _label(self, "Diagnostics server")
-        self.compute = _label(self, "Diagnostics compute")
-        self.apply_note = _label(self, "Settings not applied")
+        self.server = plain_label(self, "Diagnostics server")
+        self.compute = plain_label(self, "Diagnostics compute")
+        self.apply_note = plain_label(self, "Settings not applied")
         self.apply_note.setStyleSheet(DIFF_STYLE)
         self.restart_button = QPushButton("&Restart server to apply", self)
         self.restart_button.setAccessibleName("Restart server to apply")
         self.restart_button.setToolTip("Stop the server the launcher started and start it again")
-        self.port = _label(self, "Port holder")
+        self.port = plain_label(self, "Port holder")
         self.use_as_is = QPushButton("&Use it as is", self)
         self.use_as_is.setAccessibleName("Use it as is")
         self.use_as_is.setToolTip("Talk to this Ollama as an external server (it is not stopped)")
-        self.api_info = _label(self, "Server API")
-        self.settings_title = _label(self, "Effective settings title", "Effective settings")
-        self.settings_title.setStyleSheet("font-weight: bold;")
-        self.settings_grid = QGridLayout()
-        self.settings_box = QWidget(self)
-        self.settings_box.setAccessibleName("Effective settings")
-        self.settings_box.setLayout(self.settings_grid)
-        self.message = _label(self, "Diagnostics message")
+        self.api_info = plain_label(self, "Server API")
+        self.effective = EffectiveSettingsView(self)
+        self.message = plain_label(self, "Diagnostics message")
         self.refresh_button = QPushButton("Re&fresh", self)
         self.refresh_button.setAccessibleName("Refresh diagnostics")
         self.copy_button = QPushButton("Co&py diagnostics", self)
@@ -114,8 +96,7 @@ class DiagnosticsPanel(QWidget):
         port_row.addWidget(self.use_as_is)
         inner.addLayout(port_row)
         inner.addWidget(self.api_info)
-        inner.addWidget(self.settings_title)
-        inner.addWidget(self.settings_box)
+        inner.addWidget(self.effective)
         inner.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setAccessibleName("Diagnostics details")
@@ -287,35 +268,7 @@ class DiagnosticsPanel(QWidget):
                 + (f" ({', '.join(sorted(pending))})" if pending else "")
                 + ". Restart it to apply them."
             )
-        key = (tuple(sorted(facts.config.items())), tuple(sorted(differing.items())), ours)
-        if key == self._config_shown:
-            return
-        self._config_shown = key
-        while self.settings_grid.count():
-            item = self.settings_grid.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
-        if not ours or not facts.config:
-            self.settings_title.setText(
-                "Effective settings: reported by a server the launcher starts "
-                "(its `server config` log line)."
-            )
-            return
-        self.settings_title.setText("Effective settings (as the server reports them)")
-        for row, (name, value) in enumerate(sorted(facts.config.items())):
-            name_label = _label(self.settings_box, f"Setting {name}", name)
-            value_label = _label(self.settings_box, f"Value of {name}", value or "(default)")
-            value_label.setWordWrap(False)  # paths and lists read best on one line
-            self.settings_grid.addWidget(name_label, row, 0)
-            self.settings_grid.addWidget(value_label, row, 1)
-            if name in differing:
-                value_label.setStyleSheet(DIFF_STYLE)
-                text = f"asked for {differing[name]}"
-                asked = _label(self.settings_box, f"Asked for {name}", text)
-                asked.setStyleSheet(DIFF_STYLE)
-                self.settings_grid.addWidget(asked, row, 2)
-        self.settings_grid.setColumnStretch(3, 1)  # keep "asked for" next to the value
+        self.effective.show_config(facts.config, differing, ours)
 
     def _on_started(self) -> None:
         """Remember what our server was started with: a later change needs a restart."""
@@ -405,3 +358,20 @@ class DiagnosticsPanel(QWidget):
         self.launcher.monitor.wake()
         self.message.setText("Using the Ollama that already runs; the launcher will not stop it.")
         self._dirty = True
+
+
+def open_diagnostics(window: QWidget, launcher: Launcher) -> None:
+    """Show the Diagnostics panel (the menu's Server > Diagnostics): its tab when the
+    window has one, else a window of its own."""
+    tabs = getattr(window, "tabs", None)
+    panel = getattr(window, "diagnostics", None)
+    if isinstance(panel, DiagnosticsPanel) and tabs is not None:
+        tabs.setCurrentWidget(panel)
+        panel.setFocus()
+        return
+    own = DiagnosticsPanel(launcher, window)
+    own.setWindowFlag(Qt.WindowType.Window)
+    own.setWindowTitle("Diagnostics")
+    own.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    own.resize(900, 640)
+    own.show()

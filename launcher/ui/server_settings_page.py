@@ -247,6 +247,10 @@ class ServerSettingsPage(QWidget):
         new.noprune = self.noprune.isChecked()
         return new
 
+    def apply_to(self, settings: Settings) -> None:
+        """Put this page's values into `settings.local`; ValueError when a field is wrong."""
+        settings.local = self.result(settings.local)
+
     def link(self, listen: QLineEdit, models_dir: QLineEdit) -> None:
         """Mirror another page's listen address and models folder (one setting, two places)."""
         for mine, theirs in ((self.listen, listen), (self.models_dir, models_dir)):

@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
+from launcher.ui.diagnostics_view import DiagnosticsPanel, open_diagnostics
 from launcher.ui.main_window import MainWindow
 from tests.conftest import REPO, free_port
 from tests.ollama_server import OllamaTestServer
@@ -284,3 +285,21 @@ async def test_start_failing_on_a_taken_port_names_the_holder(
         log = control(window, "Server log")
         await wait_until(lambda: "Another program holds this port" in log.toPlainText(), 5)
         assert proc.poll() is None  # never touched
+
+
+async def test_open_diagnostics_shows_the_tab_or_a_window_of_its_own(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    window = make_window()
+    window.tabs.setCurrentIndex(0)
+    open_diagnostics(window, window.launcher)  # what the menu's Server > Diagnostics calls
+    assert window.tabs.currentWidget() is window.diagnostics
+    host = QWidget()
+    try:
+        open_diagnostics(host, window.launcher)
+        (panel,) = host.findChildren(DiagnosticsPanel)
+        assert panel.isWindow() and panel.accessibleName() == "Diagnostics"
+        await wait_until(lambda: "0.12.3" in panel.server.text(), 5)
+        panel.close()
+    finally:
+        host.deleteLater()
