@@ -74,10 +74,28 @@ _RULES: tuple[Rule, ...] = (
 )
 
 
+# Every rule needs one of these words: an ordinary line (most of them) costs a few
+# substring checks instead of every regular expression.
+_KEYWORDS = (
+    "in use",
+    "gpu",
+    "library=cpu",
+    "memory",
+    "cudamalloc",
+    "allocate",
+    "timed out",
+    "architecture",
+    "truncating",
+)
+
+
 def hint_for(line: str) -> str | None:
     """A one-line hint with the fix for a log line that shows a known problem, else None."""
     if len(line) > 4000:
         line = line[:4000]
+    low = line.lower()
+    if not any(word in low for word in _KEYWORDS):
+        return None
     for pattern, make in _RULES:
         match = pattern.search(line)
         if match:
