@@ -60,6 +60,8 @@ class DiagnosticsPanel(QWidget):
         self.question: QMessageBox | None = None
         self._dirty = True
         self._started_with: dict[str, str] | None = None
+        self._state: ServerState | None = None
+        self._host = ""
 
         self.server = plain_label(self, "Diagnostics server")
         self.compute = plain_label(self, "Diagnostics compute")
@@ -144,11 +146,16 @@ class DiagnosticsPanel(QWidget):
         self._dirty = True
 
     def _on_status(self, status: ServerStatus) -> None:
+        """Ask the API (while the tab is shown) or look up the port once per change of
+        state, not per poll (the status also changes when only the round-trip time does)."""
         self._dirty = True
-        if self.launcher.closing:
-            return  # quitting: no new requests
+        entered = status.state is not self._state or self.launcher.profile.id != self._host
+        self._state, self._host = status.state, self.launcher.profile.id
+        if self.launcher.closing or not entered:
+            return  # quitting (no new requests), or nothing new to ask about
         if status.state is ServerState.RUNNING and self._external:
-            self.launcher.tasks.spawn(self._ask_api())
+            if self.isVisible():  # else when the tab is opened: no requests nobody reads
+                self.launcher.tasks.spawn(self._ask_api())
         elif status.state is not ServerState.RUNNING:
             self.api = ApiFacts()
         if status.state is ServerState.PORT_IN_USE:

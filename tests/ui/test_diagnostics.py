@@ -303,3 +303,33 @@ async def test_open_diagnostics_shows_the_tab_or_a_window_of_its_own(
         panel.close()
     finally:
         host.deleteLater()
+
+
+async def test_the_api_is_asked_on_demand_not_per_poll(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    window = make_window()  # built, not shown: nobody looks at the tab
+    await wait_until(lambda: "0.12.3" in window.diagnostics.server.text(), 5)
+    polls = window.launcher.monitor.polls
+    await wait_until(lambda: window.launcher.monitor.polls >= polls + 2, 10)  # two more polls
+    assert external.requests_to("/api/ps") == []
+    control(window, "Refresh diagnostics").click()
+    await wait_until(lambda: len(external.requests_to("/api/ps")) == 1, 5)
+    polls = window.launcher.monitor.polls
+    await wait_until(lambda: window.launcher.monitor.polls >= polls + 2, 10)
+    assert len(external.requests_to("/api/ps")) == 1
+
+
+async def test_opening_the_tab_asks_the_external_server_what_it_runs(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    window = make_window()
+    window.show()
+    await wait_until(lambda: status_of(window).startswith("Running"), 5)
+    assert external.requests_to("/api/ps") == []  # the Chat tab is in front
+    client = window.launcher.client_for(window.launcher.profile)
+    await client.chat_once("llama3.2", [{"role": "user", "content": "hi"}])
+    window.tabs.setCurrentWidget(window.diagnostics)
+    api = control(window, "Server API")
+    await wait_until(lambda: "llama3.2" in api.text(), 5)
+    assert "GET /api/ps" in api.text()
