@@ -126,7 +126,7 @@ class DiagnosticsPanel(QWidget):
         launcher.monitor.statusChanged.connect(self._on_status)
         launcher.supervisor.started.connect(self._on_started)
         launcher.hostChanged.connect(lambda _p: self._on_status(launcher.monitor.status))
-        launcher.profilesChanged.connect(lambda _p: self._mark_dirty())
+        launcher.profilesChanged.connect(lambda _p: self._on_settings_applied())
         self.refresh_button.clicked.connect(self.refresh)
         self.copy_button.clicked.connect(self.copy_diagnostics)
         self.save_button.clicked.connect(self.save_diagnostics)
@@ -334,6 +334,25 @@ class DiagnosticsPanel(QWidget):
         if not question:
             launcher.tasks.spawn(self._restart())
             return
+        self._ask(question, modal=True)
+
+    def _on_settings_applied(self) -> None:
+        """Settings were saved: offer "Restart server to apply" when our running server
+        was started with other values (non-modal: the user may go on working)."""
+        self._dirty = True
+        launcher = self.launcher
+        if launcher.closing or not launcher.supervisor.running or self.question is not None:
+            return
+        if self._started_with is None or requested_for(launcher) == self._started_with:
+            return
+        blockers = restart_blockers(launcher.chat.busy, launcher.downloads.current is not None)
+        self._ask(
+            "The server still runs with the previous settings; the new ones apply when it "
+            "restarts. " + (blockers or "Restart it now?"),
+            modal=False,
+        )
+
+    def _ask(self, question: str, *, modal: bool) -> None:
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Restart the server?",
@@ -342,7 +361,15 @@ class DiagnosticsPanel(QWidget):
             self,
         )
         box.setAccessibleName("Restart the server?")
+        yes = box.button(QMessageBox.StandardButton.Yes)
+        yes.setText("&Restart server to apply")
+        yes.setAccessibleName("Restart server to apply")
+        later = box.button(QMessageBox.StandardButton.No)
+        later.setText("&Later" if not modal else "&Not now")
+        later.setAccessibleName(later.text().replace("&", ""))
         box.setDefaultButton(QMessageBox.StandardButton.No)
+        if not modal:
+            box.setWindowModality(Qt.WindowModality.NonModal)
         box.finished.connect(lambda result: self._answered(box, result))
         self.question = box
         box.open()

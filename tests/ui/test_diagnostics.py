@@ -147,6 +147,7 @@ async def test_restart_asks_first_while_a_reply_is_written(
     panel.restart_to_apply()
     box = panel.question
     assert isinstance(box, QMessageBox) and "reply is being written" in box.text()
+    assert control(box, "Restart server to apply") and control(box, "Not now")
     box.button(QMessageBox.StandardButton.No).click()
     await wait_until(lambda: panel.question is None, 5)
     assert launcher.supervisor.pid == pid and launcher.chat.busy  # untouched

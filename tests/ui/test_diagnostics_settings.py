@@ -103,6 +103,13 @@ async def test_changing_a_variable_of_our_running_server_offers_restart(
     dialog = await open_settings(window)
     type_into(qtbot, control(dialog, "OLLAMA_NUM_PARALLEL"), "2")
     await press_ok(window, dialog)
+    # Saving offers the restart at once (the tab keeps offering it too).
+    panel = window.diagnostics
+    await wait_until(lambda: panel.question is not None, 5)
+    offer = panel.question
+    assert offer is not None and "previous settings" in offer.text()
+    control(offer, "Later").click()
+    await wait_until(lambda: panel.question is None, 5)
     await wait_until(lambda: restart.isVisibleTo(window.diagnostics), 5)
     pid = window.launcher.supervisor.pid
     restart.click()
@@ -111,6 +118,39 @@ async def test_changing_a_variable_of_our_running_server_offers_restart(
             window.launcher.supervisor.pid not in (None, pid)
             and status_of(window).startswith("Running")
             and not restart.isVisibleTo(window.diagnostics)
+        ),
+        15,
+    )
+    # A change of settings that is not the server's offers nothing.
+    settings = window.launcher.settings
+    settings.guard = {"max_chars": 123456}
+    window.launcher.apply_settings(settings)
+    await wait_until(
+        lambda: not restart.isVisibleTo(window.diagnostics) and panel._dirty is False, 5
+    )
+    assert panel.question is None
+
+
+async def test_accepting_the_offer_restarts_with_the_new_settings(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    fake_ollama()
+    window = make_window()
+    await wait_until(lambda: control(window, "Start server").isEnabled(), 10)
+    control(window, "Start server").click()
+    await wait_until(lambda: status_of(window).startswith("Running"), 10)
+    pid = window.launcher.supervisor.pid
+    settings = window.launcher.settings
+    settings.local.tuning = {"OLLAMA_KEEP_ALIVE": "1h"}
+    window.launcher.apply_settings(settings)
+    panel = window.diagnostics
+    await wait_until(lambda: panel.question is not None, 5)
+    assert panel.question is not None
+    control(panel.question, "Restart server to apply").click()
+    await wait_until(
+        lambda: (
+            window.launcher.supervisor.pid not in (None, pid)
+            and status_of(window).startswith("Running")
         ),
         15,
     )
