@@ -3,8 +3,8 @@
 The rules (what a value may be, Ollama's defaults, which OLLAMA_* names exist)
 live in `core/diagnostics_tuning.py`; this page only shows them. Values go to
 `settings.local.tuning` (empty = Ollama's default), `https_proxy` and `noprune`;
-they reach the server at its next start (the Diagnostics tab offers "Restart
-server to apply").
+they reach the server at its next start (saving offers "Restart server to
+apply").
 """
 
 from __future__ import annotations
@@ -72,8 +72,7 @@ class ServerSettingsPage(QWidget):
         form = QFormLayout(body)
         intro = QLabel(
             "What the local `ollama serve` runs with. Empty means Ollama's default. Changes "
-            "apply when the server restarts: the Diagnostics tab offers Restart server to "
-            "apply.",
+            "apply when the server restarts: after OK the launcher offers to restart it.",
             body,
         )
         intro.setWordWrap(True)
