@@ -60,7 +60,9 @@ class EffectiveSettingsView(QWidget):
         for row, (name, value) in enumerate(sorted(config.items())):
             value_label = plain_label(self.box, f"Value of {name}", value or "(default)")
             value_label.setWordWrap(False)  # paths and lists read best on one line
-            self.grid.addWidget(plain_label(self.box, f"Setting {name}", name), row, 0)
+            name_label = plain_label(self.box, f"Setting {name}", name)
+            name_label.setAccessibleDescription(f"{name}={value}")  # read as one by a reader
+            self.grid.addWidget(name_label, row, 0)
             self.grid.addWidget(value_label, row, 1)
             if name in differing:
                 value_label.setStyleSheet(DIFF_STYLE)

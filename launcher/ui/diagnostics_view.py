@@ -221,8 +221,10 @@ class DiagnosticsPanel(QWidget):
         who = "started by the launcher" if ours else "not started by the launcher"
         if status.state is not ServerState.RUNNING:
             who = status.description
+        context = facts.config.get("OLLAMA_CONTEXT_LENGTH", "") if ours else ""
         self.server.setText(
             f"Ollama {version or '(version unknown)'} at {profile.base_url} — {who}"
+            + (f" — context length OLLAMA_CONTEXT_LENGTH={context} tokens" if context else "")
         )
         stopped = status.state is not ServerState.RUNNING
         if ours or (profile.managed and facts.discovered and stopped):

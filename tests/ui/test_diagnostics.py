@@ -81,7 +81,8 @@ async def test_our_server_shows_each_gpu_and_the_effective_context_length(
     text = all_text(panel)
     assert "NVIDIA GeForce GT 1030" in text and "3.9 GiB total" in text
     assert "rocm" in text and "23.1 GiB free" in text
-    assert "OLLAMA_CONTEXT_LENGTH" in text and "8192" in text
+    assert "OLLAMA_CONTEXT_LENGTH=8192" in control(window, "Diagnostics server").text()
+    assert control(window, "Value of OLLAMA_CONTEXT_LENGTH").text() == "8192"
     assert "Ollama 0.12.3" in text and "started by the launcher" in text
     assert not shown(window, "Restart server to apply")
 
