@@ -332,7 +332,7 @@ class DiagnosticsPanel(QWidget):
     def restart_to_apply(self) -> None:
         """Restart our server; ask first when a reply or a download would be cut."""
         launcher = self.launcher
-        question = restart_blockers(launcher.chat.busy, launcher.downloads.current is not None)
+        question = restart_blockers(launcher.chat.busy, launcher.downloads.busy)
         if not question:
             launcher.tasks.spawn(self._restart())
             return
@@ -347,7 +347,7 @@ class DiagnosticsPanel(QWidget):
             return
         if self._started_with is None or requested_for(launcher) == self._started_with:
             return
-        blockers = restart_blockers(launcher.chat.busy, launcher.downloads.current is not None)
+        blockers = restart_blockers(launcher.chat.busy, launcher.downloads.busy)
         self._ask(
             "The server still runs with the previous settings; the new ones apply when it "
             "restarts. " + (blockers or "Restart it now?"),

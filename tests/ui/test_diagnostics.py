@@ -335,3 +335,24 @@ async def test_opening_the_tab_asks_the_external_server_what_it_runs(
     api = control(window, "Server API")
     await wait_until(lambda: "llama3.2" in api.text(), 5)
     assert "GET /api/ps" in api.text()
+
+
+async def test_restart_asks_first_while_a_model_downloads(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    fake_ollama({"pulls": {"qwen3:0.6b": {"size": 400_000_000, "interval": 0.05}}})
+    window = make_window()
+    launcher = window.launcher
+    await started(window)
+    pid = launcher.supervisor.pid
+    job = launcher.downloads.pull("qwen3:0.6b")
+    assert job is not None
+    await wait_until(lambda: launcher.downloads.busy, 5)
+    panel = window.diagnostics
+    panel.restart_to_apply()
+    box = panel.question
+    assert isinstance(box, QMessageBox) and "downloading" in box.text()
+    control(box, "Not now").click()
+    await wait_until(lambda: panel.question is None, 5)
+    assert launcher.supervisor.pid == pid and launcher.downloads.busy
+    launcher.downloads.cancel(job)
