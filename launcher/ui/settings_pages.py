@@ -253,6 +253,9 @@ class _Remote:
     name: str
     url: str
     key: str
+    proxy: str = "system"
+    ca_file: str = ""
+    verify_tls: bool = True
 
 
 class RemoteHostsPage(QWidget):
@@ -289,6 +292,12 @@ class RemoteHostsPage(QWidget):
         _named(self.key, "API key", "Sent as a Bearer token to this host only")
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key.setPlaceholderText("optional")
+        self.proxy = QLineEdit(self.form)
+        _named(self.proxy, "Proxy", "system (HTTPS_PROXY/NO_PROXY), none, or http://proxy:port")
+        self.proxy.setPlaceholderText("system — or none, or http://proxy:3128")
+        self.ca_file = QLineEdit(self.form)
+        _named(self.ca_file, "CA file", "A PEM file of CAs trusted for this https host")
+        self.ca_file.setPlaceholderText("optional, e.g. /etc/ssl/corp-ca.pem")
         self.keyring_note = QLabel(KEYRING_NOTE if keyring_available else SESSION_ONLY_NOTE, self)
         _named(self.keyring_note, "Keyring notice")
         self.keyring_note.setWordWrap(True)
@@ -303,7 +312,13 @@ class RemoteHostsPage(QWidget):
         top.addWidget(self.hosts, 1)
         top.addLayout(buttons)
         form = QFormLayout(self.form)
-        for text, field in (("&Name:", self.name), ("&URL:", self.url), ("API &key:", self.key)):
+        for text, field in (
+            ("&Name:", self.name),
+            ("&URL:", self.url),
+            ("API &key:", self.key),
+            ("&Proxy:", self.proxy),
+            ("&CA file:", self.ca_file),
+        ):
             label = QLabel(text, self.form)
             label.setBuddy(field)
             form.addRow(label, field)
@@ -320,10 +335,15 @@ class RemoteHostsPage(QWidget):
         self.name.textEdited.connect(self._edited)
         self.url.textEdited.connect(self._edited)
         self.key.textEdited.connect(self._edited)
+        self.proxy.textEdited.connect(self._edited)
+        self.ca_file.textEdited.connect(self._edited)
         self._show_row(-1)
 
     def load(self, remotes: list[RemoteHost], keys: Mapping[str, str]) -> None:
-        self._remotes = [_Remote(r.id, r.name, r.url, keys.get(r.id, "")) for r in remotes]
+        self._remotes = [
+            _Remote(r.id, r.name, r.url, keys.get(r.id, ""), r.proxy, r.ca_file, r.verify_tls)
+            for r in remotes
+        ]
         self._original_keys = {r.id: keys.get(r.id, "") for r in remotes}
         self.hosts.clear()
         for remote in self._remotes:
@@ -356,6 +376,8 @@ class RemoteHostsPage(QWidget):
             (self.name, remote.name if remote else ""),
             (self.url, remote.url if remote else ""),
             (self.key, remote.key if remote else ""),
+            (self.proxy, remote.proxy if remote else ""),
+            (self.ca_file, remote.ca_file if remote else ""),
         ):
             field.setText(value)
         self._check_url()
@@ -368,6 +390,8 @@ class RemoteHostsPage(QWidget):
         remote.name = self.name.text()
         remote.url = self.url.text()
         remote.key = self.key.text()
+        remote.proxy = self.proxy.text()
+        remote.ca_file = self.ca_file.text()
         item = self.hosts.item(row)
         if item is not None:
             item.setText(self._title(remote))
@@ -398,7 +422,17 @@ class RemoteHostsPage(QWidget):
                 self.hosts.setCurrentRow(row)
                 raise ValueError(f"Remote host {remote.name or row + 1}: {exc}") from None
             name = remote.name.strip() or remote.url.strip()
-            hosts.append(RemoteHost(remote.id, name, remote.url.strip()))
+            proxy = remote.proxy.strip() or "system"
+            hosts.append(
+                RemoteHost(
+                    remote.id,
+                    name,
+                    remote.url.strip(),
+                    proxy=proxy,
+                    ca_file=remote.ca_file.strip(),
+                    verify_tls=remote.verify_tls,
+                )
+            )
             key = remote.key.strip()
             if key != self._original_keys.get(remote.id, ""):
                 changed[remote.id] = key
