@@ -7,8 +7,6 @@ which secrets must never appear in it.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import platform
 import sys
 
@@ -21,7 +19,6 @@ from launcher.core.diagnostics_remote import ApiFacts
 from launcher.core.diagnostics_report import ReportInputs, build_report
 from launcher.core.diagnostics_tuning import differences, requested_environment
 from launcher.core.launcher import Launcher
-from launcher.core.monitor import ServerMonitor
 from launcher.core.porthold import PortReport, describe
 
 
@@ -65,32 +62,3 @@ def report_text(
         secrets=known_secrets(launcher),
     )
     return build_report(inputs)
-
-
-async def restart_server(monitor: ServerMonitor, timeout: float = 10.0) -> None:
-    """Stop our server and start it again with the current settings.
-
-    Uses `ServerMonitor.restart_server` when the monitor has one; otherwise stops,
-    waits until the monitor sees the port free (it may still say Running for a
-    poll), then starts.
-    """
-    restart = getattr(monitor, "restart_server", None)
-    if restart is not None:
-        await restart()
-        return
-    await monitor.stop_server()
-    if not monitor.can_start:
-        ready = asyncio.Event()
-
-        def check(_status: object) -> None:
-            if monitor.can_start:
-                ready.set()
-
-        monitor.statusChanged.connect(check)
-        try:
-            monitor.wake()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(ready.wait(), timeout)
-        finally:
-            monitor.statusChanged.disconnect(check)
-    await monitor.start_server()

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from launcher.core.diagnostics import FactsTracker
-from launcher.core.diagnostics_collect import report_text, requested_for, restart_server
+from launcher.core.diagnostics_collect import report_text, requested_for
 from launcher.core.diagnostics_remote import ApiFacts, api_facts
 from launcher.core.diagnostics_report import gpu_lines
 from launcher.core.diagnostics_tuning import differences, restart_blockers
@@ -384,7 +384,7 @@ class DiagnosticsPanel(QWidget):
 
     async def _restart(self) -> None:
         self.message.setText("Restarting the server…")
-        await restart_server(self.launcher.monitor)
+        await self.launcher.monitor.restart_server()
         self.message.setText("")
         self._dirty = True
 

@@ -154,3 +154,8 @@ async def test_accepting_the_offer_restarts_with_the_new_settings(
         ),
         15,
     )
+    # The server now reports the new value, and nothing is left to apply.
+    facts = panel.tracker
+    await wait_until(lambda: facts.facts.config.get("OLLAMA_KEEP_ALIVE") in ("1h", "1h0m0s"), 10)
+    restart = control(window, "Restart server to apply")
+    await wait_until(lambda: not restart.isVisibleTo(panel), 5)
