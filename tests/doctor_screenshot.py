@@ -3,7 +3,8 @@
     DISPLAY=:17 python -m tests.doctor_screenshot resources/screenshots/diagnostics.png
 
 Runs the fake `ollama` (tests/ollama_server/bin) as the local server, started by
-the launcher, with two GPUs and a keep-alive that differs from the one asked for.
+the launcher, with two GPUs; the keep-alive is changed after the start, so the
+panel shows a setting that differs from the one asked for.
 """
 
 from __future__ import annotations
@@ -65,28 +66,12 @@ async def take(path: str) -> None:
     await wait_until(lambda: window.launcher.monitor.can_start, 10)
     await launcher.monitor.start_server()
     await wait_until(lambda: launcher.monitor.status.state.value == "Running", 10)
-    if not window.diagnostics.tracker.facts.gpus:
-        # A fake binary that does not print GPUs yet: the lines a real one prints.
-        port = os.environ["OLLAMA_HOST"].rsplit(":", 1)[1]
-        launcher.log.append(
-            'time=2026-12-01T14:20:00.100Z level=INFO source=routes.go:1475 msg="server config" '
-            'env="map[CUDA_VISIBLE_DEVICES: HTTPS_PROXY: OLLAMA_CONTEXT_LENGTH:8192 '
-            "OLLAMA_FLASH_ATTENTION:false OLLAMA_HOST:http://127.0.0.1:"
-            f"{port} OLLAMA_KEEP_ALIVE:5m0s OLLAMA_KV_CACHE_TYPE: OLLAMA_MAX_LOADED_MODELS:0 "
-            "OLLAMA_MODELS:/home/me/.ollama/models OLLAMA_NOPRUNE:true OLLAMA_NUM_PARALLEL:0 "
-            'OLLAMA_ORIGINS:[http://localhost app://*]]"'
-        )
-        launcher.log.append(
-            "time=2026-12-01T14:20:00.200Z level=INFO source=routes.go:1528 "
-            f'msg="Listening on 127.0.0.1:{port} (version 0.12.3)"'
-        )
-        for gpu in GPUS:
-            launcher.log.append(
-                "time=2026-12-01T14:20:00.900Z level=INFO source=types.go:130 "
-                f'msg="inference compute" id={gpu["id"]} library={gpu["library"]} '
-                f"variant={gpu['variant']} compute={gpu['compute']} driver={gpu['driver']} "
-                f'name="{gpu["name"]}" total="{gpu["total"]}" available="{gpu["available"]}"'
-            )
+    # Changed after the start: the panel shows what differs and offers a restart.
+    settings.local.tuning = {**settings.local.tuning, "OLLAMA_KEEP_ALIVE": "1h"}
+    launcher.apply_settings(settings)
+    offer = window.diagnostics.question
+    if offer is not None:
+        offer.reject()  # "Later": the offer stays on the tab
     window.tabs.setCurrentWidget(window.diagnostics)
     await wait_until(lambda: "RTX 4090" in window.diagnostics.compute.text(), 10)
     await asyncio.sleep(0.5)  # let the window manager and the paint settle before the shot

@@ -59,7 +59,6 @@ class EffectiveSettingsView(QWidget):
         self.title.setText("Effective settings (as the server reports them)")
         for row, (name, value) in enumerate(sorted(config.items())):
             value_label = plain_label(self.box, f"Value of {name}", value or "(default)")
-            value_label.setWordWrap(False)  # paths and lists read best on one line
             name_label = plain_label(self.box, f"Setting {name}", name)
             name_label.setAccessibleDescription(f"{name}={value}")  # read as one by a reader
             self.grid.addWidget(name_label, row, 0)
@@ -69,4 +68,4 @@ class EffectiveSettingsView(QWidget):
                 asked = plain_label(self.box, f"Asked for {name}", f"asked for {differing[name]}")
                 asked.setStyleSheet(DIFF_STYLE)
                 self.grid.addWidget(asked, row, 2)
-        self.grid.setColumnStretch(3, 1)  # keep "asked for" next to the value
+        self.grid.setColumnStretch(1, 1)  # long values (origins) wrap instead of widening
