@@ -126,6 +126,11 @@ class Launcher(QObject):
         self.chat.prepare = lambda: ensure_running(self.monitor)
         self.chat.messageChanged.connect(self._on_message_changed)
 
+    @property
+    def closing(self) -> bool:
+        """The orderly shutdown began: start no new background work."""
+        return self._closing
+
     # ---- wiring ---------------------------------------------------------
 
     def client_for(self, profile: HostProfile) -> OllamaClient:
