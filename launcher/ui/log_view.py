@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QFontDatabase, QTextCursor
+from PySide6.QtGui import QFontDatabase, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from launcher.core.logbuffer import LogBuffer
+from launcher.ui.log_hints import HintTooltips, insert_hint
 
 MAX_LINES = 5000
 
@@ -28,6 +29,7 @@ class LogView(QPlainTextEdit):
         self._unsubscribe = log.subscribe(self._on_line)
         self.destroyed.connect(lambda *_: self._unsubscribe())
         self._timer.start()
+        self.hint_tooltips = HintTooltips(self)  # a problem line's fix as its tooltip (doctor)
 
     def _on_line(self, line: str) -> None:
         self._pending.append(line)
@@ -40,7 +42,10 @@ class LogView(QPlainTextEdit):
         at_bottom = bar.value() >= bar.maximum() - 4
         cursor = QTextCursor(self.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        prefix = "\n" if not self.document().isEmpty() else ""
-        cursor.insertText(prefix + "\n".join(lines))
+        first = self.document().isEmpty()
+        for line in lines:
+            cursor.insertText(line if first else "\n" + line, QTextCharFormat())
+            insert_hint(cursor, line)  # log intelligence: "→ how to fix it" (doctor)
+            first = False
         if at_bottom:
             bar.setValue(bar.maximum())

@@ -29,6 +29,7 @@ from launcher.config import HostProfile
 from launcher.core.launcher import Launcher
 from launcher.core.status import ServerStatus
 from launcher.ui.chat_view import ChatPanel
+from launcher.ui.diagnostics_view import DiagnosticsPanel
 from launcher.ui.history_wiring import HistoryWiring
 from launcher.ui.log_view import LogView
 from launcher.ui.models_view import ModelsPanel
@@ -92,6 +93,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(chat_page, "&Chat")
         self.tabs.addTab(self.models, "M&odels")
         self.tabs.addTab(self.log_view, "Server &log")
+        self.diagnostics = DiagnosticsPanel(launcher, self)
+        self.tabs.addTab(self.diagnostics, "&Diagnostics")
 
         bar = QHBoxLayout()
         host_label = QLabel("&Host:", self)
@@ -134,7 +137,7 @@ class MainWindow(QMainWindow):
         self._shortcut("Ctrl+Q", self.quit)
         self._shortcut("Ctrl+,", self.open_settings)
         self._shortcut("Ctrl+N", lambda: self.history_wiring.new_chat())
-        for index in range(3):
+        for index in range(4):
             self._shortcut(f"Ctrl+{index + 1}", lambda i=index: self.tabs.setCurrentIndex(i))
 
         self._fill_hosts()

@@ -29,6 +29,7 @@ from launcher.config import Settings
 from launcher.core.guard import GuardSettings
 from launcher.core.launcher import Launcher
 from launcher.ollama import is_loopback_url, resolve_host
+from launcher.ui.server_settings_page import ServerSettingsPage
 from launcher.ui.settings_pages import (
     WARNING_STYLE,
     GuardPage,
@@ -71,6 +72,9 @@ class SettingsDialog(QDialog):
         self.tabs = QTabWidget(self)
         self.tabs.setAccessibleName("Settings sections")
         self.tabs.addTab(self.local_page, "&Local server")
+        self.server_page = ServerSettingsPage(launcher.settings, self)
+        self.server_page.link(self.local_page.listen, self.local_page.models_dir)
+        self.tabs.addTab(self.server_page, "&Server")
         self.tabs.addTab(self.remote_page, "&Remote hosts")
         self.tabs.addTab(self.guard_page, "Runaway &guard")
         self.keep_in_tray = QCheckBox(
@@ -136,6 +140,8 @@ class SettingsDialog(QDialog):
         page: QWidget = self.local_page
         try:
             settings.local = self.local_page.result()
+            page = self.server_page
+            settings.local = self.server_page.result(settings.local)
             page = self.remote_page
             settings.remotes, keys = self.remote_page.result()
             page = self.guard_page
