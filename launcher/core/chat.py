@@ -23,6 +23,7 @@ from launcher.core.conversation import (
 )
 from launcher.core.guard import GuardSettings, RunawayGuard
 from launcher.core.turn import STOPPED_NOTE, ChatTurn, Prepare
+from launcher.core.turnextras import TurnExtras
 from launcher.ollama import OllamaClient
 
 __all__ = ["STOPPED_NOTE", "ChatController", "ChatTurn"]
@@ -101,6 +102,9 @@ class ChatController(QObject):
         self.conversation = Conversation(None, "", ConversationSettings())
         self.turn: ChatTurn | None = None
         self.prepare: Prepare | None = None
+        #: Builds a turn's tools/token-probability extras from its conversation and reply
+        #: (see core/chatplus.py); None: every turn is a plain one.
+        self.extras_for: Callable[[Conversation, Message], TurnExtras | None] | None = None
         self._replaced: _Replaced | None = None
 
     @property
@@ -229,6 +233,8 @@ class ChatController(QObject):
             continuation=continuation,
             prepare=self.prepare,
         )
+        if self.extras_for is not None:
+            turn.extras = self.extras_for(self.conversation, turn.reply)
         turn.firstText.connect(self._on_first_text)
         turn.settled.connect(self._on_settled)
         turn.finished.connect(self.turnFinished.emit)

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
 from launcher.core.branching import branch_at, summarise, summary_conversation
+from launcher.core.chat import ChatController, ChatTurn
 from launcher.core.context import ContextUse, Truncation, detect_truncation, measure
 from launcher.core.conversation import Conversation, Message
 from launcher.core.explain import Explanation, explain
@@ -31,6 +34,36 @@ from launcher.ollama import ModelShow, OllamaClient, OllamaError
 from launcher.secrets import SecretStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: Runs a coroutine as a background task (the launcher's `tasks.spawn`).
+Spawn = Callable[[Coroutine[Any, Any, Any]], object]
+
+
+class ByMessage(Generic[T]):
+    """Values kept per Message object for as long as it lives (messages compare by value,
+    so they cannot be dict keys; a weak reference makes sure a reused id() never maps a new
+    message to an old one's value)."""
+
+    def __init__(self) -> None:
+        self._items: dict[int, tuple[weakref.ref[Message], T]] = {}
+
+    def put(self, message: Message, value: T) -> None:
+        key = id(message)
+        self._items[key] = (weakref.ref(message, lambda _r: self._items.pop(key, None)), value)
+
+    def get(self, message: Message) -> T | None:
+        found = self._items.get(id(message))
+        return found[1] if found is not None and found[0]() is message else None
+
+    def pop(self, message: Message) -> T | None:
+        value = self.get(message)
+        if value is not None:
+            del self._items[id(message)]
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 class ChatPlus(QObject):
@@ -41,7 +74,8 @@ class ChatPlus(QObject):
         log: the local server's log (its context length and cut prompts).
         secrets: where the ollama.com key may be (entry "ollama.com").
         environ: OLLAMA_API_KEY and OLLAMA_LAUNCHER_WEB_BASE are read here.
-        is_local: whether the current host is the server whose log we read.
+        local: whether the current host is the server whose log we read (the launcher
+            updates `local` when the host changes).
 
     Signals:
         contextChanged(object): a ContextUse for the current conversation.
@@ -62,21 +96,40 @@ class ChatPlus(QObject):
         log: LogBuffer,
         secrets: SecretStore,
         environ: Mapping[str, str] | None = None,
-        is_local: Callable[[], bool] = lambda: True,
+        local: bool = True,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.client = client
         self.secrets = secrets
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
-        self.is_local = is_local
+        self.local = local
+        self._spawn: Spawn | None = None
         self.watch = ServerLogWatch(log)
         self._shows: dict[tuple[str, str], ModelShow | None] = {}
-        self._marks: dict[int, int] = {}  # id(reply) -> log mark when its turn started
+        self._marks: ByMessage[int] = ByMessage()  # log mark when the reply's turn started
         #: The extras of each reply seen this session (tool steps, token probabilities).
-        self.extras: dict[int, TurnExtras] = {}
-        #: The cut found for each reply (id(reply) -> Truncation).
-        self.cuts: dict[int, Truncation] = {}
+        self.extras: ByMessage[TurnExtras] = ByMessage()
+        #: The cut found for each reply.
+        self.cuts: ByMessage[Truncation] = ByMessage()
+
+    def follow(self, controller: ChatController, spawn: Spawn) -> None:
+        """Build each turn's extras, and measure after each turn and conversation change
+        (`spawn` runs the coroutines as background tasks of the launcher)."""
+        # Bound methods, not lambdas: a lambda held by the controller's connection would
+        # keep this object (and what it refers to) alive behind the garbage collector's back.
+        self._spawn = spawn
+        controller.extras_for = self.make_extras
+        controller.turnEnded.connect(self._on_turn_ended)
+        controller.conversationChanged.connect(self._on_conversation)
+
+    def _on_turn_ended(self, turn: ChatTurn) -> None:
+        if self._spawn is not None:
+            self._spawn(self.turn_ended(turn.conversation, turn.reply))
+
+    def _on_conversation(self, conversation: Conversation) -> None:
+        if self._spawn is not None:
+            self._spawn(self.refresh(conversation))
 
     # ---- what a model can do ----------------------------------------------
 
@@ -107,7 +160,7 @@ class ChatPlus(QObject):
 
     def make_extras(self, conversation: Conversation, reply: Message) -> TurnExtras | None:
         """The extras of the turn that writes `reply` (None when nothing is switched on)."""
-        self._marks[id(reply)] = self.watch.mark()
+        self._marks.put(reply, self.watch.mark())
         features = conversation.settings.features
         tools = features.switches().enabled()
         if tools and self.supports_tools(conversation.settings.model) is False:
@@ -119,16 +172,16 @@ class ChatPlus(QObject):
             on_step=lambda step: self.stepChanged.emit(reply, step),
         )
         if not extras.active:
-            self.extras.pop(id(reply), None)
+            self.extras.pop(reply)
             return None
-        self.extras[id(reply)] = extras
+        self.extras.put(reply, extras)
         return extras
 
     def extras_of(self, reply: Message) -> TurnExtras | None:
-        return self.extras.get(id(reply))
+        return self.extras.get(reply)
 
     def steps_of(self, reply: Message) -> list[ToolStep]:
-        extras = self.extras.get(id(reply))
+        extras = self.extras.get(reply)
         return extras.steps if extras is not None else []
 
     async def _open_web(self) -> WebTools | None:
@@ -139,7 +192,7 @@ class ChatPlus(QObject):
 
     def server_context(self) -> int | None:
         """OLLAMA_CONTEXT_LENGTH of the server, when it is ours and said so."""
-        return self.watch.server_context if self.is_local() else None
+        return self.watch.server_context if self.local else None
 
     def measure(self, conversation: Conversation) -> ContextUse:
         """The meter for a conversation, from its last reply with counts."""
@@ -163,8 +216,8 @@ class ChatPlus(QObject):
     async def turn_ended(self, conversation: Conversation, reply: Message) -> None:
         """Measure the context after a reply and check whether its request was cut."""
         use = await self.refresh(conversation)
-        mark = self._marks.pop(id(reply), None)
-        cuts = self.watch.cuts_since(mark) if mark is not None and self.is_local() else []
+        mark = self._marks.pop(reply)
+        cuts = self.watch.cuts_since(mark) if mark is not None and self.local else []
         try:
             index = next(i for i, m in enumerate(conversation.messages) if m is reply)
         except StopIteration:
@@ -180,11 +233,11 @@ class ChatPlus(QObject):
             model_max=use.model_max,
         )
         if cut is not None:
-            self.cuts[id(reply)] = cut
+            self.cuts.put(reply, cut)
             self.truncated.emit(reply, cut)
 
     def cut_of(self, reply: Message) -> Truncation | None:
-        return self.cuts.get(id(reply))
+        return self.cuts.get(reply)
 
     # ---- the one-click fixes and branches ------------------------------------
 

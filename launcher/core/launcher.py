@@ -26,6 +26,7 @@ from launcher.config import (
 )
 from launcher.core.binary import find_ollama
 from launcher.core.chat import ChatController, ChatTurn
+from launcher.core.chatplus import ChatPlus
 from launcher.core.conversation import Conversation, Message
 from launcher.core.diskspace import models_folder
 from launcher.core.downloads import DownloadManager
@@ -125,6 +126,11 @@ class Launcher(QObject):
         # chatux: a send starts the stopped local server first; another version shown is saved.
         self.chat.prepare = lambda: ensure_running(self.monitor)
         self.chat.messageChanged.connect(self._on_message_changed)
+        # chatplus: the context meter, tools, token probabilities, branches.
+        self.chatplus = ChatPlus(
+            client, self.log, self.secrets, self.environ, self.profile.managed, self
+        )
+        self.chatplus.follow(self.chat, self.tasks.spawn)
 
     @property
     def closing(self) -> bool:
@@ -306,6 +312,8 @@ class Launcher(QObject):
         self.profile = profile
         client = self.client_for(profile)
         self.chat.client = client
+        self.chatplus.client = client
+        self.chatplus.local = profile.managed
         self.catalog.client = client
         self.catalog.host_id = profile.id
         self.catalog.clear()

@@ -28,11 +28,21 @@ from PySide6.QtCore import QObject, Signal
 from launcher.core.conversation import Conversation, MessageState
 from launcher.core.explain import Explanation, explain
 from launcher.core.guard import RunawayGuard
-from launcher.ollama import OllamaClient, OllamaError
+from launcher.core.turnextras import TurnExtras, stream_reply
+from launcher.ollama import ChatChunk, OllamaClient, OllamaError
 
 log = logging.getLogger(__name__)
 
 STOPPED_NOTE = "Stopped."
+
+
+class _GuardTripped(Exception):
+    """The runaway guard stopped a reply streamed through the extras (carries its note)."""
+
+    def __init__(self, note: str) -> None:
+        super().__init__(note)
+        self.note = note
+
 
 #: Runs before the request (e.g. start the local server and wait until it answers);
 #: whatever it raises ends the turn with an explained error.
@@ -111,6 +121,9 @@ class ChatTurn(QObject):
         self.tokens_per_second: float | None = None
         self.started_at = 0.0
         self.chunks = 0
+        self._end_note = ""
+        #: Tools and token probabilities for this turn (set before start; None: plain).
+        self.extras: TurnExtras | None = None
 
     # ---- control ---------------------------------------------------------
 
@@ -199,7 +212,9 @@ class ChatTurn(QObject):
     async def _stream(self) -> tuple[MessageState, str]:
         """Read the reply into the buffers; how it ended (state, note)."""
         settings = self.conversation.settings
-        end_note = ""
+        self._end_note = ""
+        if self.extras is not None and self.extras.active:
+            return await self._stream_with_extras()
         async with self._client.chat(
             settings.model,
             self._request_messages,
@@ -208,35 +223,67 @@ class ChatTurn(QObject):
             keep_alive=settings.keep_alive,
         ) as chunks:
             async for chunk in chunks:
-                self.chunks += 1
-                if self.ttft_ms is None and (chunk.content or chunk.thinking):
-                    self.ttft_ms = (time.perf_counter() - self.started_at) * 1000
-                if chunk.thinking:
-                    if self._thinking_since is None:
-                        self._thinking_since = time.perf_counter()
-                    self._thinking.append(chunk.thinking)
-                if chunk.content:
-                    if self._thinking_since is not None and self.thinking_seconds is None:
-                        self.thinking_seconds = time.perf_counter() - self._thinking_since
-                    self._content.append(chunk.content)
-                    if not self.produced_text:
-                        self.produced_text = True
-                        self.firstText.emit(self)
-                    if self._guard is not None:
-                        trip = self._guard.feed(chunk.content)
-                        if trip is not None:
-                            # Leaving the block closes the connection.
-                            return "stopped", trip.message
-                if chunk.done and chunk.metrics is not None:
-                    self.tokens_per_second = chunk.metrics.tokens_per_second
-                    self.reply.stats.update(
-                        eval_count=float(chunk.metrics.eval_count),
-                        eval_duration_ns=float(chunk.metrics.eval_duration),
-                        prompt_eval_count=float(chunk.metrics.prompt_eval_count),
-                    )
-                    if chunk.done_reason == "length":
-                        end_note = "The reply reached the model's length limit."
-        return "complete", end_note
+                tripped = self._take(chunk)
+                if tripped is not None:
+                    return "stopped", tripped  # leaving the block closes the connection
+        return "complete", self._end_note
+
+    async def _stream_with_extras(self) -> tuple[MessageState, str]:
+        """Tools and/or token probabilities (core/turnextras.py): the same chunk handling,
+        over one request or the tool loop's several."""
+        assert self.extras is not None
+        settings = self.conversation.settings
+
+        def take(chunk: ChatChunk) -> None:
+            tripped = self._take(chunk)
+            if tripped is not None:
+                raise _GuardTripped(tripped)
+
+        try:
+            await stream_reply(
+                self._client,
+                settings.model,
+                self._request_messages,
+                self.extras,
+                take,
+                options=settings.options() or None,
+                think=settings.think,
+                keep_alive=settings.keep_alive,
+            )
+        except _GuardTripped as trip:
+            return "stopped", trip.note
+        return "complete", self._end_note
+
+    def _take(self, chunk: ChatChunk) -> str | None:
+        """One chunk into the buffers; the guard's note when it trips, else None."""
+        self.chunks += 1
+        if self.ttft_ms is None and (chunk.content or chunk.thinking):
+            self.ttft_ms = (time.perf_counter() - self.started_at) * 1000
+        if chunk.thinking:
+            if self._thinking_since is None:
+                self._thinking_since = time.perf_counter()
+            self._thinking.append(chunk.thinking)
+        if chunk.content:
+            if self._thinking_since is not None and self.thinking_seconds is None:
+                self.thinking_seconds = time.perf_counter() - self._thinking_since
+            self._content.append(chunk.content)
+            if not self.produced_text:
+                self.produced_text = True
+                self.firstText.emit(self)
+            if self._guard is not None:
+                trip = self._guard.feed(chunk.content)
+                if trip is not None:
+                    return trip.message
+        if chunk.done and chunk.metrics is not None:
+            self.tokens_per_second = chunk.metrics.tokens_per_second
+            self.reply.stats.update(
+                eval_count=float(chunk.metrics.eval_count),
+                eval_duration_ns=float(chunk.metrics.eval_duration),
+                prompt_eval_count=float(chunk.metrics.prompt_eval_count),
+            )
+            if chunk.done_reason == "length":
+                self._end_note = "The reply reached the model's length limit."
+        return None
 
     def _on_done(self, task: asyncio.Task[None]) -> None:
         """The task is over, however it ended: settle (if nothing did) and say so once."""

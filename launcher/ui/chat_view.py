@@ -43,11 +43,19 @@ class ChatPanel(QWidget):
         settingsEdited(): the conversation's model or options changed (to be saved).
         modelChosen(str): the picker now shows this model (to look up what it can do).
         pullRequested(str): the user asked to download a model (first run, no models).
+        sent(): a message went out (the box was emptied).
+        editingChanged(int): editing message N began (its text is in the box), or -1: ended.
+
+    Attributes:
+        compose: turns the box's text into the message to send (attached files go in
+            there); None: the text as typed.
     """
 
     settingsEdited = Signal()
     modelChosen = Signal(str)
     pullRequested = Signal(str)
+    sent = Signal()
+    editingChanged = Signal(int)
 
     def __init__(self, controller: ChatController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -95,6 +103,11 @@ class ChatPanel(QWidget):
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.notice_bar)
         layout.addLayout(actions)
+        #: Rows for the chat extras (ui/chatplus_wiring.py): the Context label goes in the
+        #: top row; switches, file chips and the context notice above the composer.
+        self.top_row = top
+        self.extras_rows = QVBoxLayout()
+        layout.addLayout(self.extras_rows)
         layout.addWidget(self.composer)
 
         stop_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
@@ -114,6 +127,7 @@ class ChatPanel(QWidget):
         self._turn: ChatTurn | None = None
         self._editing: int | None = None
         self._resent: tuple[int, str] | None = None  # the edit being sent: (index, text)
+        self.compose: Callable[[str], str] | None = None
         self.composer.sendRequested.connect(self.send)
         self.composer.escapePressed.connect(self._escape)
         self.composer.versionStep.connect(self.step_version)
@@ -202,6 +216,8 @@ class ChatPanel(QWidget):
 
     def send(self) -> None:
         text = self.message.toPlainText()
+        if self.compose is not None:
+            text = self.compose(text)
         if not text.strip() or self.controller.busy:
             return
         self._finish_painting()
@@ -221,6 +237,7 @@ class ChatPanel(QWidget):
         self.composer.clear_images()
         self.cancel_edit()
         self._start_view(turn)
+        self.sent.emit()
 
     def regenerate(self) -> None:
         self._finish_painting()
@@ -380,6 +397,7 @@ class ChatPanel(QWidget):
             "starts; Esc cancels."
         )
         self.editing_label.show()
+        self.editingChanged.emit(index)
 
     def cancel_edit(self) -> None:
         """Leave editing; the edited text does not stay in the box."""
@@ -387,6 +405,7 @@ class ChatPanel(QWidget):
             self._editing = None
             self.editing_label.hide()
             self.message.clear()
+            self.editingChanged.emit(-1)
 
     def choose_images(self) -> None:
         self.composer.choose_images()

@@ -11,6 +11,8 @@ message, so the hover actions and the context menu can act on it.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from PySide6.QtCore import QEvent, QPoint, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
@@ -28,11 +30,23 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication, QWidget
 
+from launcher.core.attachments import split_message
 from launcher.core.conversation import Conversation, Message
 from launcher.ui.format import human_bytes, human_duration
 from launcher.ui.markdown import MarkdownStream, SafeTextBrowser
 from launcher.ui.message_actions import MessageActions
 from launcher.ui.thumbnails import ThumbnailCache
+
+
+class ReplyExtrasHook(Protocol):
+    """Writes what a reply shows besides its text (ui/chatplus_wiring.py)."""
+
+    def before_content(self, view: ConversationView, index: int) -> None: ...
+
+    def after_content(self, view: ConversationView, index: int, message: Message) -> None: ...
+
+    def after_reply(self, view: ConversationView, index: int, message: Message) -> None: ...
+
 
 THINKING_SCHEME = "thinking"
 VERSION_SCHEME = "version"
@@ -83,6 +97,7 @@ class ConversationView(SafeTextBrowser):
     """Signals (the argument is the message's index):
     copyRequested, editRequested, regenerateRequested, continueRequested: an action.
     versionRequested(int, int): show version N of a reply.
+    branchRequested(int): start a new conversation from the history up to this message.
     thinkingToggled(): a reply's thinking was opened or closed (render again).
     """
 
@@ -91,6 +106,7 @@ class ConversationView(SafeTextBrowser):
     regenerateRequested = Signal(int)
     continueRequested = Signal(int)
     versionRequested = Signal(int, int)
+    branchRequested = Signal(int)
     thinkingToggled = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -111,6 +127,9 @@ class ConversationView(SafeTextBrowser):
         self.actions_bar = MessageActions(self.viewport())
         self.actions_bar.triggered.connect(self._on_action)
         self.anchorClicked.connect(self._on_link)
+        #: What replies show besides their text (tool steps, token probabilities, cut
+        #: context): see ui/chatplus_wiring.py; None: nothing.
+        self.extras: ReplyExtrasHook | None = None
 
     # ---- layout: a readable column ----------------------------------------
 
@@ -210,7 +229,10 @@ class ConversationView(SafeTextBrowser):
         header.setForeground(QColor(_tone(USER_COLOURS)))
         cursor.insertText("You", header)
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
-        text = message.content
+        text, files = split_message(message.content)
+        if files:
+            chips = "  ".join(f"[File: {f.chip()}]" for f in files)
+            text = f"{text}\n{chips}" if text else chips
         if message.images:
             count = len(message.images)
             text += "\n[" + (f"{count} image" if count == 1 else f"{count} images") + " attached]"
@@ -281,6 +303,8 @@ class ConversationView(SafeTextBrowser):
     def content_stream(self) -> MarkdownStream:
         """The stream for the reply's text (the thinking above it is final from now on)."""
         if self.open_stream is None:
+            if self.extras is not None and self._open is not None:
+                self.extras.before_content(self, self._open[1])
             self.open_stream = MarkdownStream(self)
         return self.open_stream
 
@@ -291,6 +315,8 @@ class ConversationView(SafeTextBrowser):
             self.show_thinking(index, message.thinking, seconds=seconds, live=False)
         self.content_stream().finish()
         self.open_stream = None
+        if self.extras is not None:
+            self.extras.after_content(self, index, message)
         if message.thinking and not self._thinking_written:
             # Thinking that came after the text began (rare): its link goes under it.
             self.append_line(
@@ -323,6 +349,8 @@ class ConversationView(SafeTextBrowser):
         stats = stats_text(message)
         if stats and message.state == "complete":
             self.append_line(stats, italic=True, colour=_tone(QUIET_COLOURS), small=True)
+        if self.extras is not None:
+            self.extras.after_reply(self, index, message)
         self._messages_at(index, message)
         self._close_message()
 
@@ -484,6 +512,8 @@ class ConversationView(SafeTextBrowser):
             self.regenerateRequested.emit(index)
         elif action == "continue":
             self.continueRequested.emit(index)
+        elif action == "branch":
+            self.branchRequested.emit(index)
         elif action in ("previous", "next"):
             message = self._messages[index]
             step = -1 if action == "previous" else 1
@@ -496,6 +526,7 @@ class ConversationView(SafeTextBrowser):
             index, role = found
             menu.addSeparator()
             menu.addAction("Copy message", lambda: self.copyRequested.emit(index))
+            menu.addAction("Branch from here", lambda: self.branchRequested.emit(index))
             if role == "user":
                 menu.addAction("Edit and resend…", lambda: self.editRequested.emit(index))
         # popup(), not exec(): no nested event loop inside the asyncio-driven one.

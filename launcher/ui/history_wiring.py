@@ -16,6 +16,7 @@ from launcher.core.conversation import Conversation, ConversationSummary
 from launcher.core.launcher import Launcher
 from launcher.core.status import ServerState, ServerStatus
 from launcher.ui.chat_view import ChatPanel
+from launcher.ui.chatplus_wiring import ChatPlusWiring
 from launcher.ui.sidebar import ConversationsSidebar
 
 
@@ -56,6 +57,7 @@ class HistoryWiring:
         chat.pullRequested.connect(self._pull)
         launcher.monitor.statusChanged.connect(self._on_status)
         launcher.catalog.staleChanged.connect(chat.set_stale)
+        self.chatplus = ChatPlusWiring(launcher, chat, dialog_parent)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         self.launcher.tasks.spawn(coro)

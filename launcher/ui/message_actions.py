@@ -19,6 +19,7 @@ _BUTTONS = (
     ("edit", "Edit", "Edit message"),
     ("regenerate", "Regenerate", "Regenerate this reply"),
     ("continue", "Continue", "Continue this reply"),
+    ("branch", "Branch", "Branch from here"),
     ("previous", "‹", "Show previous version"),
     ("next", "›", "Show next version"),
 )
@@ -27,7 +28,7 @@ _BUTTONS = (
 class MessageActions(QFrame):
     """Signals:
     triggered(str, int): (action, message index); action is one of copy, edit,
-        regenerate, continue, previous, next.
+        regenerate, continue, branch, previous, next.
     """
 
     triggered = Signal(str, int)

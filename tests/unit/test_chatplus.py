@@ -145,3 +145,19 @@ async def test_a_summary_chat_and_a_branch(qloop: Any, server: OllamaTestServer)
     assert body["options"]["num_ctx"] == 32768  # the model allows 131,072; summaries stay modest
     branch = ChatPlus.branch(conv, 0)
     assert branch.parent_id == 5 and [m.content for m in branch.messages] == ["Plan Lyon"]
+
+
+def test_values_per_message_follow_the_object_not_its_value() -> None:
+    from launcher.core.chatplus import ByMessage
+
+    store: ByMessage[str] = ByMessage()
+    first = Message("assistant", "same", created_at=1.0)
+    twin = Message("assistant", "same", created_at=1.0)
+    assert first == twin  # messages compare by value...
+    store.put(first, "steps of the first")
+    assert store.get(first) == "steps of the first"
+    assert store.get(twin) is None  # ...but values belong to the object
+    del first  # freed at once (no cycle): its value goes with it
+    assert len(store) == 0
+    store.put(twin, "x")
+    assert store.pop(twin) == "x" and store.get(twin) is None
