@@ -1,16 +1,19 @@
-"""The main window: host switcher, status, Start/Stop, and the Chat, Models and Log tabs.
+"""The main window: host switcher, status, Start/Stop, menus, and the Chat, Models and Log tabs.
 
 It holds no protocol or process logic: it observes the Launcher and sends it
-commands. Closing it quits the app in order: streams and downloads are
-cancelled, a server we started is stopped, connections are closed.
+commands. It never resizes itself (long texts are elided, the central area
+has a fixed small minimum), remembers its layout (`window_state`), and closing
+it quits the app in order: streams and downloads are cancelled, a server we
+started is stopped, connections are closed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -28,15 +31,32 @@ from PySide6.QtWidgets import (
 )
 
 from launcher.config import HostProfile
+from launcher.core.guidance import DOWNLOAD_URL, status_explanation
 from launcher.core.launcher import Launcher
-from launcher.core.status import ServerStatus
+from launcher.core.status import ServerState, ServerStatus
 from launcher.ui.chat_view import ChatPanel
+from launcher.ui.help_dialogs import AboutDialog, ShortcutsDialog, collect_shortcuts
 from launcher.ui.history_wiring import HistoryWiring
 from launcher.ui.log_view import LogView
+from launcher.ui.menus import DIAGNOSTICS_MODULE, WindowMenus
 from launcher.ui.models_view import ModelsPanel
+from launcher.ui.notice import ServerNotice
 from launcher.ui.settings_dialog import SettingsDialog
 from launcher.ui.sidebar import ConversationsSidebar
 from launcher.ui.status import StatusIndicator
+from launcher.ui.theme import Theme, ThemeMode, icon
+from launcher.ui.window_state import WindowState, load_state, save_state
+
+#: The smallest central area: with the menu and status bars the window fits 640x480.
+MIN_CENTRAL = (600, 380)
+#: States whose explanation is shown in the notice above the pages (the others
+#: are transient, or answered by the Start button beside the status).
+NOTICE_STATES = (
+    ServerState.NOT_INSTALLED,
+    ServerState.CRASHED,
+    ServerState.PORT_IN_USE,
+    ServerState.UNREACHABLE,
+)
 
 
 class MainWindow(QMainWindow):
@@ -60,6 +80,7 @@ class MainWindow(QMainWindow):
         self._shutdown_done = False
         self._quit_requested = False
         self.tray: QSystemTrayIcon | None = None
+        self.dialog: ShortcutsDialog | AboutDialog | None = None
 
         self.host_combo = QComboBox(self)
         self.host_combo.setAccessibleName("Host")
@@ -85,10 +106,13 @@ class MainWindow(QMainWindow):
         chat_page.setStretchFactor(0, 1)
         chat_page.setStretchFactor(1, 4)
         chat_page.setSizes([230, 750])
+        chat_page.setCollapsible(1, False)
+        self.splitter = chat_page
         self.models = ModelsPanel(
             launcher.downloads, launcher.catalog, launcher.tasks, self, inspector=launcher.inspector
         )
-        self.log_view = LogView(launcher.log, self)
+        self.log_view = LogView(launcher.log, self, spawn=launcher.tasks.spawn)
+        self.notice = ServerNotice(self)
         self.tabs = QTabWidget(self)
         self.tabs.setAccessibleName("Sections")
         self.tabs.addTab(chat_page, "&Chat")
@@ -107,7 +131,9 @@ class MainWindow(QMainWindow):
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.addLayout(bar)
+        layout.addWidget(self.notice)
         layout.addWidget(self.tabs, 1)
+        central.setMinimumSize(*MIN_CENTRAL)  # children are squeezed, the window never grows
         self.setCentralWidget(central)
         self.setStatusBar(QStatusBar(self))
         self.download_label = QLabel(self)
@@ -130,14 +156,14 @@ class MainWindow(QMainWindow):
         self.setTabOrder(self.settings_button, self.status_indicator)
         self.setTabOrder(self.status_indicator, self.start_button)
         self.setTabOrder(self.start_button, self.stop_server_button)
-        self.setTabOrder(self.stop_server_button, self.tabs)
-        self._shortcut("Ctrl+Shift+S", self.start_server)
-        self._shortcut("Ctrl+Shift+X", self.stop_server)
-        self._shortcut("Ctrl+Q", self.quit)
-        self._shortcut("Ctrl+,", self.open_settings)
-        self._shortcut("Ctrl+N", lambda: self.history_wiring.new_chat())
-        for index in range(3):
-            self._shortcut(f"Ctrl+{index + 1}", lambda i=index: self.tabs.setCurrentIndex(i))
+        self.setTabOrder(self.stop_server_button, self.notice.action)
+        self.setTabOrder(self.notice.action, self.tabs)
+        self.menus = WindowMenus(self)
+        self.theme = Theme(parent=self)
+        self.theme.changed.connect(self._on_theme)
+        self.log_view.message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
+        self.notice.actionRequested.connect(self._notice_action)
+        self._restore_state()
 
         self._fill_hosts()
         self.host_combo.activated.connect(self._host_activated)
@@ -154,10 +180,93 @@ class MainWindow(QMainWindow):
         launcher.hostChanged.connect(self._on_host_changed)
         self._on_status(monitor.status)
 
-    def _shortcut(self, keys: str, slot: object) -> None:
-        shortcut = QShortcut(QKeySequence(keys), self)
-        shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-        shortcut.activated.connect(slot)
+    # ---- layout, theme, remembered state ---------------------------------
+
+    def _restore_state(self) -> None:
+        state = load_state()
+        if not state.geometry.isEmpty():
+            self.restoreGeometry(state.geometry)
+        if not state.splitter.isEmpty():
+            self.splitter.restoreState(state.splitter)
+        self.tabs.setCurrentIndex(min(max(state.tab, 0), self.tabs.count() - 1))
+        self.set_sidebar_visible(state.sidebar)
+        self.set_theme(ThemeMode(state.theme))
+
+    def save_state(self) -> None:
+        """Remember size, position, splitter, tab, sidebar and theme for the next run."""
+        save_state(
+            WindowState(
+                geometry=self.saveGeometry(),
+                splitter=self.splitter.saveState(),
+                tab=self.tabs.currentIndex(),
+                sidebar=not self.sidebar.isHidden(),
+                theme=self.theme.mode.value,
+            )
+        )
+
+    def set_sidebar_visible(self, visible: bool) -> None:
+        """Show or hide the conversations list (View > Show conversations sidebar, Ctrl+B)."""
+        self.sidebar.setVisible(visible)
+        self.menus.toggle_sidebar.setChecked(visible)
+        if visible and self.splitter.sizes()[0] == 0:
+            self.splitter.setSizes([230, max(self.splitter.width() - 230, 200)])
+
+    def set_theme(self, mode: ThemeMode) -> None:
+        """System, Light or Dark (View > Theme)."""
+        self.menus.theme_actions[mode].setChecked(True)
+        self.theme.set_mode(mode)
+
+    def _on_theme(self, _scheme: object) -> None:
+        self.menus.refresh_icons()
+        for button, art in (
+            (self.start_button, "start"),
+            (self.stop_server_button, "stop"),
+            (self.settings_button, "settings"),
+        ):
+            button.setIcon(icon(art))
+
+    # ---- menu commands --------------------------------------------------
+
+    def new_chat(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.history_wiring.new_chat()
+
+    def ask_pull(self) -> None:
+        """Models > Pull: the Models page, with the cursor in the name box."""
+        self.tabs.setCurrentWidget(self.models)
+        field = getattr(self.models, "pull_name", None)
+        if isinstance(field, QWidget):
+            field.setFocus()
+
+    def open_diagnostics(self) -> None:
+        """Server > Diagnostics, when the diagnostics panel is installed."""
+        module = importlib.import_module(DIAGNOSTICS_MODULE)
+        opener = getattr(module, "open_diagnostics", None)
+        if callable(opener):
+            opener(self, self.launcher)
+
+    def show_shortcuts(self) -> None:
+        self._show_dialog(ShortcutsDialog(collect_shortcuts(self), self))
+
+    def show_about(self) -> None:
+        self._show_dialog(AboutDialog(self.launcher.monitor.status.version, self))
+
+    def _show_dialog(self, dialog: ShortcutsDialog | AboutDialog) -> None:
+        if self.dialog is not None:
+            self.dialog.close()
+        dialog.finished.connect(dialog.deleteLater)
+        self.dialog = dialog
+        dialog.open()
+
+    def _notice_action(self, action: str) -> None:
+        if action == "Start server":
+            self.start_server()
+        elif action == "Settings":
+            self.open_settings()
+        elif action == "Retry":
+            self.launcher.monitor.wake()
+        elif action == "Open download page":
+            QDesktopServices.openUrl(QUrl(DOWNLOAD_URL))
 
     # ---- hosts ----------------------------------------------------------
 
@@ -178,6 +287,11 @@ class MainWindow(QMainWindow):
         if index >= 0:
             self.host_combo.setCurrentIndex(index)
         self.chat.set_models([])
+        # Messages about the previous host ("Deleted gemma3:1b.") would now be wrong.
+        self.statusBar().clearMessage()
+        message = getattr(self.models, "message", None)
+        if isinstance(message, QLabel):
+            message.clear()
         self._update_buttons()
 
     # ---- settings -------------------------------------------------------
@@ -234,8 +348,22 @@ class MainWindow(QMainWindow):
             self.launcher.tasks.spawn(self.launcher.monitor.stop_server())
             self._update_buttons()
 
+    def restart_server(self) -> None:
+        """Server > Restart: stop the server we started, then start it again."""
+        if self.launcher.monitor.can_stop:
+            self.launcher.tasks.spawn(self._restart())
+            self._update_buttons()
+
+    async def _restart(self) -> None:
+        await self.launcher.monitor.stop_server()
+        await self.launcher.monitor.start_server()
+
     def _on_status(self, status: ServerStatus) -> None:
         self.status_indicator.set_status(status)
+        explanation = None
+        if status.state in NOTICE_STATES:
+            explanation = status_explanation(status, self.launcher.monitor.profile.base_url)
+        self.notice.set_explanation(explanation, install=status.state is ServerState.NOT_INSTALLED)
         self._update_buttons()
 
     def _on_download_summary(self, text: str, per_mille: int) -> None:
@@ -263,6 +391,15 @@ class MainWindow(QMainWindow):
             self.stop_server_button.setToolTip("Stop the server the launcher started")
         self.start_button.setVisible(monitor.profile.managed)
         self.stop_server_button.setVisible(monitor.profile.managed)
+        menus = getattr(self, "menus", None)
+        if menus is not None:
+            for action, allowed in (
+                (menus.start, monitor.can_start),
+                (menus.stop, monitor.can_stop),
+                (menus.restart, monitor.can_stop),
+            ):
+                action.setEnabled(allowed)
+                action.setVisible(monitor.profile.managed)
 
     # ---- quitting -------------------------------------------------------
 
@@ -308,6 +445,8 @@ class MainWindow(QMainWindow):
         if self._shutdown_done:
             event.accept()
             return
+        if self._shutdown_task is None:
+            self.save_state()
         tray = None if self._quit_requested else self._tray()
         if tray is not None:
             event.ignore()

@@ -4,9 +4,12 @@ the history."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+import time
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QPainter, QPalette, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QInputDialog,
     QLineEdit,
@@ -14,16 +17,58 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from launcher.core.conversation import ConversationSummary
+from launcher.core.when import short_date_from_timestamp
 
 UNDO_SECONDS = 10
 SEARCH_DEBOUNCE_MS = 200
 UNTITLED = "New chat"
+DATE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class DatedItemDelegate(QStyledItemDelegate):
+    """Paints a row's title (elided) with its date right-aligned in a quieter colour."""
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        when = index.data(DATE_ROLE)
+        if not isinstance(when, str) or not when:
+            super().paint(painter, option, index)
+            return
+        date_width = option.fontMetrics.horizontalAdvance(when) + 12
+        title_option = QStyleOptionViewItem(option)
+        self.initStyleOption(title_option, index)
+        title_option.rect = option.rect.adjusted(0, 0, -date_width, 0)
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        # The background and selection span the whole row; the title leaves room for the date.
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
+        title_option.state &= ~QStyle.StateFlag.State_HasFocus
+        super().paint(painter, title_option, index)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        role = (
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.PlaceholderText
+        )
+        painter.save()
+        painter.setPen(option.palette.color(role))
+        painter.drawText(
+            option.rect.adjusted(0, 0, -6, 0),
+            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+            when,
+        )
+        painter.restore()
 
 
 class ConversationsSidebar(QWidget):
@@ -55,6 +100,7 @@ class ConversationsSidebar(QWidget):
         self.list.setAccessibleName("Conversations")
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setItemDelegate(DatedItemDelegate(self.list))
         self.new_button = QPushButton("New chat", self)
         self.new_button.setAccessibleName("New chat")
         self.new_button.setToolTip("Start a new conversation (Ctrl+N)")
@@ -74,8 +120,8 @@ class ConversationsSidebar(QWidget):
         self.export_button.setAccessibleName("Export conversation")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.export_button)
-        menu.addAction("As Markdown…", lambda: self._export("markdown"))
-        menu.addAction("As JSON (re-importable)…", lambda: self._export("json"))
+        menu.addAction("As Markdown…", lambda: self.export_current("markdown"))
+        menu.addAction("As JSON (re-importable)…", lambda: self.export_current("json"))
         self.export_button.setMenu(menu)
         self.import_button = QToolButton(self)
         self.import_button.setText("Import")
@@ -120,15 +166,23 @@ class ConversationsSidebar(QWidget):
 
     # ---- the list -------------------------------------------------------
 
-    def set_conversations(self, summaries: list[ConversationSummary]) -> None:
-        """Show these rows (newest first), keeping the current one selected."""
+    def set_conversations(
+        self, summaries: list[ConversationSummary], now: float | None = None
+    ) -> None:
+        """Show these rows (newest first) with when each was last used, keeping the
+        current one selected. `now` is the clock to date them by (default: now)."""
+        now = time.time() if now is None else now
         self._filling = True
         try:
             self.list.clear()
             for summary in summaries:
-                item = QListWidgetItem(summary.title or UNTITLED)
+                title = summary.title or UNTITLED
+                when = short_date_from_timestamp(summary.updated_at, now)
+                item = QListWidgetItem(title)
                 item.setData(Qt.ItemDataRole.UserRole, summary.id)
-                item.setToolTip(f"{summary.title or UNTITLED}\n{summary.model}")
+                item.setData(DATE_ROLE, when)
+                item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{title}, {when}")
+                item.setToolTip(f"{title}\n{summary.model}\nLast used: {when}")
                 self.list.addItem(item)
             self.select(self._current)
         finally:
@@ -181,6 +235,10 @@ class ConversationsSidebar(QWidget):
         dialog.setLabelText("Title:")
         dialog.setTextValue(item.text())
         dialog.setAccessibleName("Rename conversation dialog")
+        # Wide enough for its title: a QInputDialog sizes to its short label and
+        # the window manager then cuts the title off.
+        title_width = dialog.fontMetrics().horizontalAdvance(dialog.windowTitle())
+        dialog.setMinimumWidth(max(360, title_width + 160))
         dialog.textValueSelected.connect(
             lambda text: self.renameRequested.emit(conv_id, text.strip())
         )
@@ -203,7 +261,8 @@ class ConversationsSidebar(QWidget):
             self._deleted = None
         self.undo_button.hide()
 
-    def _export(self, fmt: str) -> None:
+    def export_current(self, fmt: str) -> None:
+        """Ask to export the selected conversation as "markdown" or "json"."""
         conv_id = self.current_id()
         if conv_id is not None:
             self.exportRequested.emit(conv_id, fmt)
