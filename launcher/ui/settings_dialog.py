@@ -1,4 +1,4 @@
-"""The settings dialog: local server, remote hosts (with API keys), runaway guard.
+"""The settings dialog: general, local server, remote hosts (with API keys), runaway guard.
 
 Opened with `open()` (window-modal, the event loop keeps running). OK checks
 every page, then hands the new settings and the changed keys to
@@ -10,15 +10,15 @@ not be.
 from __future__ import annotations
 
 import copy
+import importlib
+import importlib.util
 from collections.abc import Mapping
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QLabel,
-    QSystemTrayIcon,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -30,10 +30,26 @@ from launcher.core.launcher import Launcher
 from launcher.ollama import is_loopback_url, resolve_host
 from launcher.ui.settings_pages import (
     WARNING_STYLE,
+    GeneralPage,
     GuardPage,
     LocalServerPage,
     RemoteHostsPage,
 )
+
+#: The Server page (tuning, proxy, …), when that module is installed.
+SERVER_PAGE_MODULE = "launcher.ui.server_settings_page"
+
+
+def _server_page(settings: Settings, parent: QWidget) -> QWidget | None:
+    """`ServerSettingsPage(settings)` from its module, or None when it is not installed."""
+    if importlib.util.find_spec(SERVER_PAGE_MODULE) is None:
+        return None
+    page_class = getattr(importlib.import_module(SERVER_PAGE_MODULE), "ServerSettingsPage", None)
+    if page_class is None:
+        return None
+    page = page_class(settings)
+    page.setParent(parent)
+    return page if isinstance(page, QWidget) else None
 
 
 class SettingsDialog(QDialog):
@@ -63,22 +79,21 @@ class SettingsDialog(QDialog):
         self.launcher = launcher
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings dialog")
-        self.resize(640, 560)
+        self.resize(680, 580)
+        self.general_page = GeneralPage(self)
         self.local_page = LocalServerPage(self)
         self.remote_page = RemoteHostsPage(keyring_available, self)
         self.guard_page = GuardPage(self)
+        self.server_page = _server_page(launcher.settings, self)
+        self.keep_in_tray = self.general_page.keep_in_tray
         self.tabs = QTabWidget(self)
         self.tabs.setAccessibleName("Settings sections")
         self.tabs.addTab(self.local_page, "&Local server")
+        if self.server_page is not None:
+            self.tabs.addTab(self.server_page, "Ser&ver")
         self.tabs.addTab(self.remote_page, "&Remote hosts")
         self.tabs.addTab(self.guard_page, "Runaway &guard")
-        self.keep_in_tray = QCheckBox(
-            "Keep the launcher in the system &tray when its window is closed", self
-        )
-        self.keep_in_tray.setAccessibleName("Keep in tray")
-        if not QSystemTrayIcon.isSystemTrayAvailable():
-            self.keep_in_tray.setEnabled(False)
-            self.keep_in_tray.setToolTip("This desktop has no system tray.")
+        self.tabs.addTab(self.general_page, "Ge&neral")
         self.problem = QLabel(self)
         self.problem.setAccessibleName("Settings problem")
         self.problem.setWordWrap(True)
@@ -93,7 +108,6 @@ class SettingsDialog(QDialog):
         self.cancel_button.setAccessibleName("Cancel")
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
-        layout.addWidget(self.keep_in_tray)
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
         self.setTabOrder(self.tabs, self.local_page.listen)
@@ -105,7 +119,7 @@ class SettingsDialog(QDialog):
             self.local_page.show_override(env_host)
         self.remote_page.load(settings.remotes, keys)
         self.guard_page.load(GuardSettings.from_dict(settings.guard))
-        self.keep_in_tray.setChecked(settings.keep_in_tray)
+        self.general_page.load(settings)
         self.buttons.accepted.connect(self.apply)
         self.buttons.rejected.connect(self.reject)
 
@@ -119,7 +133,11 @@ class SettingsDialog(QDialog):
             settings.remotes, keys = self.remote_page.result()
             page = self.guard_page
             settings.guard = dict(self.guard_page.result().to_dict())
-            settings.keep_in_tray = self.keep_in_tray.isChecked()
+            self.general_page.apply_to(settings)
+            apply_server = getattr(self.server_page, "apply_to", None)
+            if callable(apply_server):
+                page = self.server_page or page
+                apply_server(settings)
         except ValueError as exc:
             self.tabs.setCurrentWidget(page)
             self._show_problem(str(exc))
