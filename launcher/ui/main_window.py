@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         chat_page.setStretchFactor(0, 1)
         chat_page.setStretchFactor(1, 4)
         chat_page.setSizes([230, 750])
+        chat_page.setCollapsible(0, False)  # hidden with Ctrl+B, never squeezed to nothing
         chat_page.setCollapsible(1, False)
         self.splitter = chat_page
         self.models = ModelsPanel(
@@ -208,8 +209,6 @@ class MainWindow(QMainWindow):
         """Show or hide the conversations list (View > Show conversations sidebar, Ctrl+B)."""
         self.sidebar.setVisible(visible)
         self.menus.toggle_sidebar.setChecked(visible)
-        if visible and self.splitter.sizes()[0] == 0:
-            self.splitter.setSizes([230, max(self.splitter.width() - 230, 200)])
 
     def set_theme(self, mode: ThemeMode) -> None:
         """System, Light or Dark (View > Theme)."""

@@ -10,13 +10,14 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signa
 from PySide6.QtGui import QKeySequence, QPainter, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
-    QHBoxLayout,
+    QGridLayout,
     QInputDialog,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -127,11 +128,14 @@ class ConversationsSidebar(QWidget):
         self.import_button.setText("Import")
         self.import_button.setAccessibleName("Import conversation")
 
-        actions = QHBoxLayout()
-        actions.addWidget(self.rename_button)
-        actions.addWidget(self.delete_button)
-        actions.addWidget(self.export_button)
-        actions.addWidget(self.import_button)
+        # Two rows of two: the sidebar stays narrow enough to sit beside the chat
+        # in a small window.
+        actions = QGridLayout()
+        for index, button in enumerate(
+            (self.rename_button, self.delete_button, self.export_button, self.import_button)
+        ):
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            actions.addWidget(button, index // 2, index % 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.new_button)
