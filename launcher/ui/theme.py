@@ -133,9 +133,13 @@ class Theme(QObject):
         super().__init__(parent)
         self.mode = mode
         self.scheme = Qt.ColorScheme.Light
-        QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_system_changed)
+        hints = QGuiApplication.styleHints()
+        self.system = hints.colorScheme()
+        hints.colorSchemeChanged.connect(self._on_system_changed)
 
-    def _on_system_changed(self, _scheme: Qt.ColorScheme) -> None:
+    def _on_system_changed(self, scheme: Qt.ColorScheme) -> None:
+        """The desktop switched between light and dark (the signal carries the new scheme)."""
+        self.system = scheme
         if self.mode is ThemeMode.SYSTEM:
             self.apply()
 
@@ -148,8 +152,7 @@ class Theme(QObject):
         app = QApplication.instance()
         if not isinstance(app, QApplication):
             return
-        system = QGuiApplication.styleHints().colorScheme()
-        self.scheme = effective_scheme(self.mode, system)
+        self.scheme = effective_scheme(self.mode, self.system)
         if app.style().name().lower() != "fusion":
             app.setStyle("Fusion")  # the one style whose colours follow the palette everywhere
         app.setPalette(palette_for(self.scheme))

@@ -97,3 +97,16 @@ def test_guidance_names_the_host_and_stays_quiet_when_all_is_well() -> None:
     assert "Errno" not in unreachable.headline and "Errno" in unreachable.details
     for state in (ServerState.RUNNING, ServerState.STARTING, ServerState.CHECKING):
         assert status_explanation(ServerStatus(state), "http://127.0.0.1:11434") is None
+
+
+def test_the_theme_follows_the_system_unless_the_user_chose() -> None:
+    from PySide6.QtCore import Qt
+
+    from launcher.ui.theme import ThemeMode, effective_scheme
+
+    dark, light, unknown = Qt.ColorScheme.Dark, Qt.ColorScheme.Light, Qt.ColorScheme.Unknown
+    assert effective_scheme(ThemeMode.SYSTEM, dark) == dark
+    assert effective_scheme(ThemeMode.SYSTEM, light) == light
+    assert effective_scheme(ThemeMode.SYSTEM, unknown) == light
+    assert effective_scheme(ThemeMode.LIGHT, dark) == light
+    assert effective_scheme(ThemeMode.DARK, light) == dark
