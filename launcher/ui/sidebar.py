@@ -239,10 +239,12 @@ class ConversationsSidebar(QWidget):
         dialog.setLabelText("Title:")
         dialog.setTextValue(item.text())
         dialog.setAccessibleName("Rename conversation dialog")
-        # Wide enough for its title: a QInputDialog sizes to its short label and
-        # the window manager then cuts the title off.
+        # Wide enough for its title: a QInputDialog sizes itself to its short label
+        # and field (its layout overrides a minimum width), and the title is cut off.
         title_width = dialog.fontMetrics().horizontalAdvance(dialog.windowTitle())
-        dialog.setMinimumWidth(max(360, title_width + 160))
+        field = dialog.findChild(QLineEdit)
+        if field is not None:
+            field.setMinimumWidth(max(320, title_width + 140))
         dialog.textValueSelected.connect(
             lambda text: self.renameRequested.emit(conv_id, text.strip())
         )
