@@ -31,9 +31,16 @@ def install_command(platform: str = sys.platform) -> str:
 
 
 def status_explanation(
-    status: ServerStatus, host: str = "", platform: str = sys.platform
+    status: ServerStatus,
+    host: str = "",
+    platform: str = sys.platform,
+    *,
+    with_command: bool = True,
 ) -> Explanation | None:
     """The notice to show for `status`, or None when there is nothing to say.
+
+    `with_command=False` leaves the install command out of the headline, for a
+    widget that shows it on a line of its own with a Copy button.
 
     Only states a person must act on get one; Starting, Stopping, Checking and
     Running speak for themselves in the status indicator.
@@ -41,7 +48,7 @@ def status_explanation(
     where = host_label(host) if host else "this host"
     state = status.state
     if state is ServerState.NOT_INSTALLED:
-        command = install_command(platform)
+        command = install_command(platform) if with_command else ""
         how = f" or run: {command}" if command else ""
         return Explanation(
             f"Ollama isn't installed on this computer. Get it from {DOWNLOAD_URL}{how} — "

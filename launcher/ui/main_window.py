@@ -361,7 +361,8 @@ class MainWindow(QMainWindow):
         self.status_indicator.set_status(status)
         explanation = None
         if status.state in NOTICE_STATES:
-            explanation = status_explanation(status, self.launcher.monitor.profile.base_url)
+            host = self.launcher.monitor.profile.base_url
+            explanation = status_explanation(status, host, with_command=False)
         self.notice.set_explanation(explanation, install=status.state is ServerState.NOT_INSTALLED)
         self._update_buttons()
 

@@ -35,6 +35,7 @@ class ServerNotice(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Server notice")
+        self.setObjectName("ServerNotice")  # the theme's style sheet frames it
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Maximum)
         self.headline = QLabel(self)
@@ -61,16 +62,15 @@ class ServerNotice(QFrame):
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details.hide()
 
-        command_row = QHBoxLayout()
-        command_row.addWidget(self.command, 1)
-        command_row.addWidget(self.copy_command)
+        # One row for the command and every button: the notice stays short in a small window.
         buttons = QHBoxLayout()
+        buttons.addWidget(self.command, 1)
+        buttons.addWidget(self.copy_command)
         buttons.addWidget(self.action)
         buttons.addWidget(self.details_button)
-        buttons.addStretch(1)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
         layout.addWidget(self.headline)
-        layout.addLayout(command_row)
         layout.addLayout(buttons)
         layout.addWidget(self.details)
         self.explanation: Explanation | None = None
@@ -83,15 +83,15 @@ class ServerNotice(QFrame):
         self.hide()
 
     def set_explanation(self, explanation: Explanation | None, *, install: bool = False) -> None:
-        """Show `explanation` (None hides the notice); `install` adds this OS's command."""
+        """Show `explanation` (None hides the notice); `install` shows this OS's install
+        command on a line of its own (ask `status_explanation(..., with_command=False)`)."""
         self.explanation = explanation
         if explanation is None:
             self.hide()
             return
         self.headline.setText(explanation.headline)
         command = install_command() if install else ""
-        self.command.setText(command)
-        self.command.setVisible(bool(command))
+        self.command.setText(command)  # empty, it still keeps the buttons to the right
         self.copy_command.setVisible(bool(command))
         self.action.setText(explanation.action)
         self.action.setVisible(bool(explanation.action))
@@ -104,6 +104,6 @@ class ServerNotice(QFrame):
     def text(self) -> str:
         """Everything the notice says, for tests and screen readers."""
         parts = [self.headline.text()]
-        if self.command.isVisibleTo(self):
+        if self.command.text():
             parts.append(self.command.text())
         return "\n".join(parts)

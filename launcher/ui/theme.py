@@ -84,16 +84,26 @@ def palette_for(scheme: Qt.ColorScheme) -> QPalette:
     ):
         palette.setColor(r, colour)
     palette.setColor(role.HighlightedText, QColor("#ffffff"))
+    # Fusion draws frames and bevels from these: derive them from the window colour.
+    dark_scheme = scheme == Qt.ColorScheme.Dark
+    palette.setColor(role.Light, window.lighter(160 if dark_scheme else 110))
+    palette.setColor(role.Midlight, window.lighter(130 if dark_scheme else 105))
+    palette.setColor(role.Mid, window.darker(130 if dark_scheme else 125))
+    palette.setColor(role.Dark, window.darker(160 if dark_scheme else 150))
+    palette.setColor(role.Shadow, QColor("#000000"))
     for r in (role.WindowText, role.Text, role.ButtonText):
         palette.setColor(QPalette.ColorGroup.Disabled, r, disabled)
     return palette
 
 
-#: One consistent look on top of the palette: roomier controls, rounded corners.
+#: One consistent look on top of the palette. Only what Fusion does not draw from the
+#: palette already: styling a button or field here would replace its whole frame.
 STYLESHEET = """
-QPushButton { padding: 4px 12px; border-radius: 4px; }
-QTabWidget::pane { border-radius: 4px; }
-QLineEdit, QComboBox, QSpinBox { padding: 3px 6px; border-radius: 4px; }
+QFrame#ServerNotice {
+    border: 1px solid palette(highlight);
+    border-radius: 6px;
+    background: palette(alternate-base);
+}
 QStatusBar QLabel { padding: 0 4px; }
 """
 
