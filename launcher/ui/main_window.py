@@ -15,13 +15,10 @@ import importlib
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMenu,
     QProgressBar,
-    QPushButton,
     QSplitter,
     QStatusBar,
     QSystemTrayIcon,
@@ -41,9 +38,9 @@ from launcher.ui.log_view import LogView
 from launcher.ui.menus import DIAGNOSTICS_MODULE, WindowMenus
 from launcher.ui.models_view import ModelsPanel
 from launcher.ui.notice import ServerNotice
+from launcher.ui.server_bar import ServerBar
 from launcher.ui.settings_dialog import SettingsDialog
 from launcher.ui.sidebar import ConversationsSidebar
-from launcher.ui.status import StatusIndicator
 from launcher.ui.theme import Theme, ThemeMode, icon
 from launcher.ui.window_state import WindowState, load_state, save_state
 
@@ -82,19 +79,12 @@ class MainWindow(QMainWindow):
         self.tray: QSystemTrayIcon | None = None
         self.dialog: ShortcutsDialog | AboutDialog | None = None
 
-        self.host_combo = QComboBox(self)
-        self.host_combo.setAccessibleName("Host")
-        self.host_combo.setToolTip("Which Ollama to use")
-        self.status_indicator = StatusIndicator(self)
-        self.start_button = QPushButton("Start server", self)
-        self.start_button.setAccessibleName("Start server")
-        self.start_button.setToolTip("Run `ollama serve` on this computer (Ctrl+Shift+S)")
-        self.stop_server_button = QPushButton("Stop server", self)
-        self.stop_server_button.setAccessibleName("Stop server")
-        self.stop_server_button.setToolTip("Stop the server the launcher started")
-        self.settings_button = QPushButton("Settings…", self)
-        self.settings_button.setAccessibleName("Settings")
-        self.settings_button.setToolTip("Hosts, the local server and the runaway guard (Ctrl+,)")
+        self.bar = ServerBar(self)
+        self.host_combo = self.bar.host_combo
+        self.status_indicator = self.bar.status_indicator
+        self.start_button = self.bar.start_button
+        self.stop_server_button = self.bar.stop_server_button
+        self.settings_button = self.bar.settings_button
         self.settings_dialog: SettingsDialog | None = None
         self._settings_opening = False
 
@@ -120,18 +110,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.models, "M&odels")
         self.tabs.addTab(self.log_view, "Server &log")
 
-        bar = QHBoxLayout()
-        host_label = QLabel("&Host:", self)
-        host_label.setBuddy(self.host_combo)
-        bar.addWidget(host_label)
-        bar.addWidget(self.host_combo)
-        bar.addWidget(self.settings_button)
-        bar.addWidget(self.status_indicator, 1)
-        bar.addWidget(self.start_button)
-        bar.addWidget(self.stop_server_button)
         central = QWidget(self)
         layout = QVBoxLayout(central)
-        layout.addLayout(bar)
+        layout.addWidget(self.bar)
         layout.addWidget(self.notice)
         layout.addWidget(self.tabs, 1)
         central.setMinimumSize(*MIN_CENTRAL)  # children are squeezed, the window never grows
@@ -167,7 +148,7 @@ class MainWindow(QMainWindow):
         self._restore_state()
 
         self._fill_hosts()
-        self.host_combo.activated.connect(self._host_activated)
+        self.bar.hostChosen.connect(launcher.switch_host)
         self.settings_button.clicked.connect(self.open_settings)
         launcher.profilesChanged.connect(lambda _profiles: self._fill_hosts())
         self.start_button.clicked.connect(self.start_server)
@@ -270,21 +251,10 @@ class MainWindow(QMainWindow):
     # ---- hosts ----------------------------------------------------------
 
     def _fill_hosts(self) -> None:
-        self.host_combo.clear()
-        for profile in self.launcher.profiles:
-            self.host_combo.addItem(profile.name, profile.id)
-        index = self.host_combo.findData(self.launcher.profile.id)
-        self.host_combo.setCurrentIndex(max(index, 0))
-
-    def _host_activated(self, index: int) -> None:
-        host_id = self.host_combo.itemData(index)
-        if isinstance(host_id, str):
-            self.launcher.switch_host(host_id)
+        self.bar.fill_hosts(self.launcher.profiles, self.launcher.profile.id)
 
     def _on_host_changed(self, profile: HostProfile) -> None:
-        index = self.host_combo.findData(profile.id)
-        if index >= 0:
-            self.host_combo.setCurrentIndex(index)
+        self.bar.select_host(profile.id)
         self.chat.set_models([])
         # Messages about the previous host ("Deleted gemma3:1b.") would now be wrong.
         self.statusBar().clearMessage()
@@ -380,18 +350,14 @@ class MainWindow(QMainWindow):
 
     def _update_buttons(self, *_: object) -> None:
         monitor = self.launcher.monitor
-        self.start_button.setEnabled(monitor.can_start)
-        self.stop_server_button.setEnabled(monitor.can_stop)
-        status = monitor.status
-        if status.external and monitor.profile.managed:
-            self.stop_server_button.setToolTip(
-                "This server was not started by the launcher, so it will not be stopped here."
-            )
-        else:
-            self.stop_server_button.setToolTip("Stop the server the launcher started")
-        self.start_button.setVisible(monitor.profile.managed)
-        self.stop_server_button.setVisible(monitor.profile.managed)
-        menus = getattr(self, "menus", None)
+        managed = monitor.profile.managed
+        self.bar.update_buttons(
+            can_start=monitor.can_start,
+            can_stop=monitor.can_stop,
+            managed=managed,
+            external=monitor.status.external,
+        )
+        menus = getattr(self, "menus", None)  # None while the window is being built
         if menus is not None:
             for action, allowed in (
                 (menus.start, monitor.can_start),
@@ -399,7 +365,7 @@ class MainWindow(QMainWindow):
                 (menus.restart, monitor.can_stop),
             ):
                 action.setEnabled(allowed)
-                action.setVisible(monitor.profile.managed)
+                action.setVisible(managed)
 
     # ---- quitting -------------------------------------------------------
 
