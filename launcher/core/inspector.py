@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject, Signal
 
-from launcher.core.chat import describe_error
+from launcher.core.explain import explain
 from launcher.ollama import ModelShow, OllamaClient, OllamaError, RunningModel
 
 
@@ -102,7 +102,8 @@ class ModelInspector(QObject):
         try:
             show = await self.client.show(name)
         except OllamaError as exc:
-            self.detailsFailed.emit(f"Could not get details of {name}: {describe_error(exc)}")
+            headline = explain(exc, host=self.client.base_url, model=name).headline
+            self.detailsFailed.emit(f"Could not get details of {name}: {headline}")
             return None
         return ModelFacts.from_show(name, show, size)
 
@@ -113,7 +114,11 @@ class ModelInspector(QObject):
             models = await client.running_models()
         except OllamaError as exc:
             if client is self.client:
-                self.failed.emit(f"Could not list loaded models: {describe_error(exc)}")
+                # Not "nothing loaded": we cannot know. Say so, and why.
+                self.loaded = []
+                self.loadedChanged.emit([])
+                headline = explain(exc, host=client.base_url).headline
+                self.failed.emit(f"Can't tell which models are loaded: {headline}")
             return
         if client is not self.client:
             return  # the host changed while we asked: this answer is stale
@@ -125,7 +130,8 @@ class ModelInspector(QObject):
         try:
             await self.client.unload(name)
         except OllamaError as exc:
-            self.failed.emit(f"Could not unload {name}: {describe_error(exc)}")
+            headline = explain(exc, host=self.client.base_url, model=name).headline
+            self.failed.emit(f"Could not unload {name}: {headline}")
             await self.refresh_loaded()
             return False
         await self.refresh_loaded()

@@ -19,6 +19,7 @@ from launcher.config import (
     ENV_ID,
     HostProfile,
     Settings,
+    data_dir,
     host_profiles,
     initial_host,
     save_settings,
@@ -26,6 +27,7 @@ from launcher.config import (
 from launcher.core.binary import find_ollama
 from launcher.core.chat import ChatController, ChatTurn
 from launcher.core.conversation import Conversation, Message
+from launcher.core.diskspace import models_folder
 from launcher.core.downloads import DownloadManager
 from launcher.core.guard import GuardSettings
 from launcher.core.history import ConversationHistory
@@ -33,6 +35,7 @@ from launcher.core.inspector import ModelInspector
 from launcher.core.logbuffer import LogBuffer
 from launcher.core.models import ModelCatalog
 from launcher.core.monitor import ServerMonitor
+from launcher.core.pullqueue import QUEUE_FILE
 from launcher.core.server import ServerSupervisor
 from launcher.core.status import ServerState, ServerStatus
 from launcher.core.tasks import BackgroundTasks
@@ -40,6 +43,14 @@ from launcher.ollama import OllamaClient
 from launcher.secrets import SecretStore
 
 log = logging.getLogger(__name__)
+
+_UNAVAILABLE = (
+    ServerState.STOPPED,
+    ServerState.CRASHED,
+    ServerState.UNREACHABLE,
+    ServerState.NOT_INSTALLED,
+    ServerState.PORT_IN_USE,
+)
 
 
 class Launcher(QObject):
@@ -85,9 +96,17 @@ class Launcher(QObject):
         self.monitor = ServerMonitor(
             client, self.profile, self.supervisor, settings.local, self.find_binary, parent=self
         )
-        self.catalog = ModelCatalog(client, parent=self)
+        self.catalog = ModelCatalog(client, parent=self, host_id=self.profile.id)
         self.chat = ChatController(client, self.guard_settings, parent=self)
-        self.downloads = DownloadManager(client, parent=self)
+        self.downloads = DownloadManager(
+            client,
+            parent=self,
+            host_id=self.profile.id,
+            folder_for=self._models_folder,
+            client_for_host=self._client_for_host,
+            stall_seconds=lambda: self.settings.download_stall_seconds,
+            queue_file=data_dir() / QUEUE_FILE,
+        )
         self.inspector = ModelInspector(client, parent=self)
         self.history = ConversationHistory(parent=self)
         self.saving = BackgroundTasks()  # turn saves: let them finish at quit, never cancel
@@ -132,6 +151,17 @@ class Launcher(QObject):
             return self.environ.get("OLLAMA_API_KEY") or None
         return self.secrets.peek(profile.id)
 
+    def _models_folder(self, host_id: str) -> Path | None:
+        """Where a host's server writes models: known for this computer only."""
+        profile = next((p for p in self.profiles if p.id == host_id), None)
+        if profile is None or not profile.managed:
+            return None
+        return models_folder(self.settings.local, self.environ)
+
+    def _client_for_host(self, host_id: str) -> OllamaClient | None:
+        profile = next((p for p in self.profiles if p.id == host_id), None)
+        return self.client_for(profile) if profile is not None else None
+
     def guard_settings(self) -> GuardSettings:
         return GuardSettings.from_dict(self.settings.guard)
 
@@ -151,6 +181,7 @@ class Launcher(QObject):
         if not remote_ids or self.profile.managed or self.profile.id == ENV_ID:
             self.monitor.start()
         self.tasks.spawn(self._open_history())
+        self.tasks.spawn(self.downloads.restore())  # "Resume 2 downloads?"
 
     async def _open_history(self) -> None:
         """Open the store; show the most recent conversation, as the user left it."""
@@ -186,6 +217,10 @@ class Launcher(QObject):
         running = status.state is ServerState.RUNNING
         if running and not self._was_running:
             self.refresh_models()
+        elif status.state in _UNAVAILABLE:
+            # Keep the list, say why it may be stale; with the status's own advice.
+            missing = status.state is ServerState.NOT_INSTALLED
+            self.catalog.mark_unavailable(status.tooltip if missing else "")
         self._was_running = running
 
     def refresh_models(self) -> None:
@@ -220,8 +255,10 @@ class Launcher(QObject):
         client = self.client_for(profile)
         self.chat.client = client
         self.catalog.client = client
+        self.catalog.host_id = profile.id
         self.catalog.clear()
         self.downloads.client = client
+        self.downloads.host_id = profile.id
         self.inspector.client = client
         self.inspector.clear()
         self._was_running = False

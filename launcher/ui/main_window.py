@@ -256,11 +256,9 @@ class MainWindow(QMainWindow):
     def _on_host_changed(self, profile: HostProfile) -> None:
         self.bar.select_host(profile.id)
         self.chat.set_models([])
-        # Messages about the previous host ("Deleted gemma3:1b.") would now be wrong.
+        # Messages about the previous host would now be wrong (the Models page clears
+        # its own "Deleted gemma3:1b." when its list changes host).
         self.statusBar().clearMessage()
-        message = getattr(self.models, "message", None)
-        if isinstance(message, QLabel):
-            message.clear()
         self._update_buttons()
 
     # ---- settings -------------------------------------------------------

@@ -4,19 +4,34 @@ Why: the launcher's download view must cope with what a real pull sends — one 
 another running 0→100, ``completed`` missing while 0, an already-present layer in a single
 line, an error line after a 200 — and a cancelled pull must resume where it stopped,
 because Ollama keeps partial blobs on disk. The byte counts live in the server
-(``downloaded``, by digest), not in the request.
+(``downloaded``, by digest), not in the request. ``StallingPull`` stops sending progress
+mid-layer but keeps the connection open (a dead registry link), for stall detection.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from .http11 import Exchange
-from .specs import ModelSpec, PullSpec, StreamRecord
+from .specs import ModelSpec, PullSpec, StreamRecord, fake_hex
 from .streaming import StreamListener, StreamOut
 from .wire import go_json_bytes
+
+STALL_FOREVER = 3600.0
+
+
+@dataclass
+class StallingPull(PullSpec):
+    """A pull whose first ``stalls`` requests stop sending at ``stall_at`` of the first
+    layer and hold the connection open until the client leaves; later requests go on."""
+
+    stall_at: float = 0.3
+    stalls: int = 1
+    stalled_requests: int = 0
+
 
 MANIFEST_MISSING = "pull model manifest: file does not exist"
 Emit = Callable[[dict[str, Any]], None]
@@ -44,11 +59,15 @@ async def run_pull(
         return "cancelled"
     if spec.fail_with:
         return spec.fail_with
-    for layer in spec.layers:
+    for index, layer in enumerate(spec.layers):
         done = min(downloaded.get(layer.digest, 0), layer.size)
         emit(layer_line(layer.digest, layer.size, done))
         while done < layer.size:
             if not await exchange.sleep(spec.interval):
+                return "cancelled"
+            if _stalls_here(spec, index, done, layer.size):
+                spec.stalled_requests += 1
+                await exchange.sleep(STALL_FOREVER)  # silent, connection open
                 return "cancelled"
             done = min(layer.size, done + spec.tick_bytes(layer))
             downloaded[layer.digest] = done
@@ -60,10 +79,20 @@ async def run_pull(
     return None
 
 
+def _stalls_here(spec: PullSpec, index: int, done: int, size: int) -> bool:
+    if not isinstance(spec, StallingPull) or index != 0:
+        return False
+    return spec.stalled_requests < spec.stalls and done >= spec.stall_at * size
+
+
 def installed_model(name: str, spec: PullSpec, now: datetime) -> ModelSpec:
+    """What a finished pull installs; its digest is that of the manifest, so it follows the
+    layers (re-pulling unchanged layers keeps the digest, new layers change it)."""
     if spec.model is not None:
         return spec.model
-    return ModelSpec(name=name, size=sum(layer.size for layer in spec.layers), modified_at=now)
+    digest = fake_hex("manifest:" + ",".join(layer.digest for layer in spec.layers))
+    size = sum(layer.size for layer in spec.layers)
+    return ModelSpec(name=name, size=size, modified_at=now, digest=digest)
 
 
 async def pull_streamed(

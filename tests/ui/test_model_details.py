@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import QTableWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QTableWidget
 
 from launcher.ui.main_window import MainWindow
 from tests.ollama_server import OllamaTestServer
@@ -63,7 +64,7 @@ async def test_details_of_a_vanished_model_say_why(
     control(window, "Model details").click()
     details = control(window, "Details of the selected model")
     await wait_until(lambda: "Could not get details of llama3.2:latest" in details.text(), 5)
-    assert "not found" in details.text()
+    assert "is not installed" in details.text()
     assert not details.isHidden()
 
 
@@ -99,3 +100,67 @@ async def test_loaded_models_refresh_while_visible_and_unload(
     assert request.body["model"] == "llama3.2:latest"
     assert request.body["messages"] == []
     assert "llama3.2:latest" not in external.loaded
+
+
+async def test_details_open_beside_the_list_follow_the_selection_and_close(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.add_model("qwen3:8b", parameter_size="8.2B")
+    window = make_window()
+    table: QTableWidget = control(window, "Installed models")
+    await wait_until(lambda: table.rowCount() == 2, 5)
+    select_installed(window, "llama3.2:latest")
+    control(window, "Model details").click()
+    details = control(window, "Details of the selected model")
+    await wait_until(lambda: "Parameters: 3.2B" in details.text(), 5)
+    # A side panel in the same splitter as the list: the list keeps its height.
+    assert window.models.splitter.indexOf(window.models.details) == 1
+    select_installed(window, "qwen3:8b")
+    await wait_until(lambda: "Parameters: 8.2B" in details.text(), 5)
+    assert details.text().startswith("qwen3:8b")
+    control(window, "Close details").click()
+    assert window.models.details.isHidden()
+
+
+async def test_capabilities_show_as_tags_in_the_list(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow], qtbot: Any
+) -> None:
+    external.add_model("llava", capabilities=["completion", "vision"])
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    window.tabs.setCurrentWidget(window.models)
+    await wait_until(lambda: control(window, "Installed models").rowCount() == 2, 5)
+    await wait_until(lambda: _tags(window, "llava:latest") is not None, 5)
+    tags = _tags(window, "llava:latest")
+    assert tags is not None
+    assert tags.accessibleDescription() == "completion, vision"
+    assert "vision" in tags.text()
+
+
+def _tags(window: MainWindow, name: str) -> Any:
+    found = [
+        w for w in window.findChildren(QLabel) if w.accessibleName() == f"Capabilities of {name}"
+    ]
+    return found[0] if found else None
+
+
+async def test_keyboard_return_opens_details_and_delete_asks(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    window.tabs.setCurrentWidget(window.models)
+    table: QTableWidget = control(window, "Installed models")
+    await wait_until(lambda: table.rowCount() == 1, 5)
+    select_installed(window, "llama3.2:latest")
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_Return)
+    details = control(window, "Details of the selected model")
+    await wait_until(lambda: "Family: llama" in details.text(), 5)
+    qtbot.keyClick(table, Qt.Key.Key_Delete)
+    box = window.models.installed._confirm
+    assert box is not None
+    box.reject()
+    assert "llama3.2:latest" in external.models
