@@ -48,8 +48,12 @@ async def take(path: str, size: tuple[int, int], theme: str, first_run: bool) ->
     window = build_main_window()
     window.set_theme(ThemeMode(theme))
     window.move(0, 0)
-    window.resize(*size)
-    window.show()
+    screen = window.screen().availableGeometry()
+    if size[0] >= screen.width() and size[1] >= screen.height():
+        window.showMaximized()  # the whole screen, as a user would have it, frame included
+    else:
+        window.resize(*size)
+        window.show()
     if first_run:
         await wait_until(lambda: window.notice.isVisible(), 10)
     else:

@@ -113,3 +113,22 @@ async def test_search_copy_and_save(
     await wait_until(lambda: "not saved" in window.statusBar().currentMessage(), 5)
     message = window.statusBar().currentMessage()
     assert "Errno" not in message and "Error" not in message
+
+
+async def test_ctrl_f_in_the_log_goes_to_its_search_box(
+    make_window: Callable[[], MainWindow], qtbot: Any
+) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    await wait_until(lambda: QApplication.activeWindow() is window, 5)
+    window.tabs.setCurrentWidget(window.log_view)
+    log = control(window, "Server log")
+    log.setFocus()
+    await wait_until(log.hasFocus, 5)
+    qtbot.keyClick(log, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    await wait_until(control(window, "Search log").hasFocus, 5)
