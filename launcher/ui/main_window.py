@@ -10,7 +10,6 @@ started is stopped, connections are closed.
 from __future__ import annotations
 
 import asyncio
-import importlib
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices
@@ -32,10 +31,9 @@ from launcher.core.guidance import DOWNLOAD_URL, status_explanation
 from launcher.core.launcher import Launcher
 from launcher.core.status import ServerState, ServerStatus
 from launcher.ui.chat_view import ChatPanel
-from launcher.ui.help_dialogs import AboutDialog, ShortcutsDialog, collect_shortcuts
 from launcher.ui.history_wiring import HistoryWiring
 from launcher.ui.log_view import LogView
-from launcher.ui.menus import DIAGNOSTICS_MODULE, WindowMenus
+from launcher.ui.menus import WindowMenus
 from launcher.ui.models_view import ModelsPanel
 from launcher.ui.notice import ServerNotice
 from launcher.ui.server_bar import ServerBar
@@ -77,7 +75,6 @@ class MainWindow(QMainWindow):
         self._shutdown_done = False
         self._quit_requested = False
         self.tray: QSystemTrayIcon | None = None
-        self.dialog: ShortcutsDialog | AboutDialog | None = None
 
         self.bar = ServerBar(self)
         self.host_combo = self.bar.host_combo
@@ -210,33 +207,6 @@ class MainWindow(QMainWindow):
     def new_chat(self) -> None:
         self.tabs.setCurrentIndex(0)
         self.history_wiring.new_chat()
-
-    def ask_pull(self) -> None:
-        """Models > Pull: the Models page, with the cursor in the name box."""
-        self.tabs.setCurrentWidget(self.models)
-        field = getattr(self.models, "pull_name", None)
-        if isinstance(field, QWidget):
-            field.setFocus()
-
-    def open_diagnostics(self) -> None:
-        """Server > Diagnostics, when the diagnostics panel is installed."""
-        module = importlib.import_module(DIAGNOSTICS_MODULE)
-        opener = getattr(module, "open_diagnostics", None)
-        if callable(opener):
-            opener(self, self.launcher)
-
-    def show_shortcuts(self) -> None:
-        self._show_dialog(ShortcutsDialog(collect_shortcuts(self), self))
-
-    def show_about(self) -> None:
-        self._show_dialog(AboutDialog(self.launcher.monitor.status.version, self))
-
-    def _show_dialog(self, dialog: ShortcutsDialog | AboutDialog) -> None:
-        if self.dialog is not None:
-            self.dialog.close()
-        dialog.finished.connect(dialog.deleteLater)
-        self.dialog = dialog
-        dialog.open()
 
     def _notice_action(self, action: str) -> None:
         if action == "Start server":

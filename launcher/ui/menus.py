@@ -14,8 +14,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QAbstractButton, QMenu
+from PySide6.QtWidgets import QAbstractButton, QMenu, QWidget
 
+from launcher.ui.help_dialogs import AboutDialog, ShortcutsDialog, collect_shortcuts
 from launcher.ui.theme import ThemeMode, icon
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class WindowMenus:
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
+        self.dialog: ShortcutsDialog | AboutDialog | None = None
         self._icons: list[tuple[QAction, str]] = []
         bar = window.menuBar()
         bar.setAccessibleName("Menu bar")
@@ -123,19 +125,52 @@ class WindowMenus:
         server.addAction(self.show_log)
         self.diagnostics: QAction | None = None
         if available(DIAGNOSTICS_MODULE):
-            self.diagnostics = self._add(server, "&Diagnostics…", window.open_diagnostics)
+            self.diagnostics = self._add(server, "&Diagnostics…", self.open_diagnostics)
 
         models = self._menu("&Models")
-        self.pull = self._add(models, "&Pull a model…", window.ask_pull, "Ctrl+Shift+P", "download")
+        self.pull = self._add(models, "&Pull a model…", self.ask_pull, "Ctrl+Shift+P", "download")
         self.refresh = self._add(
             models, "&Refresh", window.launcher.refresh_models, "F5", "refresh"
         )
 
         help_menu = self._menu("&Help")
         self.shortcuts = self._add(
-            help_menu, "&Keyboard shortcuts", window.show_shortcuts, "F1", "help"
+            help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1", "help"
         )
-        self.about = self._add(help_menu, "&About Ollama Launcher", window.show_about)
+        self.about = self._add(help_menu, "&About Ollama Launcher", self.show_about)
+
+    def ask_pull(self) -> None:
+        """Models > Pull: the Models page, with the cursor in the name box."""
+        self.window.tabs.setCurrentWidget(self.window.models)
+        field = getattr(self.window.models, "pull_name", None)
+        if isinstance(field, QWidget):
+            field.setFocus()
+
+    def open_diagnostics(self) -> None:
+        """Server > Diagnostics, when the diagnostics panel is installed."""
+        module = importlib.import_module(DIAGNOSTICS_MODULE)
+        opener = getattr(module, "open_diagnostics", None)
+        if callable(opener):
+            opener(self.window, self.window.launcher)
+
+    def show_shortcuts(self) -> None:
+        self._show_dialog(ShortcutsDialog(collect_shortcuts(self.window), self.window))
+
+    def show_about(self) -> None:
+        self._show_dialog(AboutDialog(self.window.launcher.monitor.status.version, self.window))
+
+    def _show_dialog(self, dialog: ShortcutsDialog | AboutDialog) -> None:
+        """One help dialog at a time, opened (never exec'd), forgotten once closed."""
+        if self.dialog is not None:
+            self.dialog.close()
+        dialog.finished.connect(lambda _result: self._dialog_closed(dialog))
+        self.dialog = dialog
+        dialog.open()
+
+    def _dialog_closed(self, dialog: ShortcutsDialog | AboutDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()
 
     def _menu(self, title: str) -> QMenu:
         menu = self.window.menuBar().addMenu(title)

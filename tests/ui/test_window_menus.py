@@ -54,8 +54,8 @@ async def test_every_menu_action_has_text_and_every_key_is_listed(
     for keys in ("Ctrl+N", "Ctrl+,", "Ctrl+Q", "Ctrl+B", "Ctrl+1", "Ctrl+Shift+S", "F1", "F5"):
         assert keys in keyed, keys
     qtbot.keyClick(window, Qt.Key.Key_F1)
-    await wait_until(lambda: isinstance(window.dialog, ShortcutsDialog), 5)
-    dialog = window.dialog
+    await wait_until(lambda: isinstance(window.menus.dialog, ShortcutsDialog), 5)
+    dialog = window.menus.dialog
     assert isinstance(dialog, ShortcutsDialog)
     await wait_until(dialog.isVisible, 5)
     listed = {keys for _what, keys in dialog.rows()}
@@ -91,14 +91,18 @@ async def test_about_lists_every_version_including_the_servers(
     window = make_window()
     await wait_until(lambda: status_of(window).startswith("Running"), 5)
     window.menus.about.trigger()
-    await wait_until(lambda: isinstance(window.dialog, AboutDialog), 5)
-    assert isinstance(window.dialog, AboutDialog)
-    text = window.dialog.versions.text()
+    await wait_until(lambda: isinstance(window.menus.dialog, AboutDialog), 5)
+    assert isinstance(window.menus.dialog, AboutDialog)
+    text = window.menus.dialog.versions.text()
     assert f"Ollama Launcher: {__version__}" in text
     assert "Ollama server: 0.12.3" in text
     assert f"Qt: {qVersion()}" in text
     assert "PySide6: " in text and "Python: 3." in text
-    window.dialog.close()
+    window.menus.dialog.close()
+    await wait_until(lambda: window.menus.dialog is None, 5)
+    window.menus.shortcuts.trigger()  # another help dialog after the first was closed
+    await wait_until(lambda: isinstance(window.menus.dialog, ShortcutsDialog), 5)
+    window.menus.dialog.close()
 
 
 def window_colour() -> int:
