@@ -139,3 +139,25 @@ async def test_theme_follows_the_system_unless_overridden_and_is_remembered(
     again = make_window()
     assert again.theme.mode is ThemeMode.DARK and window_colour() < 100
     again.menus.theme_actions[ThemeMode.LIGHT].trigger()
+
+
+async def test_server_menu_restarts_our_server(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    fake_ollama()
+    window = make_window()
+    await wait_until(lambda: status_of(window).startswith("Stopped"), 5)
+    assert window.menus.start.isEnabled() and not window.menus.restart.isEnabled()
+    window.menus.start.trigger()
+    await wait_until(lambda: status_of(window).startswith("Running"), 15)
+    first = window.launcher.supervisor.pid
+    await wait_until(window.menus.restart.isEnabled, 5)
+    window.menus.restart.trigger()
+    await wait_until(
+        lambda: (
+            window.launcher.supervisor.pid not in (None, first)
+            and status_of(window).startswith("Running")
+        ),
+        20,
+    )
+    assert window.menus.stop.isEnabled()
