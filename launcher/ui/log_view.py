@@ -152,18 +152,27 @@ class LogView(QWidget):
         cursor.movePosition(QTextCursor.MoveOperation.End)
         colours = DARK_COLOURS if _dark(self.palette()) else COLOURS
         plain = QTextCharFormat()
-        first = self.text.document().isEmpty()
+        formats = {kind: plain for kind in LineKind}
+        for kind, colour in colours.items():
+            formats[kind] = QTextCharFormat()
+            formats[kind].setForeground(QColor(colour))
+        # Consecutive lines of one colour go in as one insert: a repaint of the whole
+        # log is one insert per colour change, not one per line.
+        runs: list[tuple[QTextCharFormat, list[str]]] = []
         for line in lines:
             kind = classify(line)
             if kind is LineKind.POLL and not show_polls:
                 continue
-            fmt = plain
-            if kind in colours:
-                fmt = QTextCharFormat()
-                fmt.setForeground(QColor(colours[kind]))
+            fmt = formats[kind]
+            if runs and runs[-1][0] is fmt:
+                runs[-1][1].append(line)
+            else:
+                runs.append((fmt, [line]))
+        first = self.text.document().isEmpty()
+        for fmt, run in runs:
             if not first:
                 cursor.insertText("\n", plain)
-            cursor.insertText(line, fmt)
+            cursor.insertText("\n".join(run), fmt)
             first = False
         if at_bottom:
             bar.setValue(bar.maximum())
