@@ -199,6 +199,9 @@ class MainWindow(QMainWindow):
             (self.start_button, "start"),
             (self.stop_server_button, "stop"),
             (self.settings_button, "settings"),
+            (self.log_view.copy_button, "copy"),
+            (self.log_view.save_button, "save"),
+            (self.notice.copy_command, "copy"),
         ):
             button.setIcon(icon(art))
 
