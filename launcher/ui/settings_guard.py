@@ -66,7 +66,7 @@ class GuardPage(QWidget):
             (f"A phrase &under {SHORT_PERIOD} characters repeated:", self.min_repeats_short),
             ("A longer &passage repeated:", self.min_repeats_long),
             ("Only when the &repeated text is at least:", self.min_repeated_chars),
-            ("Look for &passages up to:", self.max_period),
+            ("&Look for passages up to:", self.max_period),
         ):
             form.addRow(buddy_label(self, text, spin), spin)
         form.addRow(self.summary)
