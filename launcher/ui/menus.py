@@ -13,7 +13,7 @@ import importlib.util
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PySide6.QtWidgets import QAbstractButton, QMenu, QWidget
 
 from launcher.ui.help_dialogs import AboutDialog, ShortcutsDialog, collect_shortcuts
@@ -193,7 +193,11 @@ class WindowMenus:
         return action
 
     def _owned_by_button(self, keys: QKeySequence) -> bool:
-        return any(b.shortcut() == keys for b in self.window.findChildren(QAbstractButton))
+        """Whether a button or shortcut of a page already answers to `keys`."""
+        window = self.window
+        return any(b.shortcut() == keys for b in window.findChildren(QAbstractButton)) or any(
+            s.key() == keys for s in window.findChildren(QShortcut)
+        )
 
     def refresh_icons(self) -> None:
         """Redraw the icons in the current palette's colours (after a theme change)."""
