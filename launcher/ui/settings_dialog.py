@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from launcher.config import Settings
+from launcher.core.explain import explain
 from launcher.core.guard import GuardSettings
 from launcher.core.launcher import Launcher
 from launcher.ollama import is_loopback_url, resolve_host
@@ -151,7 +152,8 @@ class SettingsDialog(QDialog):
             session_only = await self.launcher.update_settings(settings, keys)
         except OSError as exc:
             self.buttons.setEnabled(True)
-            self._show_problem(f"The settings could not be saved: {exc.strerror or exc}")
+            self._show_problem(f"The settings could not be saved. {explain(exc).headline}")
+            self.problem.setToolTip(explain(exc).details)
             return
         self.applied.emit(session_only)
         self.accept()

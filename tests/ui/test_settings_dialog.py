@@ -297,3 +297,21 @@ async def test_guard_settings_read_as_plain_words_with_units(
     assert "never stopped by the guard" in summary.text()
     control(dialog, "Cancel").click()
     await wait_until(lambda: window.settings_dialog is None, 5)
+
+
+async def test_a_failed_save_says_so_in_words_and_keeps_the_dialog(
+    make_window: Callable[[], MainWindow],
+) -> None:
+    window = make_window()
+    dialog = await open_settings(window)
+    settings_path().parent.mkdir(parents=True, exist_ok=True)
+    settings_path().unlink(missing_ok=True)
+    settings_path().mkdir()  # a folder where the file should go: the save cannot succeed
+    control(dialog, "OK").click()
+    problem = control(dialog, "Settings problem")
+    await wait_until(problem.isVisible, 5)
+    assert problem.text().startswith("The settings could not be saved.")
+    assert "Errno" not in problem.text() and "Error" not in problem.text()
+    assert window.settings_dialog is dialog and control(dialog, "OK").isEnabled()
+    control(dialog, "Cancel").click()
+    await wait_until(lambda: window.settings_dialog is None, 5)
