@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self.notice = ServerNotice(self)
         self.tabs = QTabWidget(self)
         self.tabs.setAccessibleName("Sections")
+        self.tabs.tabBar().setAccessibleName("Section tabs")
         self.tabs.addTab(chat_page, "&Chat")
         self.tabs.addTab(self.models, "M&odels")
         self.tabs.addTab(self.log_view, "Server &log")

@@ -125,3 +125,23 @@ async def test_first_start_uses_the_default_layout(
     assert window.tabs.currentIndex() == 0
     assert not window.sidebar.isHidden()
     assert window.theme.mode.value == "system"
+
+
+async def test_tab_goes_through_the_top_bar_in_reading_order(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow], qtbot: Any
+) -> None:
+    fake_ollama()  # installed, not running: Start is on, Stop is off (and skipped)
+    window = make_window()
+    await shown(window, qtbot, QSize(900, 600))
+    window.activateWindow()
+    await wait_until(lambda: QApplication.activeWindow() is window, 5)
+    await wait_until(lambda: control(window, "Start server").isEnabled(), 5)
+    order = ["Host", "Settings", "Server status", "Start server", "Section tabs"]
+    control(window, order[0]).setFocus()
+    await wait_until(control(window, order[0]).hasFocus, 5)
+    seen = []
+    for _ in order[1:]:
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        widget = QApplication.focusWidget()
+        seen.append(widget.accessibleName() or type(widget).__name__)
+    assert seen == order[1:]
