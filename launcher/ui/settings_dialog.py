@@ -85,7 +85,8 @@ class SettingsDialog(QDialog):
         self.local_page = LocalServerPage(self)
         self.remote_page = RemoteHostsPage(keyring_available, self)
         self.guard_page = GuardPage(self)
-        self.server_page = _server_page(launcher.settings, self)
+        # A copy: the page must not change the live settings before OK.
+        self.server_page = _server_page(copy.deepcopy(launcher.settings), self)
         self.keep_in_tray = self.general_page.keep_in_tray
         self.tabs = QTabWidget(self)
         self.tabs.setAccessibleName("Settings sections")
