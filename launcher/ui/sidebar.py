@@ -4,6 +4,7 @@ the history."""
 
 from __future__ import annotations
 
+import datetime
 import time
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
@@ -155,6 +156,13 @@ class ConversationsSidebar(QWidget):
         self._deleted: int | None = None
         self._current: int | None = None
         self._filling = False
+        self._summaries: list[ConversationSummary] = []
+        self._dated_on = datetime.date.today()
+        # "Today 14:02" becomes "Yesterday" at midnight: re-date the rows when the day changes.
+        self._day_timer = QTimer(self)
+        self._day_timer.setInterval(60_000)
+        self._day_timer.timeout.connect(self._redate_if_new_day)
+        self._day_timer.start()
 
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         self.new_button.clicked.connect(self.newChatRequested.emit)
@@ -176,6 +184,8 @@ class ConversationsSidebar(QWidget):
         """Show these rows (newest first) with when each was last used, keeping the
         current one selected. `now` is the clock to date them by (default: now)."""
         now = time.time() if now is None else now
+        self._summaries = list(summaries)
+        self._dated_on = datetime.date.fromtimestamp(now)
         self._filling = True
         try:
             self.list.clear()
@@ -192,6 +202,10 @@ class ConversationsSidebar(QWidget):
         finally:
             self._filling = False
         self._update_buttons()
+
+    def _redate_if_new_day(self) -> None:
+        if datetime.date.today() != self._dated_on and self._summaries:
+            self.set_conversations(self._summaries)
 
     def select(self, conv_id: int | None) -> None:
         """Mark `conv_id` as the open conversation (None: a new, unsaved one)."""

@@ -108,3 +108,17 @@ async def test_the_rename_dialog_is_wide_enough_for_its_title(
     assert dialog.width() >= title + 120
     assert dialog.textValue() == "Plans"
     dialog.reject()
+
+
+async def test_dates_move_on_when_the_day_changes(make_window: Callable[[], MainWindow]) -> None:
+    window = make_window()
+    real_now = time.time()
+    a_day_ago = real_now - 24 * 3600
+    # Rendered yesterday: the row was "Today …" then.
+    window.sidebar.set_conversations(
+        [ConversationSummary(1, "Plans", "m", a_day_ago, 1)], now=a_day_ago
+    )
+    items = window.sidebar.list
+    assert str(items.item(0).data(DATE_ROLE)).startswith("Today ")
+    window.sidebar._day_timer.timeout.emit()  # the minute tick that notices the new day
+    assert items.item(0).data(DATE_ROLE) == "Yesterday"
