@@ -586,7 +586,8 @@ def test_fake_binary_answers_only_after_discovery(tmp_path: Path, fake: list[Fak
     start = time.monotonic()
     r = httpx.get(proc.url, timeout=5)  # connects at once, answered after the delay
     assert r.text == "Ollama is running" and time.monotonic() - start > 0.5
-    assert "inference compute" in proc.stderr
+    # The line is written just after the socket starts answering (another thread).
+    wait_until(lambda: "inference compute" in proc.stderr, 5.0)
 
 
 def test_fake_binary_port_taken_version_and_crash(tmp_path: Path, fake: list[FakeProcess]) -> None:
@@ -711,3 +712,67 @@ def test_fake_binary_runner_children(tmp_path: Path, fake: list[FakeProcess]) ->
     assert alive(orphan)
     os.killpg(hard.proc.pid, signal.SIGKILL)  # the process group still holds it
     wait_until(lambda: not alive(orphan), 5)
+
+
+# --- model import, tools, log-probabilities: the official client as the oracle -----------
+
+
+def test_blobs_and_create_with_the_official_client(
+    server: OllamaTestServer, http: httpx.Client, tmp_path: Path
+) -> None:
+    path = tmp_path / "model.gguf"
+    path.write_bytes(os.urandom(100_000))
+    client = ollama.Client(host=server.url)
+    digest = client.create_blob(path)  # a chunked upload body
+    assert server.blobs == {digest: 100_000}
+    assert http.head(f"/api/blobs/{digest}").status_code == 200
+    assert http.head(f"/api/blobs/sha256:{'2' * 64}").status_code == 404
+    assert http.head("/api/blobs/sha256:nothex").status_code == 400
+    mismatch = http.post(f"/api/blobs/sha256:{'2' * 64}", content=b"other bytes")
+    assert mismatch.status_code == 400 and "digest mismatch" in mismatch.json()["error"]
+    again = http.post(f"/api/blobs/{digest}", content=path.read_bytes())
+    assert again.status_code == 200  # present already
+    parts = list(client.create(model="imported", files={"model.gguf": digest}, stream=True))
+    assert [p.status for p in parts][-2:] == ["writing manifest", "success"]
+    assert "imported:latest" in [m.model for m in client.list().models]
+    whole = client.create(model="terse", from_="llama3.2", system="Be terse.")
+    assert whole.status == "success"
+    assert 'SYSTEM """Be terse."""' in (client.show("terse").modelfile or "")
+    with pytest.raises(ollama.ResponseError) as info:
+        client.create(model="nothing")
+    assert info.value.status_code == 400
+
+
+def test_tool_calls_and_logprobs_with_the_official_client(server: OllamaTestServer) -> None:
+    server.add_model("qwen3", capabilities=["completion", "tools"])
+    call = {"function": {"index": 0, "name": "get_weather", "arguments": {"city": "Paris"}}}
+    server.reply = ReplySpec(text="Let me check.", tool_calls=[call])
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "The weather in a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+    client = ollama.Client(host=server.url)
+    parts = list(client.chat(model="qwen3", messages=HI, tools=[tool], stream=True))
+    calls = [c for p in parts for c in p.message.tool_calls or []]
+    assert [(c.function.name, dict(c.function.arguments)) for c in calls] == [
+        ("get_weather", {"city": "Paris"})
+    ]
+    whole = client.chat(model="qwen3", messages=HI, tools=[tool])
+    assert whole.message.tool_calls and whole.message.tool_calls[0].function.name == "get_weather"
+    plain = list(client.chat(model="qwen3", messages=HI, stream=True))  # no tools declared
+    assert not any(p.message.tool_calls for p in plain)
+    with pytest.raises(ollama.ResponseError, match="does not support tools"):
+        client.chat(model="llama3.2", messages=HI, tools=[tool])
+
+    probs = list(
+        client.chat(model="llama3.2", messages=HI, stream=True, logprobs=True, top_logprobs=2)
+    )
+    tokens = [p.logprobs[0] for p in probs if not p.done and p.logprobs]
+    assert "".join(t.token for t in tokens) == server.reply.text
+    assert all(t.logprob < 0 and len(t.top_logprobs or []) == 2 for t in tokens)
+    with pytest.raises(ollama.ResponseError):
+        client.chat(model="llama3.2", messages=HI, logprobs=True, top_logprobs=21)

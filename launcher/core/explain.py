@@ -18,6 +18,7 @@ from launcher.ollama import (
     OllamaConnectionError,
     OllamaError,
     OllamaProtocolError,
+    OllamaProxyError,
     OllamaResponseError,
     OllamaStreamError,
     OllamaTimeoutError,
@@ -78,6 +79,13 @@ def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanati
             "fall back to an unencrypted connection — fix the certificate, or give this "
             "host its CA file in Settings.",
             details,
+        )
+    if isinstance(exc, OllamaProxyError):
+        return Explanation(
+            f"Can't reach Ollama at {where} through the proxy {exc.proxy} — check the proxy "
+            "address (Settings, or HTTPS_PROXY), or set this host's proxy to none.",
+            details,
+            "Retry",
         )
     if isinstance(exc, OllamaTimeoutError):
         return Explanation(

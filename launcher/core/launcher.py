@@ -120,20 +120,30 @@ class Launcher(QObject):
 
     def client_for(self, profile: HostProfile) -> OllamaClient:
         """One long-lived client per host (its connection pool is reused); a new
-        one when the host's URL or key changed. A replaced client is closed at
-        quit, not now: a download or reply may still be using it."""
+        one when the host's URL, key, proxy or TLS settings changed. A replaced
+        client is closed at quit, not now: a download or reply may still be using it."""
         key = self.api_key_for(profile) or ""
         client = self._clients.get(profile.id)
+        reach = (profile.proxy, profile.ca_file, profile.verify_tls)
         if (
             client is None
             or client.is_closed
             or client.base_url != profile.base_url
             or self._client_keys.get(profile.id) != key
+            or (client.reach.proxy, client.reach.ca_file, client.reach.verify_tls) != reach
         ):
             if client is not None and not client.is_closed:
                 self._retired.append(client)
             # "" rather than None: no key must not fall back to OLLAMA_API_KEY.
-            client = OllamaClient(profile.base_url, api_key=key)
+            client = OllamaClient(
+                profile.base_url,
+                api_key=key,
+                proxy=profile.proxy,
+                ca_file=profile.ca_file,
+                verify_tls=profile.verify_tls,
+            )
+            if not profile.verify_tls and profile.base_url.startswith("https://"):
+                log.warning("Certificate checks are off for %s (verify_tls)", profile.name)
             self._clients[profile.id] = client
             self._client_keys[profile.id] = key
         return client

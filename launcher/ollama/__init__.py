@@ -3,34 +3,43 @@
 It could be published alone; the rest of the launcher uses only these names.
 """
 
-from .client import DEFAULT_TIMEOUT, OllamaClient, OllamaStream
+from .blobs import BlobProgress
+from .client import OllamaClient
+from .connection import DEFAULT_TIMEOUT
 from .errors import (
     OllamaConnectionError,
     OllamaError,
     OllamaProtocolError,
+    OllamaProxyError,
     OllamaResponseError,
     OllamaStreamError,
     OllamaTimeoutError,
     OllamaTLSError,
 )
 from .host import DEFAULT_PORT, is_loopback_url, resolve_host
+from .stream import OllamaStream
 from .types import (
     ChatChunk,
     ChatMetrics,
     ChatResponse,
+    Logprob,
     ModelDetails,
     ModelInfo,
     ModelShow,
     PullProgress,
     RunningModel,
+    TokenLogprob,
+    ToolCall,
 )
 
 __all__ = [
     "DEFAULT_PORT",
     "DEFAULT_TIMEOUT",
+    "BlobProgress",
     "ChatChunk",
     "ChatMetrics",
     "ChatResponse",
+    "Logprob",
     "ModelDetails",
     "ModelInfo",
     "ModelShow",
@@ -38,6 +47,7 @@ __all__ = [
     "OllamaConnectionError",
     "OllamaError",
     "OllamaProtocolError",
+    "OllamaProxyError",
     "OllamaResponseError",
     "OllamaStream",
     "OllamaStreamError",
@@ -45,6 +55,8 @@ __all__ = [
     "OllamaTimeoutError",
     "PullProgress",
     "RunningModel",
+    "TokenLogprob",
+    "ToolCall",
     "is_loopback_url",
     "resolve_host",
 ]

@@ -3,46 +3,32 @@
 Why not the official `ollama` package: its streaming calls hand back a bare
 async generator that owns the HTTP connection, so a caller that stops reading
 leaves the server generating until something finalises the generator. Here a
-streaming call is an async context manager: leaving the `async with` block
-(break, exception, task cancellation) closes the connection there and then,
-which is how Ollama learns to stop (it has no cancel endpoint).
+streaming call is an `OllamaStream` (see stream.py): leaving the `async with`
+block closes the connection there and then, which is how Ollama learns to
+stop (it has no cancel endpoint).
 
-All transport failures are mapped to `launcher.ollama.errors` in one place
-(`_mapped_errors`), and parsing is hand-written to stay close to the cost of
-`json.loads` on a fast stream.
+How a host is reached (proxy, TLS, API key) is connection.py; how failures
+are worded is failures.py; the records are types.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import os
-from collections.abc import (
-    AsyncGenerator,
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Generator,
-    Iterator,
-    Mapping,
-    Sequence,
-)
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, TypeVar
 
 import httpx
 
-from .errors import (
-    OllamaConnectionError,
-    OllamaError,
-    OllamaProtocolError,
-    OllamaResponseError,
-    OllamaStreamError,
-    OllamaTimeoutError,
-)
+from .blobs import BlobProgress, Progress, file_body, file_digest, normal_digest
+from .bodies import chat_body, create_body
+from .connection import DEFAULT_TIMEOUT, SYSTEM_PROXY, Reach, build_http, effective_proxy
+from .errors import OllamaConnectionError, OllamaProtocolError, OllamaResponseError
+from .failures import error_text, mapped_errors
 from .host import resolve_host
-from .transport import OllamaTransport
+from .stream import OllamaStream
 from .types import (
     ChatChunk,
     ChatResponse,
@@ -57,272 +43,6 @@ from .types import (
 
 T = TypeVar("T")
 
-#: Connect fast (a dead host should be reported in seconds); read slowly (a
-#: model can take minutes to load before the first chunk); no total limit.
-DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=600.0, write=60.0, pool=30.0)
-USER_AGENT = "ollama-launcher/0.1"
-
-
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    return (url.scheme, url.host, url.port)
-
-
-class _HostBoundBearer(httpx.Auth):
-    """Adds `Authorization: Bearer KEY` only to requests for the configured host.
-
-    A key must never reach another host, even if a redirect or a caller's
-    absolute URL points elsewhere.
-    """
-
-    def __init__(self, key: str, base_url: str) -> None:
-        self._key = key
-        self._origin = _origin(httpx.URL(base_url))
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if _origin(request.url) == self._origin:
-            request.headers["Authorization"] = f"Bearer {self._key}"
-        else:
-            request.headers.pop("Authorization", None)
-        yield request
-
-    def __repr__(self) -> str:
-        return "_HostBoundBearer(<redacted>)"
-
-
-def _error_text(response: httpx.Response) -> str:
-    """The server's `error` text, or a short excerpt of a non-JSON body."""
-    try:
-        data = response.json()
-    except (ValueError, UnicodeDecodeError):
-        data = None
-    if isinstance(data, dict) and isinstance(data.get("error"), str):
-        return str(data["error"])
-    text = response.text.strip()
-    if text:
-        return text[:200]
-    return response.reason_phrase or f"HTTP {response.status_code}"
-
-
-class OllamaStream(Generic[T]):
-    """An async context manager for one streamed request.
-
-    Its value is an async iterator of parsed records. The connection lives
-    exactly as long as the `async with` block: `__aexit__` closes it whatever
-    the reason for leaving, so the server sees the disconnect at once.
-    """
-
-    def __init__(
-        self,
-        client: OllamaClient,
-        path: str,
-        body: JSONDict,
-        parse: Callable[[JSONDict], T],
-        is_final: Callable[[T], bool],
-    ) -> None:
-        self._client = client
-        self._path = path
-        self._body = body
-        self._parse = parse
-        self._is_final = is_final
-        self._response: httpx.Response | None = None
-        self._lines: _LineIterator[T] | None = None
-
-    async def __aenter__(self) -> AsyncIterator[T]:
-        self._response = await self._client._open_stream(self._path, self._body)
-        self._lines = _LineIterator(
-            self._response, self._parse, self._is_final, self._client.base_url
-        )
-        return self._lines
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the connection now (idempotent)."""
-        response, self._response = self._response, None
-        lines, self._lines = self._lines, None
-        if response is not None:
-            await response.aclose()  # first: this is what the server is waiting for
-        if lines is not None:
-            await lines.aclose()
-
-
-#: One shared decoder: `raw_decode` on text skips the type and encoding checks
-#: `json.loads` makes on every call (about 1.6x faster per line, measured).
-_raw_decode = json.JSONDecoder().raw_decode
-
-
-class _LineIterator(Generic[T]):
-    """Splits a streamed body into NDJSON lines and parses each into a record.
-
-    The work is one async generator (`_records`): it fetches large blocks
-    (the transport hands up many lines at once), splits them on b"\\n" keeping
-    the partial tail, decodes and parses each line. `async for` iterates that
-    generator directly, so a record costs one generator step. An
-    `{"error": ...}` line raises OllamaStreamError; a line that is not a JSON
-    object, or of the wrong shape, raises OllamaProtocolError; so does a
-    body that ends before its final record.
-
-    The generator never owns the connection: `OllamaStream` closes the
-    response, whatever state the generator is left in.
-    """
-
-    def __init__(
-        self,
-        response: httpx.Response,
-        parse: Callable[[JSONDict], T],
-        is_final: Callable[[T], bool],
-        host: str,
-    ) -> None:
-        if "content-encoding" in response.headers:
-            blocks = response.aiter_bytes()
-        else:
-            blocks = response.aiter_raw()  # Ollama does not compress: skip the decoder
-        # httpx's iterators are async generators (typed as iterators): closable.
-        self._blocks = cast(AsyncGenerator[bytes, None], blocks)
-        self._gen = self._records(self._blocks, parse, is_final, host)
-
-    def __aiter__(self) -> AsyncIterator[T]:
-        return self._gen
-
-    def __anext__(self) -> Awaitable[T]:
-        return self._gen.__anext__()
-
-    async def aclose(self) -> None:
-        """Finalise the generators now rather than whenever they are collected.
-
-        A no-op for a generator that is running in another task (its read
-        fails soon anyway, the connection being closed).
-        """
-        with contextlib.suppress(RuntimeError):
-            await self._gen.aclose()
-        with contextlib.suppress(RuntimeError):
-            await self._blocks.aclose()
-
-    @staticmethod
-    async def _records(
-        blocks: AsyncIterator[bytes],
-        parse: Callable[[JSONDict], T],
-        is_final: Callable[[T], bool],
-        host: str,
-    ) -> AsyncGenerator[T, None]:
-        fetch = blocks.__anext__
-        decode = _raw_decode
-        tail = b""
-        eof = False
-        while not eof:
-            try:
-                block = await fetch()
-            except StopAsyncIteration:
-                eof = True
-                block = b"\n"  # flushes a last line sent without its newline
-            except httpx.HTTPError as exc:
-                raise _mapped_error(exc, host) from None
-            lines = (tail + block).split(b"\n") if tail else block.split(b"\n")
-            tail = lines.pop()
-            for line in lines:
-                try:
-                    text = line.decode()
-                    data, end = decode(text)
-                    if end != len(text):
-                        raise ValueError("extra data")
-                except ValueError:
-                    data = _decode_slowly(line, host)  # blank, padded, or not JSON
-                    if data is None:
-                        continue
-                if type(data) is not dict:
-                    raise OllamaProtocolError(
-                        f"Ollama at {host} sent a line that is not a JSON object: {line[:80]!r}",
-                        host=host,
-                    )
-                if "error" in data:
-                    raise OllamaStreamError(str(data["error"]), host=host)
-                try:
-                    record = parse(data)
-                except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                    raise OllamaProtocolError(
-                        f"Ollama at {host} sent a line of the wrong shape ({exc}): {line[:80]!r}",
-                        host=host,
-                    ) from None
-                yield record
-                if is_final(record):
-                    return
-            # A burst arrives already buffered, and reading a buffered stream never
-            # suspends: without this turn, a fast server's whole reply would be parsed
-            # in one go and an app's event loop (its UI) would stall for its length.
-            await asyncio.sleep(0)
-        raise OllamaProtocolError(
-            f"The reply from Ollama at {host} ended before it was complete.", host=host
-        )
-
-
-def _decode_slowly(line: bytes, host: str) -> Any:
-    """The fast path's fallback: None for a blank line, else `json.loads` or an error."""
-    if not line.strip():
-        return None
-    try:
-        return json.loads(line)
-    except ValueError:
-        raise OllamaProtocolError(
-            f"Ollama at {host} sent a line that is not JSON: {line[:80]!r}", host=host
-        ) from None
-
-
-@contextlib.contextmanager
-def _mapped_errors(host: str) -> Iterator[None]:
-    """Translate httpx exceptions into the OllamaError hierarchy, with advice."""
-    try:
-        yield
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise _mapped_error(exc, host) from None
-
-
-def _mapped_error(exc: httpx.HTTPError | httpx.InvalidURL, host: str) -> OllamaError:
-    """The OllamaError for an httpx exception: the one place errors are mapped."""
-    if isinstance(exc, httpx.ConnectTimeout):
-        return OllamaTimeoutError(
-            f"Could not connect to Ollama at {host}: the connection timed out. "
-            "Check that the machine is on and reachable.",
-            host=host,
-        )
-    if isinstance(exc, httpx.ConnectError):
-        return OllamaConnectionError(
-            f"Could not connect to Ollama at {host} ({_reason(exc)}). "
-            "Start the server (`ollama serve`) or check the host address.",
-            host=host,
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        return OllamaTimeoutError(
-            f"Ollama at {host} did not answer in time ({type(exc).__name__}).", host=host
-        )
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return OllamaConnectionError(
-            f"The connection to Ollama at {host} closed unexpectedly ({_reason(exc)}); "
-            "the server may have stopped or crashed.",
-            host=host,
-        )
-    if isinstance(exc, httpx.NetworkError):
-        return OllamaConnectionError(
-            f"The connection to Ollama at {host} was lost ({_reason(exc)}).", host=host
-        )
-    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
-        return OllamaConnectionError(f"Invalid Ollama address {host}: {exc}", host=host)
-    if isinstance(exc, httpx.DecodingError):
-        return OllamaProtocolError(
-            f"Ollama at {host} sent a reply that could not be decoded: {exc}", host=host
-        )
-    return OllamaConnectionError(f"Request to Ollama at {host} failed: {exc}", host=host)
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text or type(exc).__name__
-
 
 class OllamaClient:
     """An Ollama API client bound to one host.
@@ -336,9 +56,15 @@ class OllamaClient:
             waits up to 10 minutes for a read (model loading is slow).
         retries: how many times an idempotent GET is retried after a failed
             connection, with exponential backoff. Streams are never retried.
+        proxy: "system" (HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY), "none" or
+            a proxy URL. A loopback host is never proxied.
+        ca_file: a PEM CA bundle trusted for this host on top of the system store.
+        verify_tls: False skips certificate checks for an https host; only ever
+            the user's explicit choice for that host.
 
-    Raises (every call): OllamaConnectionError (incl. OllamaTimeoutError),
-    OllamaResponseError, OllamaProtocolError; streams also OllamaStreamError.
+    Raises (every call): OllamaConnectionError (incl. OllamaTimeoutError and
+    OllamaTLSError), OllamaResponseError, OllamaProtocolError; streams also
+    OllamaStreamError.
     """
 
     def __init__(
@@ -348,20 +74,18 @@ class OllamaClient:
         api_key: str | None = None,
         timeout: httpx.Timeout | float | None = None,
         retries: int = 2,
-        transport: httpx.AsyncBaseTransport | None = None,
+        proxy: str = SYSTEM_PROXY,
+        ca_file: str = "",
+        verify_tls: bool = True,
     ) -> None:
         self.base_url = resolve_host(host if host is not None else os.environ.get("OLLAMA_HOST"))
         key = api_key if api_key is not None else os.environ.get("OLLAMA_API_KEY")
         self._retries = retries
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
-            auth=_HostBoundBearer(key, self.base_url) if key else None,
-            follow_redirects=False,
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            # Our transport reads streams off the socket in bulk (see transport.py).
-            transport=transport if transport is not None else OllamaTransport(),
+        self.reach = Reach(proxy=proxy, ca_file=ca_file, verify_tls=verify_tls)
+        self._http, self._setup_error = build_http(
+            self.base_url, key=key, reach=self.reach, timeout=timeout
         )
+        self.proxy = effective_proxy(self.base_url, self.reach)  # for messages; no password
         self.has_api_key = bool(key)
 
     def __repr__(self) -> str:
@@ -389,6 +113,12 @@ class OllamaClient:
 
     # ---- plain requests -------------------------------------------------
 
+    def _build(self, method: str, path: str, body: JSONDict | None = None) -> httpx.Request:
+        """A request to this host; raises the host's setup error (e.g. a bad CA file)."""
+        if self._setup_error is not None:
+            raise self._setup_error
+        return self._http.build_request(method, path, json=body)
+
     async def _request(
         self,
         method: str,
@@ -398,10 +128,12 @@ class OllamaClient:
         retries: int = 0,
         timeout: float | None = None,
     ) -> httpx.Response:
+        if self._setup_error is not None:
+            raise self._setup_error
         attempt = 0
         while True:
             try:
-                with _mapped_errors(self.base_url):
+                with mapped_errors(self.base_url, self.proxy):
                     kwargs: dict[str, Any] = {}
                     if body is not None:
                         kwargs["json"] = body
@@ -416,7 +148,7 @@ class OllamaClient:
                 attempt += 1
         if response.is_error:
             raise OllamaResponseError(
-                _error_text(response), response.status_code, host=self.base_url
+                error_text(response), response.status_code, host=self.base_url
             )
         return response
 
@@ -515,31 +247,6 @@ class OllamaClient:
 
     # ---- chat -----------------------------------------------------------
 
-    @staticmethod
-    def _chat_body(
-        model: str,
-        messages: Sequence[Mapping[str, Any]],
-        *,
-        stream: bool,
-        options: Mapping[str, Any] | None,
-        think: bool | str | None,
-        keep_alive: float | str | None,
-        format: str | JSONDict | None,
-        tools: Sequence[Mapping[str, Any]] | None,
-    ) -> JSONDict:
-        body: JSONDict = {"model": model, "messages": [dict(m) for m in messages], "stream": stream}
-        if options:
-            body["options"] = dict(options)
-        if think is not None:
-            body["think"] = think
-        if keep_alive is not None:
-            body["keep_alive"] = keep_alive
-        if format is not None:
-            body["format"] = format
-        if tools:
-            body["tools"] = [dict(t) for t in tools]
-        return body
-
     def chat(
         self,
         model: str,
@@ -550,14 +257,20 @@ class OllamaClient:
         keep_alive: float | str | None = None,
         format: str | JSONDict | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
     ) -> OllamaStream[ChatChunk]:
         """Stream a chat reply.
 
         Use as ``async with client.chat(model, messages) as chunks:`` and then
         ``async for chunk in chunks``. The connection closes when the block is
         left, for any reason; that is what stops the server generating.
+
+        `tools` declares functions the model may call (`ChatChunk.tool_calls`);
+        `logprobs`/`top_logprobs` (0-20) ask for token probabilities
+        (`ChatChunk.logprobs`).
         """
-        body = self._chat_body(
+        body = chat_body(
             model,
             messages,
             stream=True,
@@ -566,8 +279,10 @@ class OllamaClient:
             keep_alive=keep_alive,
             format=format,
             tools=tools,
+            logprobs=logprobs,
+            top_logprobs=top_logprobs,
         )
-        return OllamaStream(self, "/api/chat", body, parse_chat_chunk, _chunk_is_final)
+        return self._stream("/api/chat", body, parse_chat_chunk, _chunk_is_final)
 
     async def chat_once(
         self,
@@ -579,9 +294,11 @@ class OllamaClient:
         keep_alive: float | str | None = None,
         format: str | JSONDict | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
+        logprobs: bool | None = None,
+        top_logprobs: int | None = None,
     ) -> ChatResponse:
         """A whole chat reply in one (non-streamed) answer."""
-        body = self._chat_body(
+        body = chat_body(
             model,
             messages,
             stream=False,
@@ -590,6 +307,8 @@ class OllamaClient:
             keep_alive=keep_alive,
             format=format,
             tools=tools,
+            logprobs=logprobs,
+            top_logprobs=top_logprobs,
         )
         response = await self._request("POST", "/api/chat", body)
         data = self._json(response, "POST /api/chat")
@@ -610,40 +329,110 @@ class OllamaClient:
         files and a later pull of the same model resumes.
         """
         body: JSONDict = {"model": model, "insecure": insecure, "stream": True}
-        return OllamaStream(self, "/api/pull", body, parse_pull_progress, _pull_is_final)
+        return self._stream("/api/pull", body, parse_pull_progress, _progress_is_final)
 
-    async def _open_stream(self, path: str, body: JSONDict) -> httpx.Response:
-        """Send a streaming POST and check its status before any line is read."""
-        request = self._http.build_request("POST", path, json=body)
-        request.extensions["ollama_stream"] = True  # OllamaTransport: own connection, bulk reads
-        with _mapped_errors(self.base_url):
-            response = await self._http.send(request, stream=True)
+    def _stream(
+        self,
+        path: str,
+        body: JSONDict,
+        parse: Callable[[JSONDict], T],
+        is_final: Callable[[T], bool],
+    ) -> OllamaStream[T]:
+        return OllamaStream(
+            self._http,
+            lambda: self._build("POST", path, body),
+            parse,
+            is_final,
+            self.base_url,
+            self.proxy,
+        )
+
+    # ---- model import: blobs and create ------------------------------------
+
+    async def blob_exists(self, digest: str) -> bool:
+        """Whether the server has a blob (`HEAD /api/blobs/sha256:...`)."""
+        path = f"/api/blobs/{normal_digest(digest)}"
+        if self._setup_error is not None:
+            raise self._setup_error
+        with mapped_errors(self.base_url, self.proxy):
+            response = await self._http.head(path)
+        if response.status_code == 404:
+            return False
+        if response.is_error:
+            raise OllamaResponseError(
+                f"HEAD {path} failed", response.status_code, host=self.base_url
+            )
+        return True
+
+    async def push_blob(
+        self, path: str | os.PathLike[str], progress: Progress | None = None
+    ) -> str:
+        """Upload a file as a blob unless the server has it; return its digest.
+
+        The digest is computed streaming from disk in a worker thread; the
+        upload (only when `HEAD` says the blob is missing) streams from disk
+        in constant memory. Cancelling the task stops it at the next block
+        and closes the connection. `progress` gets `BlobProgress` records.
+        """
+        file = Path(path)
+        digest = await file_digest(file, progress)
+        size = await asyncio.to_thread(os.path.getsize, file)
+        if await self.blob_exists(digest):
+            if progress is not None:
+                progress(BlobProgress("present", size, size))
+            return digest
+        body = file_body(file, size, progress)
         try:
-            if response.is_error:
-                with _mapped_errors(self.base_url):
-                    await response.aread()
-                raise OllamaResponseError(
-                    _error_text(response), response.status_code, host=self.base_url
-                )
-            content_type = response.headers.get("content-type", "")
-            if content_type.startswith("text/html"):
-                raise OllamaProtocolError(
-                    f"{self.base_url} answered {path} with a web page, not Ollama's stream: "
-                    "is another service using this port?",
-                    host=self.base_url,
-                )
-        except BaseException:
-            await response.aclose()
-            raise
-        return response
+            request = self._http.build_request(
+                "POST",
+                f"/api/blobs/{digest}",
+                content=body,
+                headers={"Content-Length": str(size), "Content-Type": "application/octet-stream"},
+            )
+            with mapped_errors(self.base_url, self.proxy):
+                response = await self._http.send(request)
+        finally:
+            await body.aclose()
+        if response.is_error:
+            raise OllamaResponseError(
+                error_text(response), response.status_code, host=self.base_url
+            )
+        return digest
+
+    def create(
+        self,
+        model: str,
+        *,
+        files: Mapping[str, str] | None = None,
+        from_: str | None = None,
+        system: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        template: str | None = None,
+    ) -> OllamaStream[PullProgress]:
+        """Create a model (`POST /api/create`), streaming its progress.
+
+        `files` maps file names to blob digests (upload them first with
+        `push_blob`); `from_` names an existing model to build on. Use as
+        ``async with client.create(...) as progress:``; the records are
+        `PullProgress` (mostly `status` only) and the last says `success`.
+        """
+        body = create_body(
+            model,
+            files=files,
+            from_=from_,
+            system=system,
+            parameters=parameters,
+            template=template,
+        )
+        return self._stream("/api/create", body, parse_pull_progress, _progress_is_final)
 
 
 def _chunk_is_final(chunk: ChatChunk) -> bool:
     return chunk.done
 
 
-def _pull_is_final(progress: PullProgress) -> bool:
+def _progress_is_final(progress: PullProgress) -> bool:
     return progress.status == "success"
 
 
-__all__ = ["DEFAULT_TIMEOUT", "OllamaClient", "OllamaError", "OllamaStream"]
+__all__ = ["DEFAULT_TIMEOUT", "OllamaClient", "OllamaStream"]

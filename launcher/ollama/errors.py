@@ -31,6 +31,18 @@ class OllamaConnectionError(OllamaError):
     """
 
 
+class OllamaProxyError(OllamaConnectionError):
+    """The proxy chosen for the host could not be reached, or refused the connection.
+
+    Attributes:
+        proxy: the proxy's address, without any user name or password.
+    """
+
+    def __init__(self, message: str, *, proxy: str, host: str = "") -> None:
+        super().__init__(message, host=host)
+        self.proxy = proxy
+
+
 class OllamaTimeoutError(OllamaConnectionError):
     """The host accepted the connection but did not answer in time."""
 

@@ -169,6 +169,91 @@ class ChatMetrics:
         return self.eval_count / self.eval_duration * 1e9
 
 
+@dataclass(slots=True, frozen=True)
+class ToolCall:
+    """A tool the model asks the caller to run (`message.tool_calls[]`).
+
+    Attributes:
+        name: the function's name, as declared in the request's `tools`.
+        arguments: its arguments, a JSON object (Ollama sends an object, not a string).
+        index: the call's position when the model asks for several at once.
+    """
+
+    name: str
+    arguments: JSONDict
+    index: int = 0
+
+    @classmethod
+    def from_json(cls, data: JSONDict) -> ToolCall:
+        function = data["function"]
+        arguments = function.get("arguments") or {}
+        if not isinstance(arguments, dict):
+            raise ValueError("tool call `arguments` is not a JSON object")
+        index = function.get("index", data.get("index", 0))
+        return cls(str(function["name"]), dict(arguments), int(index or 0))
+
+    def to_json(self) -> JSONDict:
+        """As the next request's assistant message carries it back."""
+        return {"function": {"index": self.index, "name": self.name, "arguments": self.arguments}}
+
+
+def parse_tool_calls(value: object) -> tuple[ToolCall, ...] | None:
+    if not value:
+        return None
+    if not isinstance(value, list):
+        raise ValueError("`tool_calls` is not a list")
+    return tuple(ToolCall.from_json(item) for item in value)
+
+
+@dataclass(slots=True, frozen=True)
+class TokenLogprob:
+    """One candidate token and its log-probability (natural log)."""
+
+    token: str
+    logprob: float
+    bytes: tuple[int, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: JSONDict) -> TokenLogprob:
+        return cls(
+            str(data["token"]),
+            float(data["logprob"]),
+            tuple(int(b) for b in data.get("bytes") or ()),
+        )
+
+
+@dataclass(slots=True, frozen=True)
+class Logprob:
+    """A generated token's log-probability, with the most likely alternatives.
+
+    Attributes:
+        token, logprob, bytes: the token the model produced.
+        top_logprobs: up to `top_logprobs` candidates, most likely first.
+    """
+
+    token: str
+    logprob: float
+    bytes: tuple[int, ...] = ()
+    top_logprobs: tuple[TokenLogprob, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: JSONDict) -> Logprob:
+        return cls(
+            str(data["token"]),
+            float(data["logprob"]),
+            tuple(int(b) for b in data.get("bytes") or ()),
+            tuple(TokenLogprob.from_json(t) for t in data.get("top_logprobs") or ()),
+        )
+
+
+def parse_logprobs(value: object) -> tuple[Logprob, ...] | None:
+    if not value:
+        return None
+    if not isinstance(value, list):
+        raise ValueError("`logprobs` is not a list")
+    return tuple(Logprob.from_json(item) for item in value)
+
+
 @dataclass(slots=True)
 class ChatChunk:
     """One line of a streamed `/api/chat` (or `/api/generate`) reply.
@@ -179,7 +264,10 @@ class ChatChunk:
         done: True on the last chunk only.
         done_reason: `stop`, `length`, `load` or `unload` on the last chunk.
         metrics: timing figures, on the last chunk only.
-        tool_calls: tool calls the model asked for, as sent.
+        tool_calls: tools the model asks the caller to run, or None.
+        model: the model name, as the server echoes it.
+        logprobs: the tokens of this chunk with their log-probabilities, when
+            the request asked for `logprobs`; else None.
     """
 
     content: str
@@ -187,8 +275,9 @@ class ChatChunk:
     done: bool = False
     done_reason: str | None = None
     metrics: ChatMetrics | None = None
-    tool_calls: list[JSONDict] | None = None
+    tool_calls: tuple[ToolCall, ...] | None = None
     model: str = ""
+    logprobs: tuple[Logprob, ...] | None = None
 
 
 def parse_chat_chunk(data: JSONDict) -> ChatChunk:
@@ -202,24 +291,18 @@ def parse_chat_chunk(data: JSONDict) -> ChatChunk:
         content = data["response"]
     else:
         content = message.get("content", "")
-    if not data.get("done"):
-        return ChatChunk(
-            content,
-            message.get("thinking") or "",
-            False,
-            None,
-            None,
-            message.get("tool_calls"),
-            data.get("model", ""),
-        )
+    calls = message.get("tool_calls")
+    probs = data.get("logprobs")
+    done = data.get("done")
     return ChatChunk(
         content,
         message.get("thinking") or "",
-        True,
-        data.get("done_reason"),
-        ChatMetrics.from_json(data),
-        message.get("tool_calls"),
+        bool(done),
+        data.get("done_reason") if done else None,
+        ChatMetrics.from_json(data) if done else None,
+        parse_tool_calls(calls) if calls else None,
         data.get("model", ""),
+        parse_logprobs(probs) if probs else None,
     )
 
 
@@ -233,7 +316,8 @@ class ChatResponse:
     role: str = "assistant"
     done_reason: str | None = None
     metrics: ChatMetrics = field(default_factory=ChatMetrics)
-    tool_calls: list[JSONDict] | None = None
+    tool_calls: tuple[ToolCall, ...] | None = None
+    logprobs: tuple[Logprob, ...] | None = None
 
     @classmethod
     def from_json(cls, data: JSONDict) -> ChatResponse:
@@ -245,7 +329,8 @@ class ChatResponse:
             role=str(message.get("role") or "assistant"),
             done_reason=data.get("done_reason"),
             metrics=ChatMetrics.from_json(data),
-            tool_calls=message.get("tool_calls"),
+            tool_calls=parse_tool_calls(message.get("tool_calls")),
+            logprobs=parse_logprobs(data.get("logprobs")),
         )
 
 
@@ -254,6 +339,7 @@ class PullProgress:
     """One line of a `/api/pull` stream.
 
     `completed` is None while the server omits it (it does so while it is 0).
+    `/api/create` streams the same records (`status` only, mostly).
     """
 
     status: str

@@ -34,6 +34,9 @@ class _Remote:
     name: str
     url: str
     key: str
+    proxy: str = "system"
+    ca_file: str = ""
+    verify_tls: bool = True
 
 
 class RemoteHostsPage(QWidget):
@@ -69,6 +72,12 @@ class RemoteHostsPage(QWidget):
         named(self.key, "API key", "Sent as a Bearer token to this host only")
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key.setPlaceholderText("optional")
+        self.proxy = QLineEdit(self.form)
+        named(self.proxy, "Proxy", "system (HTTPS_PROXY/NO_PROXY), none, or http://proxy:port")
+        self.proxy.setPlaceholderText("system — or none, or http://proxy:3128")
+        self.ca_file = QLineEdit(self.form)
+        named(self.ca_file, "CA file", "A PEM file of CAs trusted for this https host")
+        self.ca_file.setPlaceholderText("optional, e.g. /etc/ssl/corp-ca.pem")
         self.keyring_note = QLabel(KEYRING_NOTE if keyring_available else SESSION_ONLY_NOTE, self)
         named(self.keyring_note, "Keyring notice")
         self.keyring_note.setWordWrap(True)
@@ -84,7 +93,13 @@ class RemoteHostsPage(QWidget):
         top.addWidget(self.hosts, 1)
         top.addLayout(buttons)
         form = QFormLayout(self.form)
-        for text, field in (("&Name:", self.name), ("&URL:", self.url), ("API &key:", self.key)):
+        for text, field in (
+            ("&Name:", self.name),
+            ("&URL:", self.url),
+            ("API &key:", self.key),
+            ("&Proxy:", self.proxy),
+            ("&CA file:", self.ca_file),
+        ):
             label = QLabel(text, self.form)
             label.setBuddy(field)
             form.addRow(label, field)
@@ -101,11 +116,16 @@ class RemoteHostsPage(QWidget):
         self.name.textEdited.connect(self._edited)
         self.url.textEdited.connect(self._edited)
         self.key.textEdited.connect(self._edited)
+        self.proxy.textEdited.connect(self._edited)
+        self.ca_file.textEdited.connect(self._edited)
         self._show_row(-1)
 
     def load(self, remotes: list[RemoteHost], keys: Mapping[str, str]) -> None:
         self._loaded = {r.id: r for r in remotes}
-        self._remotes = [_Remote(r.id, r.name, r.url, keys.get(r.id, "")) for r in remotes]
+        self._remotes = [
+            _Remote(r.id, r.name, r.url, keys.get(r.id, ""), r.proxy, r.ca_file, r.verify_tls)
+            for r in remotes
+        ]
         self._original_keys = {r.id: keys.get(r.id, "") for r in remotes}
         self.hosts.clear()
         for remote in self._remotes:
@@ -139,6 +159,8 @@ class RemoteHostsPage(QWidget):
             (self.name, remote.name if remote else ""),
             (self.url, remote.url if remote else ""),
             (self.key, remote.key if remote else ""),
+            (self.proxy, remote.proxy if remote else ""),
+            (self.ca_file, remote.ca_file if remote else ""),
         ):
             field.setText(value)
         self._check_url()
@@ -151,6 +173,8 @@ class RemoteHostsPage(QWidget):
         remote.name = self.name.text()
         remote.url = self.url.text()
         remote.key = self.key.text()
+        remote.proxy = self.proxy.text()
+        remote.ca_file = self.ca_file.text()
         item = self.hosts.item(row)
         if item is not None:
             item.setText(self._title(remote))
@@ -183,7 +207,16 @@ class RemoteHostsPage(QWidget):
             name = remote.name.strip() or remote.url.strip()
             # Fields this form does not show (proxy, CA file, …) are kept as loaded.
             loaded = self._loaded.get(remote.id) or RemoteHost(remote.id, name, "")
-            hosts.append(dataclasses.replace(loaded, name=name, url=remote.url.strip()))
+            hosts.append(
+                dataclasses.replace(
+                    loaded,
+                    name=name,
+                    url=remote.url.strip(),
+                    proxy=remote.proxy.strip() or "system",
+                    ca_file=remote.ca_file.strip(),
+                    verify_tls=remote.verify_tls,
+                )
+            )
             key = remote.key.strip()
             if key != self._original_keys.get(remote.id, ""):
                 changed[remote.id] = key

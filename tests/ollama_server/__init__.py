@@ -1,8 +1,10 @@
 """A protocol-faithful Ollama test server (in-thread) and a fake ``ollama`` binary.
 
 ``OllamaTestServer`` answers the Ollama HTTP API from test-controlled state and records
-requests and streams; ``ForeignServer`` is a non-Ollama web server holding a port;
-``bin/ollama`` runs ``fake_cli.main`` (``ollama serve`` / ``ollama --version``).
+requests and streams (over https too, given a server SSL context); ``ForeignServer`` is a
+non-Ollama web server holding a port; ``bin/ollama`` runs ``fake_cli.main`` (``ollama
+serve`` / ``ollama --version``). ``proxy.ForwardProxy`` and ``certs`` (a throw-away CA and
+certificates) are for the proxy and TLS tests.
 """
 
 from .foreign import ForeignServer

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 import sys
 import time
 import traceback
@@ -74,6 +75,10 @@ def parse_request(buf: bytearray, peer: str) -> tuple[Request, int] | None:
     """One request from the front of ``buf``: (request, bytes used), or None if incomplete."""
     while buf.startswith(b"\r\n"):  # tolerated, as Go does, before a request line
         del buf[:2]
+    if buf and not buf[:1].isalpha():
+        # A TLS ClientHello (0x16 ...) or other binary: Go answers 400 once it reads the
+        # line; saying so at the first byte spares a client its handshake timeout.
+        raise BadRequest("malformed HTTP request")
     end = buf.find(b"\r\n\r\n")
     if end < 0:
         if len(buf) > MAX_HEAD:
@@ -365,12 +370,23 @@ class HttpServer:
         self.connections: set[HttpConnection] = set()
         self._server: asyncio.base_events.Server | None = None
 
-    async def listen(self, host: str, port: int, sock: socket.socket | None = None) -> int:
+    async def listen(
+        self,
+        host: str,
+        port: int,
+        sock: socket.socket | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> int:
+        """Listen (on ``sock`` if given); ``tls``: serve https with that server context."""
         loop = asyncio.get_running_loop()
         if sock is not None:
-            self._server = await loop.create_server(lambda: HttpConnection(self), sock=sock)
+            self._server = await loop.create_server(
+                lambda: HttpConnection(self), sock=sock, ssl=tls
+            )
         else:
-            self._server = await loop.create_server(lambda: HttpConnection(self), host, port)
+            self._server = await loop.create_server(
+                lambda: HttpConnection(self), host, port, ssl=tls
+            )
         return int(self._server.sockets[0].getsockname()[1])
 
     async def close(self) -> None:

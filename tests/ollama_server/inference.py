@@ -8,6 +8,7 @@ between batches so a client's hang-up is seen at once and nothing more is produc
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,26 @@ class Turn:
     num_predict: int | None
     prompt_eval_count: int
     before_final: Callable[[], None] | None = None  # state changes the final line reports
+    tools: bool = False  # the request declared tools: the reply may call them
+    logprobs: bool = False  # the request asked for token log-probabilities
+    top_logprobs: int = 0  # alternatives per token (0-20)
+
+
+def token_logprob(token: str, top: int) -> dict[str, Any]:
+    """A stable, plausible log-probability record for a token (as Ollama's `Logprob`):
+    the token itself, its UTF-8 bytes, and ``top`` alternatives, most likely first."""
+    seed = hashlib.sha256(token.encode()).digest()
+    own = -round(seed[0] / 512 + 0.001, 6)
+    record: dict[str, Any] = {"token": token, "logprob": own, "bytes": list(token.encode())}
+    if top:
+        alternatives = [{"token": token, "logprob": own, "bytes": list(token.encode())}]
+        for i in range(1, top):
+            alt = f"{token.strip() or '_'}{i}"
+            alternatives.append(
+                {"token": alt, "logprob": round(own - 1.5 * i, 6), "bytes": list(alt.encode())}
+            )
+        record["top_logprobs"] = alternatives
+    return record
 
 
 class LineMaker:
@@ -67,6 +88,21 @@ class LineMaker:
         tail, cache, enc = self.tail, self.cache, self.encoded
         return [
             (think if is_think else content) + (cache.get(tok) or enc(tok)) + tail
+            for is_think, tok in items
+        ]
+
+    def batch_with_logprobs(self, items: list[tuple[bool, str]], top: int) -> list[bytes]:
+        """As ``batch``, each line also carrying ``"logprobs":[…]`` for its token."""
+        stamp = rfc3339_utc_ns().encode()
+        content = self.head + stamp + self.content_mid
+        think = self.head + stamp + self.think_mid
+        tail = self.tail[:-2] + b',"logprobs":'
+        return [
+            (think if is_think else content)
+            + self.encoded(tok)
+            + tail
+            + go_json_bytes([token_logprob(tok, top)])
+            + b"}\n"
             for is_think, tok in items
         ]
 
@@ -181,14 +217,17 @@ async def stream_reply(
             if pos < mark < end:
                 end = mark
                 break
-        out.send(maker.batch(items[pos:end]))
+        if turn.logprobs:
+            out.send(maker.batch_with_logprobs(items[pos:end], turn.top_logprobs))
+        else:
+            out.send(maker.batch(items[pos:end]))
         pos = end
         if burst:
             if not await exchange.drain() or not await exchange.sleep(0):
                 return False
         elif not await exchange.sleep(reply.chunk_interval):
             return False
-    if reply.tool_calls and turn.kind == "chat":
+    if reply.tool_calls and turn.kind == "chat" and turn.tools:
         out.send([maker.tool_line(reply.tool_calls)])
     final = maker.final(reason, _metrics(turn, len(items), started))
     if turn.before_final is not None:
@@ -224,8 +263,10 @@ async def whole_reply(exchange: Exchange, turn: Turn) -> bool:
     maker = LineMaker(turn.kind, turn.model)
     content = "".join(t for is_think, t in items if not is_think)
     thinking = "".join(t for is_think, t in items if is_think)
-    calls = reply.tool_calls if turn.kind == "chat" else None
+    calls = reply.tool_calls if turn.kind == "chat" and turn.tools else None
     final = maker.final(reason, _metrics(turn, len(items), started), content, thinking, calls)
+    if turn.logprobs:
+        final["logprobs"] = [token_logprob(t, turn.top_logprobs) for _, t in items]
     if turn.before_final is not None:
         turn.before_final()
     exchange.respond(200, go_json_bytes(final), "application/json; charset=utf-8")

@@ -17,6 +17,13 @@ Rules worth knowing when writing a test:
 * ``options.num_predict`` cuts the reply and makes ``done_reason`` ``"length"``.
 * The stream's headers leave with its first line (as in Go): during ``first_chunk_delay``
   the client is still waiting for the status line.
+* ``ReplySpec.tool_calls`` are sent only when the chat request declares ``tools``, and
+  ``tools`` on a model without the ``"tools"`` capability is a 400. ``"logprobs": true``
+  adds a ``logprobs`` list to every token chunk (``top_logprobs`` 0-20 alternatives).
+
+The routes are split by job: chat and generate in ``chatting``, blobs and create in
+``modelimport``, pulls in ``pulling``; the model catalogue (tags, ps, show, delete,
+copy) is here, with the life cycle and the dispatch.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import asyncio
 import contextlib
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -32,8 +40,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from .answering import HttpError, decode_body, json_reply, lookup, refuse
+from .chatting import ChatRoutes
 from .http11 import Exchange, HttpServer, Request
-from .inference import Turn, stream_reply, whole_reply
+from .modelimport import ImportRoutes
 from .pulling import installed_model, pull_streamed, pull_whole
 from .specs import (
     DEFAULT_TZ,
@@ -43,61 +53,43 @@ from .specs import (
     RecordedRequest,
     ReplySpec,
     StreamRecord,
-    split_tokens,
 )
 from .streaming import StreamListener
 from .wire import (
-    go_decode_error,
-    go_json_bytes,
-    go_type_error,
-    parse_keep_alive,
     parse_model_name,
     rfc3339_local,
-    rfc3339_utc_ns,
 )
 
-JSON_TYPE = "application/json; charset=utf-8"
-BUSY = "server busy, please try again.  maximum pending requests exceeded"
 #: (method, path, status, seconds, client address) after each exchange; for GIN-style logs.
 AccessLog = Callable[[str, str, int, float, str], None]
 Route = Callable[[Request, Exchange], Any]
 
-_CHAT_FIELDS: dict[str, type] = {"model": str, "messages": list, "stream": bool}
-_GENERATE_FIELDS: dict[str, type] = {"model": str, "prompt": str, "stream": bool}
 _PULL_FIELDS: dict[str, type] = {"model": str, "name": str, "stream": bool, "insecure": bool}
 _NAME_FIELDS: dict[str, type] = {"model": str, "name": str}
 _COPY_FIELDS: dict[str, type] = {"source": str, "destination": str}
 
 
-class HttpError(Exception):
-    """An error answered before any byte of the reply: status + ``{"error": message}``."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def _lookup(table: dict[str, Any], name: str) -> Any:
-    full = parse_model_name(name) or name
-    for key, value in table.items():
-        if (parse_model_name(key) or key).lower() == full.lower():
-            return value
-    return None
-
-
-class OllamaTestServer:
+class OllamaTestServer(ChatRoutes, ImportRoutes):
     """An in-process Ollama server on a free loopback port. See the module docstring."""
 
-    def __init__(self, *, version: str = "0.12.3", host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        version: str = "0.12.3",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.version = version
         self.host = host
         self._port = port
+        self.tls = tls  # a server SSL context: serve https (a remote Ollama behind TLS)
         self.models: dict[str, ModelSpec] = {}
         self.reply = ReplySpec()
         self.replies: dict[str, ReplySpec] = {}
         self.pulls: dict[str, PullSpec] = {}
         self.downloaded: dict[str, int] = {}  # layer digest -> bytes on "disk"
+        self.blobs: dict[str, int] = {}  # uploaded blob digest -> its size
         self.loaded: dict[str, LoadedModel] = {}
         self.busy = False
         self.tz = DEFAULT_TZ  # the "local" offset of times in /api/tags and /api/ps
@@ -123,7 +115,9 @@ class OllamaTestServer:
             "/api/pull": {"POST": self._pull},
             "/api/delete": {"DELETE": self._delete},
             "/api/copy": {"POST": self._copy},
+            "/api/create": {"POST": self._create},
         }
+        self._blob_routes: dict[str, Route] = {"HEAD": self._blob_head, "POST": self._blob_post}
 
     # --- life cycle -----------------------------------------------------------------
     @property
@@ -133,7 +127,7 @@ class OllamaTestServer:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self._port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self._port}"
 
     def start(self, *, sock: socket.socket | None = None) -> OllamaTestServer:
         """Serve from a daemon thread; returns once listening. ``sock``: an already
@@ -168,7 +162,7 @@ class OllamaTestServer:
     ) -> None:
         self._stop = asyncio.Event()
         try:
-            self._port = await self._http.listen(self.host, self._port, sock)
+            self._port = await self._http.listen(self.host, self._port, sock, self.tls)
         except BaseException as exc:
             failure.append(exc)
             return
@@ -221,7 +215,7 @@ class OllamaTestServer:
     def load_model(self, name: str, keep_alive: float | None = None) -> LoadedModel:
         """Mark a model as loaded, as a chat would."""
         full = parse_model_name(name) or name
-        spec = _lookup(self.models, full)
+        spec = lookup(self.models, full)
         entry = LoadedModel(
             name=spec.name if spec else full,
             expires_at=self._expiry(keep_alive or self.default_keep_alive),
@@ -262,6 +256,8 @@ class OllamaTestServer:
             )
         )
         methods = self._routes.get(request.path)
+        if methods is None and request.path.startswith("/api/blobs/"):
+            methods = self._blob_routes
         if methods is None:
             bare = request.path.rstrip("/")
             if bare and bare != request.path and bare in self._routes:  # gin's redirect
@@ -279,34 +275,15 @@ class OllamaTestServer:
         try:
             await handler(request, exchange)
         except HttpError as err:
-            if exchange.status is None:
-                exchange.respond(err.status, go_json_bytes({"error": err.message}), JSON_TYPE)
+            refuse(exchange, err)
 
     @staticmethod
     def _json(exchange: Exchange, value: Any, status: int = 200) -> None:
-        exchange.respond(status, go_json_bytes(value), JSON_TYPE)
+        json_reply(exchange, value, status)
 
     @staticmethod
     def _decode(request: Request, struct: str, fields: dict[str, type]) -> dict[str, Any]:
-        """``c.ShouldBindJSON``: the same 400s as Ollama for empty and malformed bodies."""
-        text = request.body.decode("utf-8", "replace").lstrip(" \t\r\n")
-        if not text:
-            raise HttpError(400, "missing request body")
-        try:
-            value, _ = json.JSONDecoder().raw_decode(text)
-        except json.JSONDecodeError as err:
-            raise HttpError(400, go_decode_error(text, err)) from None
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            kind = {list: "array", str: "string", bool: "bool"}.get(type(value), "number")
-            raise HttpError(
-                400, f"json: cannot unmarshal {kind} into Go value of type api.{struct}"
-            )
-        message = go_type_error(struct, value, fields)
-        if message:
-            raise HttpError(400, message)
-        return value
+        return decode_body(request, struct, fields)
 
     def _expiry(self, keep_alive: float) -> datetime:
         now = datetime.now(self.tz)
@@ -315,7 +292,7 @@ class OllamaTestServer:
         return now + timedelta(seconds=keep_alive)
 
     def _find(self, name: str) -> ModelSpec | None:
-        spec: ModelSpec | None = _lookup(self.models, name)
+        spec: ModelSpec | None = lookup(self.models, name)
         return spec
 
     def _entry(self, spec: ModelSpec) -> dict[str, Any]:
@@ -410,118 +387,13 @@ class OllamaTestServer:
         self.models[full_dest] = replace(spec, name=full_dest, modified_at=datetime.now(self.tz))
         exchange.respond(200)
 
-    async def _chat(self, request: Request, exchange: Exchange) -> None:
-        body = self._decode(request, "ChatRequest", _CHAT_FIELDS)
-        await self._infer(exchange, body, "chat", body.get("messages") or [])
-
-    async def _generate(self, request: Request, exchange: Exchange) -> None:
-        body = self._decode(request, "GenerateRequest", _GENERATE_FIELDS)
-        prompt = body.get("prompt") or ""
-        await self._infer(
-            exchange, body, "generate", [{"role": "user", "content": prompt}] if prompt else []
-        )
-
-    async def _infer(
-        self, exchange: Exchange, body: dict[str, Any], kind: str, messages: list[Any]
-    ) -> None:
-        name: str = body.get("model") or ""
-        if not name:
-            raise HttpError(400, "model is required")
-        spec = self._find(name) if parse_model_name(name) else None
-        if spec is None:
-            raise HttpError(404, f"model '{name}' not found")
-        think = body.get("think")
-        wants_think = think not in (None, False, "false", "")
-        if wants_think and "thinking" not in spec.capabilities:
-            raise HttpError(400, f"{json.dumps(name)} does not support thinking")
-        if "completion" not in spec.capabilities:
-            raise HttpError(
-                400,
-                f"{json.dumps(name)} does not support {'chat' if kind == 'chat' else 'generate'}",
-            )
-        try:
-            keep_alive = parse_keep_alive(body.get("keep_alive"), self.default_keep_alive)
-        except ValueError as err:
-            raise HttpError(400, str(err)) from None
-        if not messages and keep_alive == 0:
-            self._unload(spec.name)
-            self._json(exchange, self._empty_done(kind, name, "unload"))
-            return
-        if self.busy:
-            raise HttpError(503, BUSY)
-        if spec.files_missing:
-            raise HttpError(404, f"model {json.dumps(name)} not found, try pulling it first")
-        raw_options = body.get("options")
-        options: dict[str, Any] = raw_options if isinstance(raw_options, dict) else {}
-        context = options.get("num_ctx") if isinstance(options.get("num_ctx"), int) else None
-        fresh = spec.name not in self.loaded
-        self.loaded[spec.name] = LoadedModel(
-            spec.name, self._expiry(keep_alive), context_length=context
-        )
-        if fresh and self.model_listener is not None:
-            self.model_listener("load", spec.name)
-        if not messages:
-            self._json(exchange, self._empty_done(kind, name, "load"))
-            return
-        reply = _lookup(self.replies, spec.name) or self.reply
-        predict = options.get("num_predict")
-        words = sum(
-            len(split_tokens(str(m.get("content", "")))) + 4
-            for m in messages
-            if isinstance(m, dict)
-        )
-        turn = Turn(
-            kind="chat" if kind == "chat" else "generate",
-            path=f"/api/{kind}",
-            model=name,
-            reply=reply,
-            think="thinking" in spec.capabilities and think not in (False, "false"),
-            stream=body.get("stream") is not False,
-            num_predict=predict if isinstance(predict, int) and predict >= 0 else None,
-            prompt_eval_count=reply.prompt_eval_count or max(words, 1),
-        )
-
-        def settle() -> None:  # before the final line, so a client reading it sees the state
-            if keep_alive == 0:
-                self._unload(spec.name)
-            elif spec.name in self.loaded:
-                self.loaded[spec.name].expires_at = self._expiry(keep_alive)
-
-        turn.before_final = settle
-        if turn.stream:
-            await stream_reply(exchange, turn, self.streams, self.stream_listener)
-        else:
-            await whole_reply(exchange, turn)
-
-    def _unload(self, name: str) -> None:
-        if self.loaded.pop(name, None) is not None and self.model_listener is not None:
-            self.model_listener("unload", name)
-
-    @staticmethod
-    def _empty_done(kind: str, model: str, reason: str) -> dict[str, Any]:
-        if kind == "chat":
-            return {
-                "model": model,
-                "created_at": rfc3339_utc_ns(),
-                "message": {"role": "assistant", "content": ""},
-                "done_reason": reason,
-                "done": True,
-            }
-        return {
-            "model": model,
-            "created_at": rfc3339_utc_ns(),
-            "response": "",
-            "done_reason": reason,
-            "done": True,
-        }
-
     async def _pull(self, request: Request, exchange: Exchange) -> None:
         body = self._decode(request, "PullRequest", _PULL_FIELDS)
         name = body.get("model") or body.get("name") or ""
         full = parse_model_name(name)
         if full is None:
             raise HttpError(400, "invalid model name")
-        spec: PullSpec | None = _lookup(self.pulls, full)
+        spec: PullSpec | None = lookup(self.pulls, full)
 
         def install() -> None:
             if spec is not None:

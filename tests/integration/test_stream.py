@@ -1,14 +1,16 @@
-"""OllamaTransport: streams read off a raw socket, plain requests through httpx's pool.
+"""OllamaStream over httpx's own streaming: framing, failures, and the close guarantee.
 
 Most tests talk to ``RawServer``, an asyncio server in the test's own loop that answers
 with hand-written bytes, so framing edge cases (split chunk-size lines, extensions,
-trailers, bodies without a length, a peer dying mid-chunk) are exercised exactly.
+trailers, bodies without a length, gzip, a peer dying mid-chunk) are exercised exactly,
+and the instant the client hung up is recorded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import gzip
 import json
 import socket
 import struct
@@ -18,22 +20,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 
-import httpx
 import pytest
 
 from launcher.ollama import (
     OllamaClient,
     OllamaConnectionError,
     OllamaError,
+    OllamaProtocolError,
     OllamaTimeoutError,
 )
-from launcher.ollama.transport import OllamaTransport
 from tests.conftest import run
 from tests.ollama_server import OllamaTestServer, ReplySpec
 from tests.waiting import wait_until
 
 MESSAGES = [{"role": "user", "content": "Hello"}]
-STREAM = {"ollama_stream": True}
 
 
 def line(content: str, *, done: bool = False) -> bytes:
@@ -175,15 +175,6 @@ async def chat_text(client: OllamaClient) -> str:
         return "".join([chunk.content async for chunk in chunks])
 
 
-async def raw_body(url: str, reply: Reply) -> tuple[bytes, int, RawServer]:
-    """The body as OllamaTransport hands it up (blocks joined), and the block count."""
-    async with RawServer(reply) as server, httpx.AsyncClient(transport=OllamaTransport()) as http:
-        target = f"http://{server.host}{url}"
-        async with http.stream("POST", target, json={}, extensions=STREAM) as response:
-            blocks = [block async for block in response.aiter_raw()]
-    return b"".join(blocks), len(blocks), server
-
-
 # --- framing --------------------------------------------------------------------------------
 
 
@@ -213,18 +204,14 @@ async def test_chunk_extensions_and_trailers() -> None:
     async with RawServer(send(head(Transfer_Encoding="chunked"), body)) as server:
         async with OllamaClient(server.host) as client:
             assert await chat_text(client) == "Hello, world"
-    got, _, _ = await raw_body("/", send(head(Transfer_Encoding="chunked"), body))
-    assert got == b"".join(CHAT_LINES)
 
 
 async def test_content_length_body() -> None:
     payload = b"".join(CHAT_LINES)
     reply = send(head(Content_Length=str(len(payload))), payload[:50], payload[50:], then="hang")
     async with RawServer(reply) as server, OllamaClient(server.host) as client:
+        # Read to the declared length, not to EOF: "hang" never closes.
         assert await chat_text(client) == "Hello, world"
-    # Read to the declared length, not to EOF: "hang" never closes.
-    got, _, _ = await raw_body("/", reply)
-    assert got == payload
 
 
 async def test_body_without_length_is_read_until_eof() -> None:
@@ -232,8 +219,6 @@ async def test_body_without_length_is_read_until_eof() -> None:
     reply = send(head(), payload[:70], payload[70:], pause=0.01)
     async with RawServer(reply) as server, OllamaClient(server.host) as client:
         assert await chat_text(client) == "Hello, world"
-    got, _, _ = await raw_body("/", reply)
-    assert got == payload
 
 
 async def test_interim_100_continue_is_skipped() -> None:
@@ -242,25 +227,31 @@ async def test_interim_100_continue_is_skipped() -> None:
         assert await chat_text(client) == "Hello, world"
 
 
-async def test_many_small_chunks_arrive_as_few_large_blocks() -> None:
-    """The point of the transport: one block per read, not one per HTTP chunk."""
-    lines = [line(f"t{i}") for i in range(5000)]
-    got, blocks, _ = await raw_body("/", send(head(Transfer_Encoding="chunked"), chunked(lines)))
-    assert got == b"".join(lines)
-    assert blocks < len(lines) // 20
+async def test_gzip_content_encoding_is_decoded() -> None:
+    """A proxy may compress the stream: the lines come out decoded."""
+    packed = gzip.compress(b"".join(CHAT_LINES))
+    pieces = [packed[i : i + 7] for i in range(0, len(packed), 7)]
+    reply = send(head(Transfer_Encoding="chunked", Content_Encoding="gzip"), chunked(pieces))
+    async with RawServer(reply) as server, OllamaClient(server.host) as client:
+        assert await chat_text(client) == "Hello, world"
 
 
-async def test_request_line_headers_and_body() -> None:
-    reply = send(head(Transfer_Encoding="chunked"), chunked([b"{}\n"]))
-    _, _, server = await raw_body("/api/x?a=1&b=two", reply)
-    request = server.conns[0].requests[0].decode()
-    lines = request.split("\r\n")
-    assert lines[0] == "POST /api/x?a=1&b=two HTTP/1.1"
-    fields = {k.lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:] if h)}
-    assert fields["host"] == server.host
-    assert fields["content-type"] == "application/json"
-    assert fields["content-length"] == "2" and server.conns[0].bodies[0] == b"{}"
-    assert fields["connection"] == "close"
+async def test_gzip_transfer_coding_is_a_clear_protocol_error() -> None:
+    """`Transfer-Encoding: gzip, chunked` is refused by httpx's HTTP/1.1 parser (h11):
+    Ollama (Go's net/http) never sends it, and the user gets a clear error, not a hang."""
+    packed = gzip.compress(b"".join(CHAT_LINES))
+    reply = send(head(Transfer_Encoding="gzip, chunked"), chunked([packed]))
+    async with RawServer(reply) as server, OllamaClient(server.host) as client:
+        with pytest.raises(OllamaProtocolError, match="not valid HTTP"):
+            await chat_text(client)
+
+
+async def test_many_lines_in_one_chunk_and_lines_split_across_chunks() -> None:
+    joined = b"".join(CHAT_LINES)
+    pieces = [joined[:30], joined[30:31], joined[31:200], joined[200:]]
+    reply = send(head(Transfer_Encoding="chunked"), chunked(pieces))
+    async with RawServer(reply) as server, OllamaClient(server.host) as client:
+        assert await chat_text(client) == "Hello, world"
 
 
 # --- failures -------------------------------------------------------------------------------
@@ -393,70 +384,79 @@ async def test_cancel_while_reading_closes_and_leaks_nothing() -> None:
     assert not leaks, [str(w.message) for w in leaks]
 
 
-# --- routing --------------------------------------------------------------------------------
+async def test_cancel_while_waiting_for_the_status_line_closes_at_once() -> None:
+    """A model loading: no byte of the reply yet. Stop must still hang up at once."""
+    async with RawServer(send(then="hang")) as server, OllamaClient(server.host) as client:
+        task = asyncio.ensure_future(chat_text(client))
+        await wait_until(lambda: server.conns and server.conns[0].requests, 5.0)
+        await asyncio.sleep(0.01)  # the task now waits for the status line
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        left = time.monotonic()
+        await wait_until(lambda: server.conns[0].eof_at is not None, 2.0)
+        eof_at = server.conns[0].eof_at
+        assert eof_at is not None and eof_at - left < 0.05
 
 
-def version_reply() -> Reply:
+# --- the pool -----------------------------------------------------------------------------
+
+
+def version_then(stream: Reply) -> Reply:
+    """Answers `GET /api/version` (keeping the connection), anything else with ``stream``."""
     body = b'{"version":"0.12.3"}'
     keep = send(
         head(Content_Length=str(len(body)), Content_Type="application/json"), body, then="keep"
     )
-    stream = send(CHUNKED_REPLY)
 
     async def reply(writer: asyncio.StreamWriter, request: bytes) -> bool:
         if request.startswith(b"GET /api/version "):
-            await keep(writer, request)
-            return True
+            return await keep(writer, request)
         return await stream(writer, request)
 
     return reply
 
 
-async def test_plain_requests_use_the_pool_and_streams_their_own_connection() -> None:
-    async with RawServer(version_reply()) as server, OllamaClient(server.host) as client:
+async def test_plain_requests_share_one_pooled_connection() -> None:
+    async with RawServer(version_then(send(CHUNKED_REPLY))) as server:
+        async with OllamaClient(server.host) as client:
+            for _ in range(3):
+                assert await client.version() == "0.12.3"
+    assert len(server.conns) == 1 and len(server.conns[0].requests) == 3
+
+
+async def test_a_cancelled_stream_connection_is_never_reused() -> None:
+    """The stream takes the pooled connection; cancelled mid-reply, that connection is
+    closed (the server sees it) and the next request opens a new one."""
+    hanging = send(head(Transfer_Encoding="chunked"), chunked([CHAT_LINES[0]])[:-5], then="hang")
+    async with RawServer(version_then(hanging)) as server, OllamaClient(server.host) as client:
         assert await client.version() == "0.12.3"
+        got = asyncio.Event()
+
+        async def consume() -> None:
+            async with client.chat("llama3.2", MESSAGES) as chunks:
+                async for _ in chunks:
+                    got.set()
+
+        task = asyncio.ensure_future(consume())
+        await asyncio.wait_for(got.wait(), 5.0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await wait_until(lambda: server.conns[0].eof_at is not None, 2.0)
+        assert len(server.conns[0].requests) == 2  # version, then the stream
         assert await client.version() == "0.12.3"
-        assert len(server.conns) == 1  # pooled: one keep-alive connection
-        assert await chat_text(client) == "Hello, world"
-        assert len(server.conns) == 2  # the stream opened its own
-        assert b"connection: close" in server.conns[1].requests[0].lower()
+        assert len(server.conns) == 2 and len(server.conns[1].requests) == 1
+
+
+async def test_a_broken_off_stream_connection_is_never_reused() -> None:
+    """Leaving the block by `break` (the reply not read to its end) closes the connection."""
+    hanging = send(head(Transfer_Encoding="chunked"), chunked(CHAT_LINES[:2])[:-5], then="hang")
+    async with RawServer(version_then(hanging)) as server, OllamaClient(server.host) as client:
         assert await client.version() == "0.12.3"
-        assert len(server.conns) == 2 and len(server.conns[0].requests) == 3
-
-
-def test_api_key_is_sent_on_streams_to_its_host(ollama_server: OllamaTestServer) -> None:
-    ollama_server.reply = ReplySpec(text="Hi.")
-
-    async def main() -> str:
-        async with OllamaClient(ollama_server.url, api_key="sekrit-123") as client:
-            return await chat_text(client)
-
-    assert run(main()) == "Hi."
-    headers = ollama_server.requests_to("/api/chat")[0].headers
-    assert headers["authorization"] == "Bearer sekrit-123"
-    assert headers["user-agent"].startswith("ollama-launcher/")
-
-
-class RecordingInner(httpx.AsyncBaseTransport):
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-        self.closed = False
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.urls.append(str(request.url))
-        return httpx.Response(200, json={"inner": True})
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-
-async def test_https_and_unmarked_requests_go_to_the_inner_transport() -> None:
-    inner = RecordingInner()
-    transport = OllamaTransport(inner)
-    async with httpx.AsyncClient(transport=transport) as http:
-        response = await http.post("https://example.com/api/chat", json={}, extensions=STREAM)
-        assert response.json() == {"inner": True}
-        response = await http.post("http://127.0.0.1:9/api/chat", json={})
-        assert response.json() == {"inner": True}
-    assert inner.urls == ["https://example.com/api/chat", "http://127.0.0.1:9/api/chat"]
-    assert inner.closed  # closing the client closed the inner transport
+        async with client.chat("llama3.2", MESSAGES) as chunks:
+            async for _ in chunks:
+                break
+        await wait_until(lambda: server.conns[0].eof_at is not None, 2.0)
+        assert await client.version() == "0.12.3"
+        assert len(server.conns) == 2
