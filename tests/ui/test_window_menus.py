@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QSize, Qt, qVersion
 from PySide6.QtGui import QAction, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog
 
 from launcher import __version__
 from launcher.ui.help_dialogs import AboutDialog, ShortcutsDialog, action_keys
@@ -83,6 +83,12 @@ async def test_menu_shortcuts_do_what_they_say(
     assert not window.menus.stop.isEnabled() and not window.menus.restart.isEnabled()
     texts = [a.text() for a in menu_actions(window)]
     assert ("Restore from backup…" in " ".join(texts)) == (window.menus.restore is not None)
+    # File > Restore from backup… opens the backups dialog (launcher/ui/backups_dialog.py).
+    assert window.menus.restore is not None
+    window.menus.restore.trigger()
+    await wait_until(lambda: any(d.isVisible() for d in window.findChildren(QDialog)), 5)
+    for dialog in window.findChildren(QDialog):
+        dialog.close()
 
 
 async def test_about_lists_every_version_including_the_servers(
