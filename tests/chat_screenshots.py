@@ -1,7 +1,7 @@
 """Take the chat screenshots for the README: light and dark, 1400x900 and 800x600.
 
     Xvfb :14 -screen 0 1400x900x24 &  DISPLAY=:14 openbox &
-    DISPLAY=:14 python -m tests.chat_screenshots docs/screenshots
+    DISPLAY=:14 python -m tests.chat_screenshots resources/screenshots
 
 Runs the real window against the test server: a finished conversation with a
 regenerated reply (versions), code, a list, a table and a stopped reply.
@@ -93,7 +93,7 @@ async def take(folder: Path, server: OllamaTestServer, scheme: str) -> None:
     chat.model_combo.setCurrentText("qwen3:8b")
     chat.controller.conversation.settings.think = True
     # An empty chat first (example prompts).
-    await shoot(window, folder / f"chat-empty-{scheme}-1400.png")
+    await shoot(window, folder / f"chat-empty-{scheme}-1400x900.png")
     server.reply = ReplySpec(text="Sure — which language would you like?")
     await wait_until(lambda: chat.attach_button.isEnabled(), 10)
     picture = folder / "sketch.png"
@@ -124,16 +124,16 @@ async def take(folder: Path, server: OllamaTestServer, scheme: str) -> None:
     chat.conversation.scroll_to_bottom()
     await asyncio.sleep(0.2)
     chat.conversation.show_actions(1)  # the hover bar, as under the pointer
-    await shoot(window, folder / f"chat-{scheme}-1400.png")
+    await shoot(window, folder / f"chat-{scheme}-1400x900.png")
     window.resize(800, 600)
     await asyncio.sleep(0.3)
     chat.conversation.scroll_to_bottom()
-    await shoot(window, folder / f"chat-{scheme}-800.png")
+    await shoot(window, folder / f"chat-{scheme}-800x600.png")
     await window.shutdown()
 
 
 def main() -> None:
-    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "resources/screenshots")
     scheme = sys.argv[2] if len(sys.argv) > 2 else "light"
     folder.mkdir(parents=True, exist_ok=True)
     server = OllamaTestServer()
