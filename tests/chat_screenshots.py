@@ -1,7 +1,7 @@
 """Take the chat screenshots for the README: light and dark, 1400x900 and 800x600.
 
     Xvfb :14 -screen 0 1400x900x24 &  DISPLAY=:14 openbox &
-    DISPLAY=:14 python -m tests.chat_screenshots docs/screenshots
+    DISPLAY=:14 python -m tests.chat_screenshots resources/screenshots
 
 Runs the real window against the test server: a finished conversation with a
 regenerated reply (versions), code, a list, a table and a stopped reply.
@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QWidget
 
 from tests.ollama_server import OllamaTestServer, ReplySpec
@@ -43,34 +43,6 @@ How it works:
 """
 
 
-def dark_palette() -> QPalette:
-    palette = QPalette()
-    for role, colour in (
-        (QPalette.ColorRole.Window, "#202124"),
-        (QPalette.ColorRole.WindowText, "#e8eaed"),
-        (QPalette.ColorRole.Base, "#17181a"),
-        (QPalette.ColorRole.AlternateBase, "#26272b"),
-        (QPalette.ColorRole.Text, "#e8eaed"),
-        (QPalette.ColorRole.Button, "#2d2e31"),
-        (QPalette.ColorRole.ButtonText, "#e8eaed"),
-        (QPalette.ColorRole.Highlight, "#8ab4f8"),
-        (QPalette.ColorRole.HighlightedText, "#202124"),
-        (QPalette.ColorRole.Link, "#8ab4f8"),
-        (QPalette.ColorRole.PlaceholderText, "#9aa0a6"),
-        (QPalette.ColorRole.ToolTipBase, "#2d2e31"),
-        (QPalette.ColorRole.ToolTipText, "#e8eaed"),
-    ):
-        palette.setColor(role, QColor(colour))
-    disabled = QPalette.ColorGroup.Disabled
-    for role in (
-        QPalette.ColorRole.WindowText,
-        QPalette.ColorRole.Text,
-        QPalette.ColorRole.ButtonText,
-    ):
-        palette.setColor(disabled, role, QColor("#6b6e72"))
-    return palette
-
-
 async def shoot(window: QWidget, path: Path) -> None:
     await asyncio.sleep(0.4)  # let the window manager place it and the last paint land
     frame = window.frameGeometry()
@@ -83,8 +55,10 @@ async def shoot(window: QWidget, path: Path) -> None:
 
 async def take(folder: Path, server: OllamaTestServer, scheme: str) -> None:
     from launcher.app import build_main_window
+    from launcher.ui.theme import ThemeMode
 
     window = build_main_window()
+    window.set_theme(ThemeMode(scheme))  # the app's own theme (a palette set before is replaced)
     window.move(0, 0)
     window.resize(1400, 900)
     window.show()
@@ -93,7 +67,7 @@ async def take(folder: Path, server: OllamaTestServer, scheme: str) -> None:
     chat.model_combo.setCurrentText("qwen3:8b")
     chat.controller.conversation.settings.think = True
     # An empty chat first (example prompts).
-    await shoot(window, folder / f"chat-empty-{scheme}-1400.png")
+    await shoot(window, folder / f"chat-empty-{scheme}-1400x900.png")
     server.reply = ReplySpec(text="Sure — which language would you like?")
     await wait_until(lambda: chat.attach_button.isEnabled(), 10)
     picture = folder / "sketch.png"
@@ -124,16 +98,16 @@ async def take(folder: Path, server: OllamaTestServer, scheme: str) -> None:
     chat.conversation.scroll_to_bottom()
     await asyncio.sleep(0.2)
     chat.conversation.show_actions(1)  # the hover bar, as under the pointer
-    await shoot(window, folder / f"chat-{scheme}-1400.png")
+    await shoot(window, folder / f"chat-{scheme}-1400x900.png")
     window.resize(800, 600)
     await asyncio.sleep(0.3)
     chat.conversation.scroll_to_bottom()
-    await shoot(window, folder / f"chat-{scheme}-800.png")
+    await shoot(window, folder / f"chat-{scheme}-800x600.png")
     await window.shutdown()
 
 
 def main() -> None:
-    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "resources/screenshots")
     scheme = sys.argv[2] if len(sys.argv) > 2 else "light"
     folder.mkdir(parents=True, exist_ok=True)
     server = OllamaTestServer()
@@ -145,8 +119,6 @@ def main() -> None:
     os.environ["OLLAMA_LAUNCHER_DATA_DIR"] = tempfile.mkdtemp()
     app = QApplication(sys.argv[:1])
     app.setStyle("Fusion")
-    if scheme == "dark":
-        app.setPalette(dark_palette())
     import qasync
 
     qasync.run(take(folder, server, scheme))

@@ -73,6 +73,7 @@ async def ensure_running(monitor: ServerMonitor, timeout: float = READY_TIMEOUT_
                     detail=monitor.status.detail,
                 )
             changed.clear()
+            monitor.start()  # a no-op while it polls; a status nobody polls never changes
             monitor.wake()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), max(0.0, deadline - loop.time()))
