@@ -34,6 +34,7 @@ UNDO_SECONDS = 10
 SEARCH_DEBOUNCE_MS = 200
 UNTITLED = "New chat"
 DATE_ROLE = Qt.ItemDataRole.UserRole + 1
+TITLE_ROLE = Qt.ItemDataRole.UserRole + 2  # the title itself (a branch row shows "↳ title")
 
 
 class DatedItemDelegate(QStyledItemDelegate):
@@ -189,14 +190,21 @@ class ConversationsSidebar(QWidget):
         self._filling = True
         try:
             self.list.clear()
+            titles = {s.id: s.title or UNTITLED for s in summaries}
             for summary in summaries:
                 title = summary.title or UNTITLED
                 when = short_date_from_timestamp(summary.updated_at, now)
-                item = QListWidgetItem(title)
+                # A branch ("Branch from here") is marked and names its parent.
+                parent_id = summary.parent_id
+                branch_of = titles.get(parent_id, "another conversation") if parent_id else ""
+                item = QListWidgetItem(f"↳ {title}" if branch_of else title)
                 item.setData(Qt.ItemDataRole.UserRole, summary.id)
+                item.setData(TITLE_ROLE, title)
                 item.setData(DATE_ROLE, when)
-                item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{title}, {when}")
-                item.setToolTip(f"{title}\n{summary.model}\nLast used: {when}")
+                branch_note = f", branch of {branch_of}" if branch_of else ""
+                item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{title}, {when}{branch_note}")
+                tip = f"{title}\n{summary.model}\nLast used: {when}"
+                item.setToolTip(tip + (f"\nBranch of “{branch_of}”" if branch_of else ""))
                 self.list.addItem(item)
             self.select(self._current)
         finally:
@@ -251,7 +259,7 @@ class ConversationsSidebar(QWidget):
         dialog = QInputDialog(self)
         dialog.setWindowTitle("Rename conversation")
         dialog.setLabelText("Title:")
-        dialog.setTextValue(item.text())
+        dialog.setTextValue(str(item.data(TITLE_ROLE) or item.text()))
         dialog.setAccessibleName("Rename conversation dialog")
         # Wide enough for its title: a QInputDialog sizes itself to its short label
         # and field (its layout overrides a minimum width), and the title is cut off.

@@ -263,6 +263,12 @@ async def test_branch_from_here_starts_a_linked_conversation_with_the_history_up
     history = window.launcher.history
     await wait_until(lambda: any(s.parent_id == parent.id for s in history.summaries), 5)
     assert branch.id is not None  # saved at once, listed under its parent
+    rows = window.sidebar.list
+    await wait_until(
+        lambda: any(rows.item(i).text().startswith("↳ ") for i in range(rows.count())), 5
+    )
+    marked = next(rows.item(i) for i in range(rows.count()) if rows.item(i).text().startswith("↳ "))
+    assert "Branch of “" in marked.toolTip()
     assert [m.content for m in branch.messages] == ["first", parent.messages[1].content]
     type_and_send(window, "a different second")
     await reply_finished(window)
