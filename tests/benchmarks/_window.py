@@ -141,7 +141,9 @@ def run_app(
     with tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp:
         config_dir = Path(tmp) / "config"
         config_dir.mkdir()
-        chosen = settings if settings is not None else {"guard": {"max_chars": 0}}
+        chosen = dict(settings) if settings is not None else {"guard": {"max_chars": 0}}
+        # The benchmarks start the server themselves (Start server), as a measured step.
+        chosen.setdefault("local", {}).setdefault("auto_start", False)
         (config_dir / "settings.json").write_text(json.dumps(chosen), encoding="utf-8")
         os.environ["OLLAMA_LAUNCHER_CONFIG_DIR"] = str(config_dir)
         os.environ["OLLAMA_LAUNCHER_DATA_DIR"] = str(Path(tmp) / "data")

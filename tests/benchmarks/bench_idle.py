@@ -101,6 +101,8 @@ async def status_cycles(window: Any, port: int, cycles: int) -> Rows:
         os.kill(pid, signal.SIGKILL)
         await wait_until(lambda: any(s != "RUNNING" for _, s in changes), 10, "the status change")
         to_down.append(next(t for t, s in changes if s != "RUNNING") - killed)
+        # The crash is restarted by itself after 1 s: Stop cancels that, for the next cycle.
+        await monitor.stop_server()
     return [
         (
             "status: server killed -> indicator changed, median",
