@@ -32,7 +32,6 @@ from launcher.ui.chat_switches import ChatSwitches
 from launcher.ui.chat_view import ChatPanel
 from launcher.ui.context_meter import ContextMeter
 from launcher.ui.context_notice import ContextNotice
-from launcher.ui.conversation_view import ConversationView
 from launcher.ui.file_attach import FileAttacher
 from launcher.ui.file_chips import FileChips
 from launcher.ui.reply_extras import (
@@ -43,6 +42,7 @@ from launcher.ui.reply_extras import (
     write_cut,
     write_steps,
 )
+from launcher.ui.transcript_document import TranscriptDocument
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class ChatPlusWiring(QObject):
         messages = self.conversation.messages
         return messages[index] if 0 <= index < len(messages) else None
 
-    def before_content(self, view: ConversationView, index: int) -> None:
+    def before_content(self, view: TranscriptDocument, index: int) -> None:
         """Tool steps go between the reply's header (and thinking) and its text."""
         message = self._message(index)
         if message is not None and message.role == "assistant":
@@ -138,7 +138,7 @@ class ChatPlusWiring(QObject):
         cursor.movePosition(QTextCursor.MoveOperation.End)
         self._content_start[index] = cursor.position()
 
-    def after_content(self, view: ConversationView, index: int, message: Message) -> None:
+    def after_content(self, view: TranscriptDocument, index: int, message: Message) -> None:
         """Token probabilities on the reply's words."""
         extras = self.plus.extras_of(message)
         start = self._content_start.get(index)
@@ -149,7 +149,7 @@ class ChatPlusWiring(QObject):
         tint = self.conversation.settings.features.tint
         self.marks.mark(index, start, cursor.position(), extras.record, tint)
 
-    def after_reply(self, view: ConversationView, index: int, message: Message) -> None:
+    def after_reply(self, view: TranscriptDocument, index: int, message: Message) -> None:
         """The cut-context line under the reply whose request was cut."""
         cut = self.plus.cut_of(message)
         if cut is not None:
