@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from launcher.ollama import (
@@ -114,6 +115,13 @@ def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanati
                 "(for example llama3.2 or qwen3:8b).",
                 details,
             )
+        if (found := _MODEL_NOT_FOUND.search(exc.error)) is not None:  # create `from`
+            return Explanation(
+                f"The model '{found.group('name')}' is not installed on {where} — pull it on "
+                "the Models page.",
+                details,
+                "Pull model",
+            )
         return Explanation(f"Ollama stopped with an error: {_sentence(exc.error)}", details)
     if isinstance(exc, OllamaResponseError):
         return _response(exc, where, model, details)
@@ -129,6 +137,13 @@ def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanati
         return Explanation(
             "The disk is full — free some space and try again. Nothing was lost.", details
         )
+    if isinstance(exc, FileNotFoundError | PermissionError):  # e.g. a file the user picked
+        name = Path(str(exc.filename)).name if exc.filename else "the file"
+        if isinstance(exc, PermissionError):
+            return Explanation(
+                f"The launcher is not allowed to open {name} — check its permissions.", details
+            )
+        return Explanation(f"{name} can't be found — it was moved or deleted.", details)
     if isinstance(exc, OSError):
         what = exc.strerror or "a file or network operation failed"
         return Explanation(f"The launcher could not finish: {what.lower()}.", details)

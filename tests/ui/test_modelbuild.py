@@ -29,7 +29,8 @@ def make_gguf(tmp_path: Path, size: int, name: str = "Tiny-Model.Q4_K_M.gguf") -
 
 
 def names(table: QTableWidget) -> list[str]:
-    return [table.item(r, 0).text() for r in range(table.rowCount())]
+    items = [table.item(r, 0) for r in range(table.rowCount())]
+    return [item.text() for item in items if item is not None]
 
 
 def select(window: MainWindow, name: str) -> None:
@@ -292,3 +293,37 @@ async def test_a_failed_rename_deletes_nothing_and_explains(
     assert not panel.details_toggle.isHidden()
     panel.details_toggle.click()
     assert "OllamaResponseError" in panel.details.text()  # the technical text, on demand
+
+
+async def test_a_file_gone_before_the_import_is_explained(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow], tmp_path: Path
+) -> None:
+    path, _digest = make_gguf(tmp_path, 4096)
+    window, panel = await opened(make_window)
+    dialog = await choose_file(window, path)
+    dialog.name.setText("gone")
+    path.unlink()  # moved away while the dialog was open
+    ok(dialog)
+    await wait_until(lambda: "Could not build gone" in panel.message.text(), 5)
+    text = panel.message.text()
+    assert f"{path.name} can't be found — it was moved or deleted." in text
+    assert "Errno" not in text and "FileNotFoundError" not in text
+    assert external.requests_to("/api/create") == [] and blob_posts(external) == []
+    assert panel.row.isHidden() and panel.import_button.isEnabled()
+
+
+async def test_a_base_model_gone_before_create_is_explained(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    window, panel = await opened(make_window)
+    control(window, "New model from").click()
+    dialog = await recipe_dialog(panel)
+    dialog.name.setText("persona")
+    external.call(lambda: external.models.clear())  # deleted elsewhere meanwhile
+    await wait_until(lambda: not external.models, 2)
+    ok(dialog)
+    await wait_until(lambda: "Could not build persona" in panel.message.text(), 5)
+    text = panel.message.text()
+    assert f"The model 'llama3.2:latest' is not installed on 127.0.0.1:{external.port}" in text
+    assert external.requests_to("/api/create")[0].body["from"] == "llama3.2:latest"
+    assert "persona:latest" not in names(window.models.table)
