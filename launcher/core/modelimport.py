@@ -56,6 +56,30 @@ class BuildOutcome:
     model: str = ""
 
 
+GGUF_MAGIC = b"GGUF"
+
+
+class NotGGUFError(ValueError):
+    """The picked file does not start with GGUF's magic bytes."""
+
+    def __init__(self, name: str, magic: bytes) -> None:
+        super().__init__(f"{name} starts with {magic!r}, not {GGUF_MAGIC!r}")
+        self.name = name
+        self.magic = magic
+
+
+async def _check_gguf(path: Path) -> None:
+    """Raise NotGGUFError unless `path` starts with `GGUF` (read in a worker thread)."""
+
+    def head() -> bytes:
+        with path.open("rb") as handle:
+            return handle.read(len(GGUF_MAGIC))
+
+    magic = await asyncio.to_thread(head)
+    if magic != GGUF_MAGIC:
+        raise NotGGUFError(path.name, magic)
+
+
 def _stopped(name: str) -> BuildOutcome:
     return BuildOutcome(False, f"Stopped before {name} was created.", cancelled=True, model=name)
 
@@ -123,6 +147,7 @@ class BuildJob(QObject):
         try:
             files: dict[str, str] | None = None
             if recipe.path is not None:
+                await _check_gguf(recipe.path)  # before hashing and uploading gigabytes
                 digest = await self.client.push_blob(recipe.path, self._progress)
                 files = {recipe.path.name: digest}
             self._set_stage("creating")
@@ -141,6 +166,13 @@ class BuildJob(QObject):
             outcome = BuildOutcome(True, f"{recipe.name} is {how}.", model=recipe.name)
         except asyncio.CancelledError:
             raise  # the outcome above: cancelled, by the user or at quit
+        except NotGGUFError as exc:
+            outcome = BuildOutcome(
+                False,
+                f"{exc.name} is not a GGUF model file (those start with the letters GGUF) — "
+                "pick a .gguf file, for example one downloaded from Hugging Face.",
+                f"first bytes: {exc.magic!r}",
+            )
         except Exception as exc:  # every failure becomes words for a person, then ends here
             what = recipe.path.name if recipe.path is not None else recipe.base
             said = explain(exc, host=self.client.base_url, model=recipe.base or recipe.name)
@@ -180,4 +212,4 @@ class BuildJob(QObject):
         self.changed.emit()
 
 
-__all__ = ["BuildJob", "BuildOutcome", "ModelRecipe"]
+__all__ = ["GGUF_MAGIC", "BuildJob", "BuildOutcome", "ModelRecipe", "NotGGUFError"]

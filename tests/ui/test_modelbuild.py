@@ -327,3 +327,18 @@ async def test_a_base_model_gone_before_create_is_explained(
     assert f"The model 'llama3.2:latest' is not installed on 127.0.0.1:{external.port}" in text
     assert external.requests_to("/api/create")[0].body["from"] == "llama3.2:latest"
     assert "persona:latest" not in names(window.models.table)
+
+
+async def test_a_file_that_is_not_gguf_is_refused_before_any_upload(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow], tmp_path: Path
+) -> None:
+    path = tmp_path / "notes.gguf"
+    path.write_text("just some notes, not a model\n")
+    window, panel = await opened(make_window)
+    dialog = await choose_file(window, path)
+    ok(dialog)
+    await wait_until(lambda: "is not a GGUF model file" in panel.message.text(), 5)
+    assert panel.message.text().startswith("notes.gguf is not a GGUF model file")
+    assert blob_posts(external) == [] and external.requests_to("/api/create") == []
+    heads = [r for r in external.requests if r.method == "HEAD" and "/blobs/" in r.path]
+    assert heads == []  # not even hashed and asked about
