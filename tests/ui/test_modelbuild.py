@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QDialogButtonBox, QTableWidget
 
-from launcher.core.modelimport import BuildJob
+from launcher.core.modelimport import BuildJob, BuildOutcome
 from launcher.ui.main_window import MainWindow
 from launcher.ui.modelbuild_dialog import ModelRecipeDialog
 from launcher.ui.modelbuild_panel import ModelBuildPanel, describe
@@ -342,3 +343,30 @@ async def test_a_file_that_is_not_gguf_is_refused_before_any_upload(
     assert blob_posts(external) == [] and external.requests_to("/api/create") == []
     heads = [r for r in external.requests if r.method == "HEAD" and "/blobs/" in r.path]
     assert heads == []  # not even hashed and asked about
+
+
+async def test_quitting_mid_upload_ends_the_job_once_and_creates_nothing(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow], tmp_path: Path
+) -> None:
+    path, _digest = make_gguf(tmp_path, 8 * (1 << 20))
+    window, panel = await opened(make_window)
+    quitting: list[asyncio.Task[None]] = []
+    endings: list[BuildOutcome] = []
+
+    def started(job: BuildJob) -> None:
+        job.finished.connect(endings.append)
+
+        def changed() -> None:
+            if job.stage == "uploading" and not quitting:
+                quitting.append(asyncio.ensure_future(window.shutdown()))
+
+        job.changed.connect(changed)
+
+    panel.builder.jobStarted.connect(started)
+    dialog = await choose_file(window, path)
+    dialog.name.setText("late")
+    ok(dialog)
+    await wait_until(lambda: quitting and quitting[0].done(), 10)
+    await quitting[0]
+    assert [e.cancelled for e in endings] == [True]  # ended once, as cancelled
+    assert external.blobs == {} and external.requests_to("/api/create") == []
