@@ -114,6 +114,14 @@ class ModelRecipeDialog(QDialog):
             form.addRow(self._label("&Parameters:", self.parameters), self.parameters)
         if mode == IMPORT:
             form.addRow(self._label("&Template:", self.template), self.template)
+        used = {
+            IMPORT: (self.system, self.parameters, self.template),
+            DERIVE: (self.base, self.system, self.parameters),
+        }
+        for unused in {self.base, self.system, self.parameters, self.template} - set(
+            used.get(mode, ())
+        ):
+            unused.hide()  # not in the form: it would float over it
         self.message = QLabel(self)
         self.message.setAccessibleName("Dialog message")
         self.message.setTextFormat(Qt.TextFormat.PlainText)

@@ -224,6 +224,7 @@ async def test_new_model_from_an_installed_model_with_a_system_prompt(
     control(window, "New model from").click()
     dialog = await recipe_dialog(panel)
     assert dialog.base.currentText() == "qwen3:latest"  # the selected model first
+    assert not dialog.base.isHidden() and dialog.template.isHidden()
     dialog.name.setText("pirate")
     dialog.system.setPlainText("Talk like a pirate.")
     dialog.parameters.setPlainText("temperature 0.9")
@@ -250,6 +251,7 @@ async def test_copy_then_rename_from_the_context_menu(
     actions["Copy model…"].trigger()
     dialog = await recipe_dialog(panel)
     assert dialog.name.text() == "llama3.2-copy"
+    assert dialog.system.isHidden() and dialog.base.isHidden()  # a name is all it asks
     ok(dialog)
     await wait_until(lambda: "llama3.2-copy:latest" in names(table), 5)
     assert "llama3.2:latest" in names(table)
