@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from launcher.core.modelnames import NotGGUFError
 from launcher.ollama import (
     OllamaConnectionError,
     OllamaError,
@@ -136,6 +137,12 @@ def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanati
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return Explanation(
             "The disk is full — free some space and try again. Nothing was lost.", details
+        )
+    if isinstance(exc, NotGGUFError):
+        return Explanation(
+            f"{exc.name} is not a GGUF model file (those start with the letters GGUF) — "
+            "pick a .gguf file, for example one downloaded from Hugging Face.",
+            details,
         )
     if isinstance(exc, FileNotFoundError | PermissionError):  # e.g. a file the user picked
         name = Path(str(exc.filename)).name if exc.filename else "the file"

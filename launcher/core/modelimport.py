@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from launcher.core.explain import explain
+from launcher.core.modelnames import GGUF_MAGIC, NotGGUFError
 from launcher.core.tasks import BackgroundTasks
 from launcher.ollama import BlobProgress, OllamaClient
 
@@ -54,18 +55,6 @@ class BuildOutcome:
     details: str = ""
     cancelled: bool = False
     model: str = ""
-
-
-GGUF_MAGIC = b"GGUF"
-
-
-class NotGGUFError(ValueError):
-    """The picked file does not start with GGUF's magic bytes."""
-
-    def __init__(self, name: str, magic: bytes) -> None:
-        super().__init__(f"{name} starts with {magic!r}, not {GGUF_MAGIC!r}")
-        self.name = name
-        self.magic = magic
 
 
 async def _check_gguf(path: Path) -> None:
@@ -166,13 +155,6 @@ class BuildJob(QObject):
             outcome = BuildOutcome(True, f"{recipe.name} is {how}.", model=recipe.name)
         except asyncio.CancelledError:
             raise  # the outcome above: cancelled, by the user or at quit
-        except NotGGUFError as exc:
-            outcome = BuildOutcome(
-                False,
-                f"{exc.name} is not a GGUF model file (those start with the letters GGUF) — "
-                "pick a .gguf file, for example one downloaded from Hugging Face.",
-                f"first bytes: {exc.magic!r}",
-            )
         except Exception as exc:  # every failure becomes words for a person, then ends here
             what = recipe.path.name if recipe.path is not None else recipe.base
             said = explain(exc, host=self.client.base_url, model=recipe.base or recipe.name)
@@ -212,4 +194,4 @@ class BuildJob(QObject):
         self.changed.emit()
 
 
-__all__ = ["GGUF_MAGIC", "BuildJob", "BuildOutcome", "ModelRecipe", "NotGGUFError"]
+__all__ = ["BuildJob", "BuildOutcome", "ModelRecipe"]

@@ -1,4 +1,4 @@
-"""Model names and Modelfile parameters as a person types them, checked before a server sees them.
+"""Model names, Modelfile parameters and model files as a person gives them, checked early.
 
 Pure rules, no Qt and no I/O: the dialogs ask these and show the answer next to
 the field, so a mistyped name never becomes a round trip and a vague 400. The
@@ -15,6 +15,7 @@ _NAMESPACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
 _MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}")
 _EXAMPLE = "for example my-model or my-model:v2"
+GGUF_MAGIC = b"GGUF"  # the first bytes of every GGUF file
 
 #: Modelfile PARAMETERs and the type of their values (Ollama's `api.Options`).
 PARAMETER_TYPES: dict[str, type] = {
@@ -36,6 +37,15 @@ PARAMETER_TYPES: dict[str, type] = {
     "frequency_penalty": float,
     "stop": list,
 }
+
+
+class NotGGUFError(ValueError):
+    """A file picked for import does not start with GGUF's magic bytes (`explain()` words it)."""
+
+    def __init__(self, name: str, magic: bytes) -> None:
+        super().__init__(f"{name} starts with {magic!r}, not {GGUF_MAGIC!r}")
+        self.name = name
+        self.magic = magic
 
 
 def name_problem(text: str) -> str:
@@ -123,4 +133,11 @@ def _sample(kind: type) -> str:
     return {int: "4096", float: "0.7"}.get(kind, '"</s>"')
 
 
-__all__ = ["PARAMETER_TYPES", "full_name", "name_problem", "parse_parameters"]
+__all__ = [
+    "GGUF_MAGIC",
+    "PARAMETER_TYPES",
+    "NotGGUFError",
+    "full_name",
+    "name_problem",
+    "parse_parameters",
+]

@@ -341,7 +341,11 @@ async def test_a_file_that_is_not_gguf_is_refused_before_any_upload(
     dialog = await choose_file(window, path)
     ok(dialog)
     await wait_until(lambda: "is not a GGUF model file" in panel.message.text(), 5)
-    assert panel.message.text().startswith("notes.gguf is not a GGUF model file")
+    assert "Could not build notes from notes.gguf. notes.gguf is not a GGUF model file" in (
+        panel.message.text()
+    )
+    panel.details_toggle.click()
+    assert "starts with b'just'" in panel.details.text()  # the technical part, on demand
     assert blob_posts(external) == [] and external.requests_to("/api/create") == []
     heads = [r for r in external.requests if r.method == "HEAD" and "/blobs/" in r.path]
     assert heads == []  # not even hashed and asked about
