@@ -8,8 +8,21 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtWidgets import QDialogButtonBox, QTableWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QTableWidget,
+    QWidget,
+)
 
 from launcher.core.modelimport import BuildJob, BuildOutcome
 from launcher.ui.main_window import MainWindow
@@ -376,3 +389,38 @@ async def test_quitting_mid_upload_ends_the_job_once_and_creates_nothing(
     await quitting[0]
     assert [e.cancelled for e in endings] == [True]  # ended once, as cancelled
     assert external.blobs == {} and external.requests_to("/api/create") == []
+
+
+async def test_keyboard_shortcuts_and_every_control_is_named(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow], qtbot: Any
+) -> None:
+    window, panel = await opened(make_window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()  # shortcuts need the active window
+    await wait_until(lambda: QApplication.activeWindow() is window, 5)
+    select(window, "llama3.2:latest")
+    window.models.table.setFocus()
+    qtbot.keyClick(window.models.table, Qt.Key.Key_F2)
+    dialog = await recipe_dialog(panel)
+    assert dialog.mode == "rename"
+    await wait_until(dialog.name.hasFocus, 2)  # typing goes to the name at once
+    controls = (QAbstractButton, QLineEdit, QPlainTextEdit, QComboBox, QProgressBar, QLabel)
+    for widget in [*panel.findChildren(QWidget), *dialog.findChildren(QWidget)]:
+        if isinstance(widget, controls) and not isinstance(widget.parent(), QDialogButtonBox):
+            if isinstance(widget, QLabel) and widget.buddy() is not None:
+                continue  # a field's caption: the field carries the name
+            if isinstance(widget, QLabel) and widget.text() in ("File:", "Model:"):
+                continue
+            assert widget.accessibleName(), widget
+    dialog.reject()
+    await wait_until(lambda: panel.dialog is None, 2)
+    window.activateWindow()  # the offscreen platform does not hand activation back itself
+    await wait_until(lambda: QApplication.activeWindow() is window, 5)
+    window.models.table.setFocus()
+    qtbot.keyClick(window.models.table, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
+    await wait_until(lambda: panel.file_dialog is not None, 2)
+    assert panel.file_dialog is not None
+    panel.file_dialog.reject()
+    await wait_until(lambda: panel.file_dialog is None, 2)
+    assert panel.dialog is None  # no file, no name dialog
