@@ -69,6 +69,11 @@ async def _check_gguf(path: Path) -> None:
         raise NotGGUFError(path.name, magic)
 
 
+def _file_key(path: Path) -> str:
+    """The file's name in `files`: Ollama tells GGUF from safetensors by a `.gguf` ending."""
+    return path.name if path.name.endswith(".gguf") else f"{path.stem}.gguf"
+
+
 def _stopped(name: str) -> BuildOutcome:
     return BuildOutcome(False, f"Stopped before {name} was created.", cancelled=True, model=name)
 
@@ -138,7 +143,7 @@ class BuildJob(QObject):
             if recipe.path is not None:
                 await _check_gguf(recipe.path)  # before hashing and uploading gigabytes
                 digest = await self.client.push_blob(recipe.path, self._progress)
-                files = {recipe.path.name: digest}
+                files = {_file_key(recipe.path): digest}
             self._set_stage("creating")
             async with self.client.create(
                 recipe.name,
