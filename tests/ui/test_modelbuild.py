@@ -424,3 +424,15 @@ async def test_keyboard_shortcuts_and_every_control_is_named(
     panel.file_dialog.reject()
     await wait_until(lambda: panel.file_dialog is None, 2)
     assert panel.dialog is None  # no file, no name dialog
+
+
+async def test_a_gguf_file_without_the_ending_is_named_gguf_for_the_server(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow], tmp_path: Path
+) -> None:
+    path, digest = make_gguf(tmp_path, 50_000, name="weights.bin")  # picked with "All files"
+    window, _panel = await opened(make_window)
+    dialog = await choose_file(window, path)
+    assert dialog.name.text() == "weights"
+    ok(dialog)
+    await wait_until(lambda: "weights:latest" in names(window.models.table), 10)
+    assert external.requests_to("/api/create")[0].body["files"] == {"weights.gguf": digest}
