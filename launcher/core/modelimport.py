@@ -136,6 +136,7 @@ class BuildJob(QObject):
                 await asyncio.shield(self._task)
 
     async def run(self) -> None:
+        """Check, hash, upload (unless present), create; whatever happens, `_finish` once."""
         recipe = self.recipe
         outcome = _stopped(recipe.name)
         try:
@@ -187,7 +188,7 @@ class BuildJob(QObject):
         now = time.monotonic()
         if step.stage == "uploading":
             if self._upload_start is None:
-                self._upload_start = (now, 0)
+                self._upload_start = (now, step.completed)  # the first block is out
             began, done_before = self._upload_start
             if now > began:
                 self.speed = (step.completed - done_before) / (now - began)
