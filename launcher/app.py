@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
 from pathlib import Path
 
@@ -14,7 +13,10 @@ from PySide6.QtWidgets import QApplication
 from launcher import __version__
 from launcher.config import load_settings
 from launcher.core.launcher import Launcher
+from launcher.core.lifecycle import ExitOnSignal
 from launcher.ui.main_window import MainWindow
+
+EXIT_GRACE_SECONDS = 2.0  # after the orderly shutdown, the interpreter's own exit
 
 
 def build_main_window() -> MainWindow:
@@ -39,12 +41,14 @@ async def _run_app() -> int:
 
     window.shutdownFinished.connect(finished)
     window.show()
-    loop = asyncio.get_running_loop()
-    if sys.platform != "win32":
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            # Ctrl+C or a session logout: quit as the window's close does.
-            loop.add_signal_handler(sig, window.quit)
+    # SIGTERM, SIGINT, SIGHUP: quit as the window's close does; a second signal, or a
+    # shutdown still running after 10 s, ends our server's group and leaves at once.
+    exits = ExitOnSignal(window.quit, window.launcher.supervisor.kill_now)
+    exits.install(asyncio.get_running_loop())
     result: int = await closed
+    # The interpreter's exit joins worker threads; one stuck in the keyring would hold
+    # it forever. (After a signal, its 10 s deadline also still stands.)
+    exits.leave_within(EXIT_GRACE_SECONDS, result)
     return result
 
 

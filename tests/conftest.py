@@ -38,9 +38,10 @@ def free_port() -> int:
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Own config/data dirs; no OLLAMA_* from the developer's shell; no ollama on PATH."""
+    """Own config/data/state dirs; no OLLAMA_* from the developer's shell; no ollama on PATH."""
     monkeypatch.setenv("OLLAMA_LAUNCHER_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("OLLAMA_LAUNCHER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("OLLAMA_LAUNCHER_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     for name in list(os.environ):

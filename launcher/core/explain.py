@@ -197,3 +197,28 @@ def _sentence(text: str) -> str:
     if not text:
         return "no reason given."
     return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def explain_server_exit(reason: str, *, during_startup: bool, host: str = "") -> str:
+    """What to do after our own `ollama serve` ended on its own.
+
+    `reason` is the server's last error line (e.g. Go's `bind: address already in
+    use`); the advice names the likely fix in plain words.
+    """
+    where = host_label(host) if host else "its address"
+    text = reason.lower()
+    if "address already in use" in text:
+        return (
+            f"Another program already uses {where}. Stop it, or choose another port for "
+            "the local server in Settings."
+        )
+    if "permission denied" in text or "operation not permitted" in text:
+        return "Ollama was not allowed to do what it needed; the log lines below say what."
+    if "no space left" in text:
+        return "The disk is full: free some space, then start the server again."
+    if during_startup:
+        return (
+            "Ollama stopped before it was ready; the log lines below say why. Fix that, "
+            "then press Start server."
+        )
+    return "Ollama stopped unexpectedly. Press Start server to run it again."

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from launcher.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_SECONDS = 9.0  # the orderly shutdown always ends within this (signals allow 10 s)
 _UNAVAILABLE = (
     ServerState.STOPPED,
     ServerState.CRASHED,
@@ -349,16 +350,49 @@ class Launcher(QObject):
 
     # ---- shutdown -------------------------------------------------------
 
-    async def shutdown(self) -> None:
-        """Cancel streams and downloads, stop our server, close every connection."""
+    async def shutdown(self, deadline: float = SHUTDOWN_SECONDS) -> None:
+        """Cancel streams and downloads, stop our server, close every connection.
+
+        Always ends within `deadline` seconds, whatever hangs (a stuck keyring, a
+        stuck request, a child ignoring SIGTERM): each step gets a bounded share,
+        and the server always keeps enough time to be killed.
+        """
         self._closing = True
-        await self.chat.aclose()
-        await self.tasks.aclose()  # UI-started work first: it may still use the store
-        await self.saving.wait(timeout=5.0)  # the stopped reply's last save
-        await self.history.aclose()
-        await self.downloads.aclose()
-        await self.monitor.aclose()
+        loop = asyncio.get_running_loop()
+        end = loop.time() + deadline
+        reserve = 2.0  # kept for stopping the server and closing clients
+
+        def budget(cap: float) -> float:
+            return max(0.05, min(cap, end - reserve - loop.time()))
+
+        await bounded(self.chat.aclose(), budget(2.0), "stopping the reply")
+        # UI-started work first: it may still use the store.
+        await bounded(self.tasks.aclose(), budget(2.0), "background tasks")
+        await bounded(self.saving.wait(timeout=5.0), budget(3.0), "saving the last reply")
+        await bounded(self.history.aclose(), budget(2.0), "closing the history")
+        await bounded(self.downloads.aclose(), budget(1.0), "downloads")
+        await bounded(self.monitor.aclose(), budget(1.0), "the status monitor")
         if self.supervisor.running and not self.settings.local.keep_running_after_quit:
-            await self.supervisor.stop()
+            grace = max(0.5, end - loop.time() - 1.0)
+            await bounded(self.supervisor.stop(grace=min(grace, 5.0)), grace + 0.5, "the server")
+            if self.supervisor.running:
+                self.supervisor.kill_now()
         for client in [*self._clients.values(), *self._retired]:
-            await client.aclose()
+            await bounded(client.aclose(), max(0.05, min(0.5, end - loop.time())), "a client")
+
+
+async def bounded(step: Coroutine[Any, Any, Any], seconds: float, what: str) -> bool:
+    """Run one shutdown step for at most `seconds`; True when it finished in time.
+
+    A step that overruns is cancelled and not awaited further (a thread stuck
+    in the keyring cannot be interrupted, only left behind).
+    """
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+        log.warning("shutdown: %s did not finish within %.1f s; moving on", what, seconds)
+        return False
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("shutdown: %s failed: %s", what, task.exception())
+    return True

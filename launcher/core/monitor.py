@@ -5,6 +5,10 @@ or stopping (so Running shows within a fraction of a second of the port
 answering), every 2 s while steady (a server that dies shows within about
 2 s, at the cost of one tiny request), and with exponential backoff up to 30 s
 while a remote host is unreachable.
+
+It also owns the server's life around the user's clicks: auto-start at
+launch, adoption of a server a previous launcher left running, and restarts
+after a crash (the rule is `core/restarts.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from launcher.config import HostProfile, LocalServerSettings
+from launcher.core import restarts
+from launcher.core.childenv import child_environment
 from launcher.core.server import ServerExit, ServerStartError, ServerSupervisor
 from launcher.core.status import Probe, ProbeKind, ServerState, ServerStatus, Situation, decide
 from launcher.ollama import (
@@ -66,10 +72,16 @@ class ServerMonitor(QObject):
     Signals:
         statusChanged(object): a new ServerStatus (only when it changed).
         startFailed(str): Start could not even spawn the child.
+        restarting(int, object): our server crashed and restart number N (1..3) is
+            scheduled; the ServerExit says how it ended.
+        crashed(object): our server crashed and stays down (no restart left, or it
+            failed during start-up); the ServerExit says how.
     """
 
     statusChanged = Signal(object)
     startFailed = Signal(str)
+    restarting = Signal(int, object)
+    crashed = Signal(object)
 
     def __init__(
         self,
@@ -94,6 +106,11 @@ class ServerMonitor(QObject):
         self._task: asyncio.Task[None] | None = None
         self.status = ServerStatus(ServerState.CHECKING, profile.base_url)
         self.polls = 0
+        self._restarts: list[float] = []  # monotonic times of automatic restarts
+        self._restart_attempt = 0
+        self._restart_task: asyncio.Task[None] | None = None
+        self._first_probe_done = False  # adoption and auto-start happen once, at launch
+        self.auto_started = False
         supervisor.exited.connect(self._on_child_exit)
 
     # ---- lifecycle -------------------------------------------------------
@@ -104,6 +121,7 @@ class ServerMonitor(QObject):
             self._task = asyncio.ensure_future(self._run())
 
     async def aclose(self) -> None:
+        self._cancel_restart()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -135,17 +153,99 @@ class ServerMonitor(QObject):
             and self._binary is not None
             and not self.supervisor.running
             and not self._start_pending
+            and not self._restart_attempt
             and not self.status.answering
         )
 
     @property
     def can_stop(self) -> bool:
-        """Only a server we started can be stopped: never somebody else's."""
-        return self.profile.managed and self.supervisor.running and not self.supervisor.stopping
+        """Only a server we started can be stopped: never somebody else's. A pending
+        restart after a crash can be stopped too (it is then not restarted)."""
+        if not self.profile.managed:
+            return False
+        return bool(self._restart_attempt) or (
+            self.supervisor.running and not self.supervisor.stopping
+        )
 
     async def start_server(self) -> None:
         """Run `ollama serve` for the local host; the status says how it goes."""
         if not self.can_start:
+            return
+        self._restarts.clear()  # the user's own Start: a fresh budget of restarts
+        await self._spawn()
+
+    async def ensure_running(self, timeout: float = 60.0) -> bool:
+        """Start our local server if needed and wait until it answers (for "Send starts
+        the server"). True when some Ollama answers; False when it cannot be started,
+        it fails, or `timeout` seconds pass — the status then says why."""
+        if self._answering_ollama():
+            return True
+        if self.can_start:
+            await self.start_server()
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        settled = (
+            ServerState.CRASHED,
+            ServerState.NOT_INSTALLED,
+            ServerState.PORT_IN_USE,
+            ServerState.STOPPED,
+            ServerState.UNREACHABLE,
+        )
+        changed = asyncio.Event()
+
+        def on_change(_status: object) -> None:
+            changed.set()
+
+        self.statusChanged.connect(on_change)
+        try:
+            while loop.time() < end:
+                pending = self._start_pending or self.supervisor.running or self._restart_attempt
+                if self._answering_ollama():
+                    return True
+                if self.status.state in settled and not pending:
+                    return False
+                changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), max(0.0, end - loop.time()))
+        finally:
+            self.statusChanged.disconnect(on_change)
+        return self._answering_ollama()
+
+    def _answering_ollama(self) -> bool:
+        return self.status.state is ServerState.RUNNING
+
+    async def restart_server(self) -> None:
+        """Stop our server and start it again (to apply new settings).
+
+        Does nothing for a server we do not own. When another program took the
+        address meanwhile, the status says so and nothing is started.
+        """
+        if not self.profile.managed:
+            return
+        self._cancel_restart()
+        if self.supervisor.running:
+            await self.stop_server()
+        timeout = LOCAL_PROBE_TIMEOUT
+        self._last_probe = await probe(self._client, timeout)
+        self._publish()
+        if self._last_probe.kind is ProbeKind.REFUSED and not self.supervisor.running:
+            self._restarts.clear()
+            await self._spawn()
+
+    def _environment(self) -> dict[str, str]:
+        local = self.local
+        return child_environment(
+            self.profile.child_host,
+            models_dir=local.models_dir,
+            extra_env=local.extra_env,
+            tuning=local.tuning,
+            https_proxy=local.https_proxy,
+            noprune=local.noprune is True,
+            allow_network=local.allow_network is True,
+        )
+
+    async def _spawn(self) -> None:
+        if self.supervisor.running or self._start_pending:
             return
         binary = self._find_binary()
         self._binary = binary
@@ -159,12 +259,7 @@ class ServerMonitor(QObject):
         self._start_pending = True
         self._publish()
         try:
-            await self.supervisor.start(
-                binary,
-                self.profile.child_host,
-                models_dir=self.local.models_dir,
-                extra_env=self.local.extra_env,
-            )
+            await self.supervisor.start(binary, self.profile.child_host, env=self._environment())
         except ServerStartError as exc:
             self._start_pending = False
             self._publish()
@@ -177,12 +272,29 @@ class ServerMonitor(QObject):
         if not self.can_stop:
             return None
         self._start_pending = False
+        if self._cancel_restart() and not self.supervisor.running:
+            outcome, self.supervisor.last_exit = self.supervisor.last_exit, None
+            self._publish()  # the user chose Stopped over a restart
+            return outcome
         stopping = self.supervisor.stop()
         self._publish()  # shows Stopping at once
         self.wake()
         outcome = await stopping
         self.wake()
         return outcome
+
+    async def _auto_start(self, first: Probe) -> None:
+        """At launch only: start the local server when nothing answers (once; a later
+        Stop is respected because this never runs again)."""
+        if (
+            self.profile.managed
+            and self.local.auto_start is True
+            and self._binary is not None
+            and first.kind is ProbeKind.REFUSED
+            and not self.supervisor.running
+        ):
+            self.auto_started = True
+            await self._spawn()
 
     # ---- polling ---------------------------------------------------------
 
@@ -197,6 +309,9 @@ class ServerMonitor(QObject):
             child_stopping=managed and sup.stopping,
             start_pending=managed and self._start_pending,
             last_exit=sup.last_exit if managed else None,
+            restart_attempt=self._restart_attempt if managed else 0,
+            adopted=managed and sup.adopted,
+            configured_binary=str(self.local.binary or "") if managed else "",
         )
 
     def _publish(self) -> None:
@@ -207,8 +322,45 @@ class ServerMonitor(QObject):
 
     def _on_child_exit(self, outcome: object) -> None:
         self._start_pending = False
+        if isinstance(outcome, ServerExit) and outcome.crashed:
+            now = time.monotonic()
+            delay = restarts.next_restart(outcome, self._restarts, now)
+            if delay is not None and self._restart_task is None:
+                self._restarts = [*restarts.recent(self._restarts, now), now]
+                self._restart_attempt = len(self._restarts)
+                self._restart_task = asyncio.ensure_future(self._restart_after(delay))
+                self.supervisor.log.append(
+                    f"[launcher] restarting in {delay:.0f} s"
+                    f" (restart {self._restart_attempt} of {restarts.MAX_RESTARTS})"
+                )
+                self.restarting.emit(self._restart_attempt, outcome)
+            elif delay is None:
+                why = "it failed during start-up" if outcome.during_startup else "too many crashes"
+                self.supervisor.log.append(f"[launcher] not restarting: {why}")
+                self.crashed.emit(outcome)
         self._publish()
         self.wake()
+
+    async def _restart_after(self, delay: float) -> None:
+        """Wait out the backoff, then start the server again (the one place it ends)."""
+        try:
+            await asyncio.sleep(delay)
+            self._restart_attempt = 0
+            await self._spawn()
+        finally:
+            self._restart_attempt = 0
+            if self._restart_task is asyncio.current_task():
+                self._restart_task = None
+            self._publish()
+
+    def _cancel_restart(self) -> bool:
+        """Drop a scheduled restart; True when there was one."""
+        task, self._restart_task = self._restart_task, None
+        had = task is not None and not task.done()
+        if task is not None:
+            task.cancel()
+        self._restart_attempt = 0
+        return had
 
     def _interval(self) -> float:
         state = self.status.state
@@ -225,6 +377,8 @@ class ServerMonitor(QObject):
         return STEADY_INTERVAL
 
     async def _run(self) -> None:
+        if not self._first_probe_done:
+            await self.supervisor.adopt()
         while True:
             if self.profile.managed:
                 self._binary = self._find_binary()
@@ -236,6 +390,9 @@ class ServerMonitor(QObject):
                 self.supervisor.mark_ready()
                 self._start_pending = False
             self._publish()
+            if not self._first_probe_done:
+                self._first_probe_done = True
+                await self._auto_start(result)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._interval())
             self._wake.clear()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from launcher.core.explain import explain_server_exit
 from launcher.core.server import ServerExit
 
 
@@ -23,6 +24,7 @@ class ServerState(enum.Enum):
     NOT_INSTALLED = "Not installed"
     PORT_IN_USE = "Port in use"
     CRASHED = "Crashed"
+    RESTARTING = "Restarting"
     UNREACHABLE = "Unreachable"
 
 
@@ -63,6 +65,8 @@ class ServerStatus:
 
     @property
     def description(self) -> str:
+        if self.state is ServerState.RESTARTING:  # reads as one phrase: "Restarting after..."
+            return f"{self.state.value} {self.detail}".strip()
         return f"{self.state.value} - {self.detail}" if self.detail else self.state.value
 
     @property
@@ -83,6 +87,9 @@ class Situation:
         start_pending: Start was clicked and the child has not answered yet.
         last_exit: how our last child ended, if it ended on its own and nobody
             started anything since (a crash stays shown until then).
+        restart_attempt: a restart after a crash is scheduled (1, 2, 3), 0 when not.
+        adopted: our running server was started by a previous launcher that died.
+        configured_binary: the path to `ollama` chosen in Settings ("" for the search).
     """
 
     base_url: str
@@ -92,6 +99,9 @@ class Situation:
     child_stopping: bool = False
     start_pending: bool = False
     last_exit: ServerExit | None = None
+    restart_attempt: int = 0
+    adopted: bool = False
+    configured_binary: str = ""
 
 
 def decide(probe: Probe | None, s: Situation) -> ServerStatus:
@@ -104,6 +114,12 @@ def decide(probe: Probe | None, s: Situation) -> ServerStatus:
         ours = s.child_running
         detail = f"Ollama {probe.version}, {probe.rtt_ms:.0f} ms"
         who = "started by the launcher" if ours else "external: not started by the launcher"
+        if ours and s.adopted:
+            detail += " (left running when the launcher last ended)"
+            who = (
+                "started by the launcher and left running when it last ended unexpectedly;"
+                " Stop server stops it"
+            )
         return ServerStatus(
             ServerState.RUNNING,
             detail + ("" if ours or not s.managed else " (external)"),
@@ -119,14 +135,25 @@ def decide(probe: Probe | None, s: Situation) -> ServerStatus:
             tooltip=f"Another program holds this address: {probe.error}\n"
             "Stop it, or choose another port in Settings.",
         )
+    if s.restart_attempt and not s.child_running and s.last_exit is not None:
+        tail = "\n".join(s.last_exit.log_tail[-8:])
+        return ServerStatus(
+            ServerState.RESTARTING,
+            f"after a crash ({s.last_exit.how()})\u2026",
+            tooltip=f"{s.last_exit.summary()}\nRestart {s.restart_attempt} of 3."
+            + (f"\nLast log lines:\n{tail}" if tail else ""),
+        )
     if s.child_running or s.start_pending:
         return ServerStatus(ServerState.STARTING, f"waiting for {s.base_url} to answer")
     if s.last_exit is not None and s.last_exit.crashed:
         tail = "\n".join(s.last_exit.log_tail[-8:])
+        advice = explain_server_exit(
+            s.last_exit.reason(), during_startup=s.last_exit.during_startup, host=s.base_url
+        )
         return ServerStatus(
             ServerState.CRASHED,
             s.last_exit.summary(),
-            tooltip=f"Last log lines:\n{tail}" if tail else "",
+            tooltip=advice + (f"\n\nLast log lines:\n{tail}" if tail else ""),
         )
     if not s.managed:
         return ServerStatus(
@@ -143,6 +170,14 @@ def decide(probe: Probe | None, s: Situation) -> ServerStatus:
     if s.binary:
         return ServerStatus(
             ServerState.STOPPED, "no server is running", tooltip=f"Ollama binary: {s.binary}"
+        )
+    if s.configured_binary:
+        return ServerStatus(
+            ServerState.NOT_INSTALLED,
+            f"{s.configured_binary} cannot be run",
+            tooltip="The ollama program chosen in Settings does not exist or is not "
+            "executable.\nChoose another in Settings, or clear the path to use the one on "
+            "PATH.",
         )
     return ServerStatus(
         ServerState.NOT_INSTALLED,

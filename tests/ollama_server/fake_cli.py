@@ -17,10 +17,26 @@ Environment:
 * ``FAKE_OLLAMA_VERSION`` — the version served and printed (default ``0.12.3``).
 * ``FAKE_OLLAMA_READY_DELAY`` — seconds between binding and answering (default ``0.3``).
 * ``FAKE_OLLAMA_CRASH_AFTER`` — seconds after start: print a Go ``panic:`` and exit 2.
-* ``FAKE_OLLAMA_RUNNERS=1`` — start a child "runner" process (a sleeping python, argv
-  ``-c … runner --ollama-engine --model NAME --port N``) when a model loads; stopped on
-  unload and on SIGTERM/SIGINT, left behind by a hard kill or a crash (as real runners
-  can be). Each exits by itself after 600 s.
+* ``FAKE_OLLAMA_HANG_ON_STOP=1`` — SIGTERM/SIGINT are logged, then the shutdown hangs
+  forever (as a server stuck unloading a model): only SIGKILL ends it.
+* ``FAKE_OLLAMA_RUNNERS`` — on by default (``0`` turns it off): a child "runner"
+  process (a sleeping python, argv ``-c … runner --ollama-engine --model NAME --port N``)
+  per loaded model, started on the model's first chat/generate, sharing the server's
+  stdout/stderr and process group and logging like a runner; stopped at keep-alive
+  expiry, on unload (``keep_alive: 0``) and on SIGTERM/SIGINT; left behind by a crash
+  (``FAKE_OLLAMA_CRASH_AFTER``) or a SIGKILL of the server, as real runners are. Each
+  exits by itself after 600 s. See ``fake_runners.py``.
+* The server's own variables shape the first log line, exactly as Ollama prints it
+  (``fake_logs.server_config``): ``msg="server config" env="map[CUDA_VISIBLE_DEVICES:…
+  HTTPS_PROXY:… OLLAMA_CONTEXT_LENGTH:4096 OLLAMA_FLASH_ATTENTION:false OLLAMA_HOST:http://…
+  OLLAMA_KEEP_ALIVE:5m0s OLLAMA_KV_CACHE_TYPE: OLLAMA_MAX_LOADED_MODELS:0
+  OLLAMA_MODELS:… OLLAMA_NOPRUNE:false OLLAMA_NUM_PARALLEL:0 OLLAMA_ORIGINS:[…] …]"``
+  (keys sorted; booleans parsed as Go's envconfig does).
+* ``OLLAMA_CONTEXT_LENGTH`` (default 4096) or a request's ``options.num_ctx``: a chat or
+  generate whose prompt is longer (estimated at 4 characters per token) logs
+  ``level=WARN source=runner.go:159 msg="truncating input prompt" limit=N prompt=M keep=4 new=N``.
+* ``CUDA_VISIBLE_DEVICES`` / ``ROCR_VISIBLE_DEVICES`` — filter the configured ``gpus``
+  (by index or id) as the real discovery does.
 * ``FAKE_OLLAMA_CONFIG`` — path to a JSON file::
 
       {
@@ -31,10 +47,19 @@ Environment:
         "replies": {"qwen3:latest": ReplySpec},   # per model
         "pulls": {"qwen3:0.6b": PullSpec},        # what /api/pull can download
         "busy": false,                            # chat/generate answer 503
+        "gpus": [GPU, ...],                       # after discovery, one line each:
+        #   msg="inference compute" id=… library=… variant=… compute=… driver=…
+        #   name="…" total="3.9 GiB" available="3.9 GiB"
+        # absent or []: msg="no compatible GPUs were discovered", then the line
+        #   msg="inference compute" id=cpu library=cpu … name=cpu … total=… available=…
+        "cpu": {"total": "31.3 GiB", "available": "28.0 GiB"},   # sizes of that CPU line
         "tz_offset_minutes": -420                 # offset of times in /api/tags, /api/ps
       }
 
-  where ``ModelSpec``, ``ReplySpec`` and ``PullSpec`` are objects whose keys are the
+  where ``GPU`` is ``{"name": "NVIDIA GeForce GT 1030", "library": "cuda" | "rocm" |
+  "metal", "id": "GPU-452cac9f-…", "total": "3.9 GiB" or bytes, "available": …,
+  "variant": "v12", "compute": "6.1", "driver": "12.7"}``, and ``ModelSpec``,
+  ``ReplySpec`` and ``PullSpec`` are objects whose keys are the
   dataclass fields of the same name in ``specs.py`` (e.g. ``{"name": "qwen3:0.6b",
   "size": 522653767, "capabilities": ["completion", "thinking"]}``; ``modified_at`` an
   ISO/RFC 3339 string; ``{"text": "Hi", "chunk_interval": 0.05, "die_after": 3}``).
@@ -52,7 +77,7 @@ Environment:
        "time": 1761499000.123,   # time.time()
        "chunks_sent": 3, "chunks_after_close": 0}
 
-  and, with ``FAKE_OLLAMA_RUNNERS=1``, ``{"event": "runner_started", "model": "llama3.2:latest",
+  and, per runner started, ``{"event": "runner_started", "model": "llama3.2:latest",
   "pid": <runner pid>, "server_pid": ..., "monotonic": ..., "time": ...}``.
 """
 
@@ -64,7 +89,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -72,9 +96,19 @@ from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
+from .fake_logs import (
+    context_length,
+    err,
+    log,
+    log_compute,
+    server_config,
+    visible_gpus,
+)
+from .fake_runners import Runners
+from .fake_server import EventFile, FakeServer
 from .server import OllamaTestServer
-from .specs import StreamRecord, model_from_json, pull_from_json, reply_from_json
-from .wire import parse_keep_alive, slog_time
+from .specs import model_from_json, pull_from_json, reply_from_json
+from .wire import parse_keep_alive
 
 DEFAULT_VERSION = "0.12.3"
 
@@ -126,23 +160,6 @@ def _join(host: str, port: int) -> str:
 # --- logging ----------------------------------------------------------------------------
 
 
-def _quote(value: str) -> str:
-    if value and all(c.isalnum() or c in "._-/:@" for c in value):
-        return value
-    return json.dumps(value)
-
-
-def log(msg: str, source: str = "routes.go:1528", level: str = "INFO", **attrs: str) -> None:
-    parts = [f"time={slog_time()}", f"level={level}", f"source={source}", f"msg={_quote(msg)}"]
-    parts += [f"{_quote(k) if ' ' in k else k}={_quote(v)}" for k, v in attrs.items()]
-    _err(" ".join(parts))
-
-
-def _err(line: str) -> None:
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()
-
-
 def go_duration(seconds: float) -> str:
     """``time.Duration.String()`` closely enough for GIN lines."""
     ns = round(seconds * 1e9)
@@ -158,102 +175,10 @@ def go_duration(seconds: float) -> str:
 
 def gin_line(method: str, path: str, status: int, seconds: float, peer: str) -> None:
     stamp = time.strftime("%Y/%m/%d - %H:%M:%S")
-    _err(
+    err(
         f"[GIN] {stamp} | {status:3d} | {go_duration(seconds):>13} | {peer:>15} | "
         f"{method:<7} {json.dumps(path)}"
     )
-
-
-class EventFile:
-    """Appends one JSON line per stream event (see the module docstring)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.lock = threading.Lock()
-
-    def __call__(self, event: str, record: StreamRecord) -> None:
-        at = record.client_closed_at if event == "client_closed" else None
-        line = {
-            "event": event,
-            "path": record.path,
-            "model": record.model,
-            "pid": os.getpid(),
-            "monotonic": at or time.monotonic(),
-            "time": time.time(),
-            "chunks_sent": record.chunks_sent,
-            "chunks_after_close": record.chunks_after_close,
-        }
-        self.write(line)
-
-    def write(self, line: dict[str, Any]) -> None:
-        with self.lock, open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(line) + "\n")
-
-
-RUNNER_CODE = (
-    "import signal, sys, time\n"
-    "signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\n"
-    "time.sleep(600)\n"
-)
-
-
-class Runners:
-    """``FAKE_OLLAMA_RUNNERS=1``: one child process per loaded model, as Ollama starts a
-    runner per model. SIGTERM to the server stops them; a hard kill leaves them behind
-    (in the server's process group), which is what a launcher must clean up."""
-
-    def __init__(self, events: EventFile | None) -> None:
-        self.events = events
-        self.procs: dict[str, subprocess.Popen[bytes]] = {}
-
-    def __call__(self, event: str, model: str) -> None:
-        if event == "load" and model not in self.procs:
-            port = 40000 + len(self.procs)
-            cmd = [
-                sys.executable,
-                "-c",
-                RUNNER_CODE,
-                "runner",
-                "--ollama-engine",
-                "--model",
-                model,
-                "--port",
-                str(port),
-            ]
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
-            self.procs[model] = proc
-            log(
-                "starting runner",
-                source="server.go:399",
-                cmd=f"/usr/local/bin/ollama runner --ollama-engine --model {model} --port {port}",
-            )
-            log("llama runner started in 0.25 seconds", source="server.go:1288")
-            if self.events is not None:
-                self.events.write(
-                    {
-                        "event": "runner_started",
-                        "model": model,
-                        "pid": proc.pid,
-                        "server_pid": os.getpid(),
-                        "monotonic": time.monotonic(),
-                        "time": time.time(),
-                    }
-                )
-        elif event == "unload" and model in self.procs:
-            self._stop(self.procs.pop(model))
-
-    @staticmethod
-    def _stop(proc: subprocess.Popen[bytes]) -> None:
-        proc.terminate()
-        try:
-            proc.wait(2)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-    def stop_all(self) -> None:
-        for model in list(self.procs):
-            self._stop(self.procs.pop(model))
 
 
 # --- configuration ----------------------------------------------------------------------
@@ -315,22 +240,24 @@ def serve(out: TextIO = sys.stdout) -> int:
     try:
         config = load_config()
     except (OSError, ValueError) as exc:
-        _err(f"Error: {exc}")
+        err(f"Error: {exc}")
         return 1
     version = version or str(config.get("version") or DEFAULT_VERSION)
     host, port = parse_host(os.environ.get("OLLAMA_HOST"))
-    server = OllamaTestServer(version=version, host=host or "0.0.0.0", port=port)
+    server = FakeServer(
+        context=context_length(os.environ), version=version, host=host or "0.0.0.0", port=port
+    )
     try:
         configure(server, config)
         server.default_keep_alive = parse_keep_alive(os.environ.get("OLLAMA_KEEP_ALIVE"))
     except (TypeError, ValueError) as exc:
-        _err(f"Error: {exc}")
+        err(f"Error: {exc}")
         return 1
     events_path = os.environ.get("FAKE_OLLAMA_EVENTS")
     events = EventFile(events_path) if events_path else None
     server.stream_listener = events
     runners = Runners(events)
-    if os.environ.get("FAKE_OLLAMA_RUNNERS") == "1":
+    if os.environ.get("FAKE_OLLAMA_RUNNERS", "1") != "0":
         server.model_listener = runners
     server.access_log = gin_line
 
@@ -339,16 +266,14 @@ def serve(out: TextIO = sys.stdout) -> int:
     log(
         "server config",
         source="routes.go:1475",
-        env=f"map[OLLAMA_HOST:http://{_join(host, port)} OLLAMA_KEEP_ALIVE:"
-        f"{os.environ.get('OLLAMA_KEEP_ALIVE', '5m0s')} OLLAMA_MODELS:"
-        f"{os.environ.get('OLLAMA_MODELS', '~/.ollama/models')}]",
+        env=server_config(os.environ, _join(host or "0.0.0.0", port)),
     )
     try:
         sock = _bind(host, port)
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         reason = reason[:1].lower() + reason[1:]
-        _err(f"Error: listen tcp {_join(host, port)}: bind: {reason}")
+        err(f"Error: listen tcp {_join(host, port)}: bind: {reason}")
         return 1
     log(f"total blobs: {len(server.models) * 5}", source="images.go:518")
     log("total unused blobs removed: 0", source="images.go:525")
@@ -357,8 +282,13 @@ def serve(out: TextIO = sys.stdout) -> int:
     stop = threading.Event()
     received: list[int] = []
 
+    hang = os.environ.get("FAKE_OLLAMA_HANG_ON_STOP") == "1"
+
     def on_signal(signum: int, _frame: object) -> None:
         received.append(signum)
+        if hang:  # a shutdown stuck forever (say, unloading a model): only SIGKILL helps
+            log(f"received {signal.Signals(signum).name}, shutting down", source="routes.go:1600")
+            return
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
@@ -372,27 +302,9 @@ def serve(out: TextIO = sys.stdout) -> int:
     if stop.wait(float(os.environ.get("FAKE_OLLAMA_READY_DELAY", "0.3"))):
         return _shutdown(server, sock, received, runners)
     server.start(sock=sock)
-    log(
-        "inference compute",
-        source="types.go:130",
-        id="cpu",
-        library="cpu",
-        compute="",
-        name="cpu",
-        description="cpu",
-        libdirs="ollama",
-        driver="",
-        pci_id="",
-        type="",
-        total="31.3 GiB",
-        available="28.0 GiB",
-    )
-    log(
-        "entering low vram mode",
-        source="routes.go:1569",
-        **{"total vram": "0 B"},
-        threshold="20.0 GiB",
-    )
+    gpus = [g for g in config.get("gpus") or [] if isinstance(g, dict)]
+    log_compute(visible_gpus(gpus, os.environ), config.get("cpu") or {})
+    threading.Thread(target=runners.expire, args=(server, stop), daemon=True).start()
     while not stop.wait(3600):
         pass
     return _shutdown(server, sock, received, runners)
@@ -400,7 +312,7 @@ def serve(out: TextIO = sys.stdout) -> int:
 
 def _crash_at(when: float) -> None:
     time.sleep(max(0.0, when - time.monotonic()))
-    _err(
+    err(
         "panic: runtime error: invalid memory address or nil pointer dereference\n"
         "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x5a1b2c]\n\n"
         "goroutine 42 [running]:\n"
@@ -460,5 +372,5 @@ def main(argv: list[str] | None = None) -> int:
         return version_command()
     if args[0] in ("serve", "start"):
         return serve()
-    _err(f'Error: unknown command "{args[0]}" for "ollama"')
+    err(f'Error: unknown command "{args[0]}" for "ollama"')
     return 1

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from launcher.app import build_main_window
+from launcher.config import load_settings, save_settings
 from launcher.ui.main_window import MainWindow
 from tests.conftest import FAKE_BIN_DIR, free_port
 from tests.ollama_server import OllamaTestServer
@@ -77,9 +78,16 @@ def fake_ollama(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[...
     """Put the fake `ollama` binary on PATH, with OLLAMA_HOST on a free port.
 
     Returns a function taking FAKE_OLLAMA_* settings (and an optional JSON config).
+    The launcher's auto-start is turned off in the settings file unless
+    `auto_start=True`, so that tests see "Stopped" and click Start themselves.
     """
 
-    def configure(config: dict[str, Any] | None = None, **env: str) -> dict[str, Any]:
+    def configure(
+        config: dict[str, Any] | None = None, *, auto_start: bool = False, **env: str
+    ) -> dict[str, Any]:
+        settings = load_settings()
+        settings.local.auto_start = auto_start
+        save_settings(settings)
         port = free_port()
         monkeypatch.setenv("PATH", f"{FAKE_BIN_DIR}{os.pathsep}{os.environ['PATH']}")
         monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{port}")

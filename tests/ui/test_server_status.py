@@ -11,7 +11,13 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QProgressBar
 
-from launcher.config import RemoteHost, Settings, save_settings
+from launcher.config import (
+    LocalServerSettings,
+    RemoteHost,
+    Settings,
+    load_settings,
+    save_settings,
+)
 from launcher.ui.main_window import MainWindow
 from tests.conftest import free_port
 from tests.ollama_server import ForeignServer, OllamaTestServer
@@ -137,18 +143,49 @@ async def test_start_and_stop_our_own_server(
     assert not pid_alive(pid)
 
 
-async def test_crash_is_shown_with_exit_code_and_log(
+async def test_crash_is_restarted_with_backoff_then_shown_with_exit_code_and_log(
     fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
 ) -> None:
-    fake_ollama(crash_after="1.0", ready_delay="0.1")
+    # Every server crashes 0.8 s after it starts: three restarts, then it stays down.
+    fake_ollama(crash_after="0.8", ready_delay="0.1")
     window = make_window()
+    monitor = window.launcher.monitor
+    restarts: list[int] = []
+    crashes: list[object] = []
+    monitor.restarting.connect(lambda attempt, _exit: restarts.append(attempt))
+    monitor.crashed.connect(crashes.append)
     await wait_until(lambda: status_of(window).startswith("Stopped"), 5)
     control(window, "Start server").click()
     await wait_until(lambda: status_of(window).startswith("Running"), 10)
-    await wait_until(lambda: status_of(window).startswith("Crashed"), 10)
+    await wait_until(lambda: status_of(window).startswith("Restarting"), 5)
+    assert status_of(window) == "Restarting after a crash (exit code 2)\u2026"
+    assert not control(window, "Start server").isEnabled()
+    await wait_until(lambda: status_of(window).startswith("Crashed"), 30)
+    assert restarts == [1, 2, 3]
+    assert len(crashes) == 1
+    log = control(window, "Server log")
+    await wait_until(lambda: "not restarting: too many crashes" in log.toPlainText(), 5)
+    assert "restarting in 4 s (restart 3 of 3)" in log.toPlainText()
     assert "exited with code 2" in status_of(window)
     assert "panic" in control(window, "Server status").toolTip()
     assert control(window, "Start server").isEnabled()  # the user can try again
+    assert not window.launcher.supervisor.running
+
+
+async def test_auto_start_at_launch_only_once(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    fake_ollama(auto_start=True)
+    window = make_window()
+    await wait_until(lambda: status_of(window).startswith("Running"), 10)
+    assert window.launcher.monitor.auto_started
+    assert "started by the launcher" in control(window, "Server status").toolTip()
+    control(window, "Stop server").click()
+    await wait_until(lambda: status_of(window).startswith("Stopped"), 15)
+    polls = window.launcher.monitor.polls
+    await wait_until(lambda: window.launcher.monitor.polls >= polls + 2, 10)
+    assert status_of(window).startswith("Stopped")  # a Stop is respected
+    assert not window.launcher.supervisor.running
 
 
 async def test_port_taken_at_start_gives_the_childs_message(
@@ -227,7 +264,7 @@ async def test_keep_in_tray_without_a_tray_still_quits_cleanly(
     from PySide6.QtWidgets import QSystemTrayIcon
 
     fake_ollama()
-    save_settings(Settings(keep_in_tray=True))
+    save_settings(Settings(keep_in_tray=True, local=LocalServerSettings(auto_start=False)))
     window = make_window()
     assert window.launcher.settings.keep_in_tray
     assert not QSystemTrayIcon.isSystemTrayAvailable()
@@ -241,3 +278,56 @@ async def test_keep_in_tray_without_a_tray_still_quits_cleanly(
     await wait_until(lambda: not window.isVisible() and window._shutdown_done, 15)
     assert not pid_alive(pid)
     assert window.tray is None
+
+
+async def test_tuning_reaches_the_server_and_restart_applies_a_change(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    fake_ollama()
+    settings = load_settings()
+    settings.local.tuning = {"OLLAMA_CONTEXT_LENGTH": "8192", "OLLAMA_FLASH_ATTENTION": "1"}
+    settings.local.https_proxy = "http://proxy.example:3128"
+    save_settings(settings)
+    window = make_window()
+    log = control(window, "Server log")
+    await wait_until(lambda: control(window, "Start server").isEnabled(), 5)
+    control(window, "Start server").click()
+    await wait_until(lambda: status_of(window).startswith("Running"), 10)
+    await wait_until(lambda: 'msg="server config"' in log.toPlainText(), 5)
+    config = next(line for line in log.toPlainText().splitlines() if "server config" in line)
+    assert "OLLAMA_CONTEXT_LENGTH:8192" in config
+    assert "OLLAMA_FLASH_ATTENTION:true" in config
+    assert "OLLAMA_NOPRUNE:true" in config  # on by default: partial downloads survive
+    assert "HTTPS_PROXY:http://proxy.example:3128" in config
+    assert "OLLAMA_HOST:http://127.0.0.1:" in config  # loopback
+    first = window.launcher.supervisor.pid
+
+    changed = load_settings()
+    changed.local.tuning = {"OLLAMA_CONTEXT_LENGTH": "16384"}
+    window.launcher.apply_settings(changed)
+    await window.launcher.monitor.restart_server()
+    await wait_until(lambda: status_of(window).startswith("Running"), 10)
+    assert window.launcher.supervisor.pid not in (None, first)
+    assert window.launcher.supervisor.last_exit is None
+    await wait_until(lambda: "OLLAMA_CONTEXT_LENGTH:16384" in log.toPlainText(), 5)
+    assert first is not None and not pid_alive(first)
+
+
+async def test_ensure_running_starts_the_server_and_waits_for_it(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    fake_ollama(ready_delay="0.3")
+    window = make_window()
+    await wait_until(lambda: control(window, "Start server").isEnabled(), 5)
+    assert await window.launcher.monitor.ensure_running(20)
+    assert status_of(window).startswith("Running")
+    assert await window.launcher.monitor.ensure_running(1)  # already: at once
+
+
+async def test_ensure_running_says_no_when_ollama_is_missing(
+    monkeypatch: pytest.MonkeyPatch, make_window: Callable[[], MainWindow]
+) -> None:
+    monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{free_port()}")
+    window = make_window()
+    await wait_until(lambda: status_of(window).startswith("Not installed"), 5)
+    assert not await window.launcher.monitor.ensure_running(5)
