@@ -2,6 +2,6 @@
 
 import sys
 
-from launcher.app import main
+from launcher.cli import main
 
 sys.exit(main())

@@ -3,13 +3,16 @@
 Configuration is read the same way by the app and by tests: the environment
 first (`OLLAMA_HOST`, `OLLAMA_LAUNCHER_CONFIG_DIR`, `OLLAMA_LAUNCHER_DATA_DIR`),
 then the settings file under the platformdirs config folder. The file is
-written atomically (temp file + fsync + rename) so a crash never leaves half a
-file; a file that cannot be read is moved aside, never silently overwritten.
-API keys are not in this file: see `launcher.secrets`.
+written atomically (temp file + fsync + rename, off the Qt thread with
+`save_settings_async`) so a crash never leaves half a file; a file that is not
+JSON is moved aside, never silently overwritten; every field of one that is
+checked on its own (`launcher.settings_check`), a wrong one named in
+`Settings.problems`. API keys are not in this file: see `launcher.secrets`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -17,6 +20,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,7 @@ from typing import Any
 import platformdirs
 
 from launcher.ollama import is_loopback_url, resolve_host
+from launcher.settings_check import Checker
 
 APP_NAME = "ollama-launcher"
 SETTINGS_FILE = "settings.json"
@@ -40,9 +45,12 @@ def config_dir() -> Path:
     return Path(override) if override else platformdirs.user_config_path(APP_NAME)
 
 
+DATA_DIR_ENV = "OLLAMA_LAUNCHER_DATA_DIR"
+
+
 def data_dir() -> Path:
-    """Folder for conversations and other user data."""
-    override = os.environ.get("OLLAMA_LAUNCHER_DATA_DIR")
+    """Folder for conversations and other user data (the one definition of it)."""
+    override = os.environ.get(DATA_DIR_ENV)
     return Path(override) if override else platformdirs.user_data_path(APP_NAME)
 
 
@@ -121,7 +129,7 @@ class Settings:
     local: LocalServerSettings = field(default_factory=LocalServerSettings)
     remotes: list[RemoteHost] = field(default_factory=list)
     selected: str = LOCAL_ID
-    keep_in_tray: bool = False
+    keep_in_tray: bool = True  # where a tray exists (elsewhere closing quits anyway)
     guard: dict[str, Any] = field(default_factory=dict)
     enter_sends: bool = True  # Enter sends and Shift+Enter breaks the line (False: swapped)
     notifications: dict[str, bool] = field(
@@ -129,41 +137,101 @@ class Settings:
     )
     start_at_login: bool = False
     download_stall_seconds: int = 30
+    #: Continuous export: a folder where every conversation is also kept as Markdown ("": off).
+    markdown_folder: str = ""
+
+    #: What was wrong in the file this came from (one sentence per ignored field); not saved.
+    problems: list[str] = field(default_factory=list, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("problems", None)
         data["format_version"] = 1
         return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Settings:
-        local_data = data.get("local") or {}
-        known = set(LocalServerSettings.__dataclass_fields__)
-        local = LocalServerSettings(**{k: v for k, v in local_data.items() if k in known})
-        local.extra_env = {str(k): str(v) for k, v in dict(local.extra_env).items()}
-        remotes = [
-            RemoteHost(
-                id=str(r["id"]),
-                name=str(r.get("name") or r["url"]),
-                url=str(r["url"]),
-                proxy=str(r.get("proxy") or "system"),
-                ca_file=str(r.get("ca_file") or ""),
-                verify_tls=r.get("verify_tls") is not False,
-            )
-            for r in data.get("remotes") or []
-        ]
+        """Settings from a parsed file, field by field: a wrong value is replaced by its safe
+        default and named in `problems` (see `launcher.settings_check`)."""
+        check = Checker()
+        if not isinstance(data, Mapping):
+            check.ignore("the settings file", data, "is not a group of settings", "the defaults")
+            return cls(problems=check.problems)
+        d = LocalServerSettings()
+        raw = check.section(data, "local", "The local server settings (local)")
+        local = LocalServerSettings(
+            listen=check.listen(raw, "listen", "local.listen", d.listen),
+            allow_network=check.boolean(raw, "allow_network", "local.allow_network", False),
+            models_dir=check.text(raw, "models_dir", "local.models_dir"),
+            binary=check.text(raw, "binary", "local.binary"),
+            extra_env=check.env_map(raw, "extra_env", "local.extra_env"),
+            keep_running_after_quit=check.boolean(
+                raw, "keep_running_after_quit", "local.keep_running_after_quit", False
+            ),
+            auto_start=check.boolean(raw, "auto_start", "local.auto_start", d.auto_start),
+            https_proxy=check.proxy_url(raw, "https_proxy", "local.https_proxy"),
+            noprune=check.boolean(raw, "noprune", "local.noprune", d.noprune),
+            tuning=check.env_map(raw, "tuning", "local.tuning"),
+        )
         defaults = cls()
+        guard = check.guard(data, "guard", "The runaway guard settings (guard)")
         return cls(
             local=local,
-            remotes=remotes,
-            selected=str(data.get("selected") or LOCAL_ID),
-            keep_in_tray=bool(data.get("keep_in_tray", False)),
-            guard=dict(data.get("guard") or {}),
-            enter_sends=data.get("enter_sends", True) is not False,
-            notifications={**defaults.notifications, **dict(data.get("notifications") or {})},
-            start_at_login=data.get("start_at_login") is True,
-            download_stall_seconds=int(data.get("download_stall_seconds") or 30),
+            remotes=_remotes(check, data.get("remotes")),
+            selected=check.text(data, "selected", "selected", LOCAL_ID) or LOCAL_ID,
+            keep_in_tray=check.boolean(data, "keep_in_tray", "keep_in_tray", True),
+            guard=dict(guard),
+            enter_sends=check.boolean(data, "enter_sends", "enter_sends", True),
+            notifications=check.flags(
+                data, "notifications", "notifications", defaults.notifications
+            ),
+            start_at_login=check.boolean(data, "start_at_login", "start_at_login", False),
+            download_stall_seconds=check.integer(
+                data, "download_stall_seconds", "download_stall_seconds", 30, 5, 3600
+            ),
+            markdown_folder=check.text(data, "markdown_folder", "markdown_folder"),
+            problems=check.problems,
         )
+
+
+def _remotes(check: Checker, raw: object) -> list[RemoteHost]:
+    """The remote hosts; an entry without a usable id or address is dropped on its own."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        check.ignore("The remote hosts (remotes)", raw, "is not a list", "no remote hosts")
+        return []
+    out: list[RemoteHost] = []
+    for i, entry in enumerate(raw):
+        where = f"remotes[{i}]"
+        if not isinstance(entry, Mapping):
+            check.ignore(f"Remote host {where}", entry, "is not a host", "nothing")
+            continue
+        host_id = entry.get("id")
+        if not isinstance(host_id, str) or not host_id.strip() or host_id in (LOCAL_ID, ENV_ID):
+            check.ignore(f"Remote host {where}.id", host_id, "is not a usable id", "nothing")
+            continue
+        if any(r.id == host_id for r in out):
+            check.ignore(f"Remote host {where}.id", host_id, "is used twice", "the first one")
+            continue
+        url = check.host_url(entry.get("url"), f"{where}.url")
+        if url is None:
+            continue
+        name = check.text(entry, "name", f"{where}.name").strip() or url
+        verify = entry.get("verify_tls", True)
+        if verify is not False and verify is not True:
+            check.ignore(f"{where}.verify_tls", verify, "is not true or false", "checking")
+        out.append(
+            RemoteHost(
+                id=host_id,
+                name=name,
+                url=url,
+                proxy=check.proxy(entry, "proxy", f"{where}.proxy"),
+                ca_file=check.text(entry, "ca_file", f"{where}.ca_file"),
+                verify_tls=verify is not False,  # off only when the file says exactly false
+            )
+        )
+    return out
 
 
 def settings_path() -> Path:
@@ -171,27 +239,52 @@ def settings_path() -> Path:
 
 
 def load_settings(path: Path | None = None) -> Settings:
-    """Read the settings file; defaults when absent; a broken file is moved aside."""
+    """Read the settings file; defaults when absent.
+
+    A file that is not JSON (or not an object) is moved aside as `settings.broken.json`;
+    otherwise each wrong field falls back to its default. Either way `Settings.problems`
+    says what was ignored (and the log has it).
+    """
     path = path or settings_path()
     try:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Settings()
+    except (OSError, UnicodeDecodeError) as exc:
+        log.warning("settings file %s could not be read (%s)", path, exc)
+        return Settings(problems=[f"Settings: {path} could not be read, so the defaults are used."])
     try:
-        return Settings.from_json(json.loads(raw))
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as exc:
         backup = path.with_suffix(".broken.json")
         with contextlib.suppress(OSError):
             os.replace(path, backup)
         log.warning("settings file %s could not be read (%s); moved to %s", path, exc, backup)
-        return Settings()
+        return Settings(
+            problems=[
+                f"Settings: {path.name} was not a settings file, so the defaults are used; "
+                f"it was kept as {backup}."
+            ]
+        )
+    settings = Settings.from_json(data)
+    for problem in settings.problems:
+        log.warning("%s", problem)
+    return settings
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> None:
-    """Write the settings atomically: a crash leaves the old file or the new one."""
+    """Write the settings atomically: a crash leaves the old file or the new one.
+
+    Blocking (it fsyncs): from the Qt thread use `save_settings_async`.
+    """
     path = path or settings_path()
+    _write_atomic(path, json.dumps(settings.to_json(), indent=2, sort_keys=True))
+
+
+def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(settings.to_json(), indent=2, sort_keys=True)
     fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -203,6 +296,23 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+# One writer thread: writes land in the order they were asked for (the last one wins).
+_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="launcher-settings")
+
+
+async def save_settings_async(settings: Settings, path: Path | None = None) -> None:
+    """`save_settings` off the calling (Qt) thread. The settings are serialised now, so
+    later changes to `settings` do not leak into this write.
+
+    Raises:
+        OSError: the file could not be written (the old one is left as it was).
+    """
+    path = path or settings_path()
+    text = json.dumps(settings.to_json(), indent=2, sort_keys=True)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(_writer, _write_atomic, path, text)
 
 
 def check_host_url(text: str) -> str:

@@ -9,6 +9,7 @@ warnings and exceptions in slots do (pytest-qt, see pyproject).
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import os
 import socket
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from launcher.core.gcguard import MainThreadCollector
 from tests.ollama_server import OllamaTestServer
 
 # No screen (CI, ssh): Qt's offscreen platform, so the README's test command works as is.
@@ -34,6 +36,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def collect_on_main_thread() -> Iterator[None]:
+    """Cyclic garbage is collected on this (the Qt) thread only, as the app does
+    (`launcher.core.gcguard`): a collection that a worker thread happens to trigger
+    would destroy the previous test's QObjects there and crash Qt later."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
 
 
 @pytest.fixture(autouse=True)
@@ -123,9 +137,12 @@ def qloop(qapp: Any) -> Iterator[Any]:
     loop.set_exception_handler(errors)
     asyncio.set_event_loop(loop)
     asyncio.events._set_running_loop(loop)
+    collector = MainThreadCollector()
+    collector.start()
     try:
         yield loop
     finally:
+        collector.stop(enable=False)
         pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
         for task in pending:
             task.cancel()

@@ -16,6 +16,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from launcher.core.modelnames import NotGGUFError
+from launcher.core.store_errors import (
+    CorruptDatabaseError,
+    DatabaseLockedError,
+    SchemaTooNewError,
+    StoreError,
+)
 from launcher.ollama import (
     OllamaConnectionError,
     OllamaError,
@@ -134,6 +140,8 @@ def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanati
         )
     if isinstance(exc, OllamaError):
         return Explanation(f"Ollama at {where} failed: {_sentence(exc.message)}", details)
+    if isinstance(exc, StoreError):
+        return _store(exc, details)
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return Explanation(
             "The disk is full — free some space and try again. Nothing was lost.", details
@@ -157,6 +165,34 @@ def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanati
     return Explanation(
         "Something went wrong inside the launcher. Your text is kept; try again, and if it "
         "keeps happening, copy the details into a bug report.",
+        details,
+    )
+
+
+def _store(exc: StoreError, details: str) -> Explanation:
+    if isinstance(exc, DatabaseLockedError):
+        return Explanation(
+            "The conversation database is in use by another program (another launcher, a "
+            "backup or sync tool), so this is not saved yet. It stays on screen and is saved "
+            "as soon as the database is free.",
+            details,
+        )
+    if isinstance(exc, CorruptDatabaseError):
+        return Explanation(
+            "The conversation database is damaged. Restart the launcher: it sets the file "
+            "aside (keeping it) and starts a new one; File > Restore from backup… can bring "
+            "back a recent copy.",
+            details,
+        )
+    if isinstance(exc, SchemaTooNewError):
+        return Explanation(
+            "Your conversations were saved by a newer version of the launcher — update the "
+            "launcher to open them. The file was not changed.",
+            details,
+        )
+    return Explanation(
+        "Your conversations could not be read or saved — check that the data folder is "
+        "writable and the disk is not full.",
         details,
     )
 

@@ -4,34 +4,66 @@ A reply is written to SQLite when it starts, at most every half second while
 it grows, and when it ends (complete, stopped or failed), so a launcher that
 is killed mid-reply loses well under a second of text and shows the reply as
 interrupted on the next start. Every write runs on the store's worker thread.
+
+Writes that belong to the conversation being chatted in (a turn's messages, a
+truncation, a reply's versions) run **in the order they were asked for**: each
+takes its place in one queue synchronously, when the chat signal arrives, so a
+truncation can never overtake the insert of the message it removes (stop, then
+regenerate at once, never brings a discarded reply back). A database locked by
+another program delays writes (retried with backoff, the reply kept in memory
+meanwhile) and the user is told; a damaged one is moved aside and replaced.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
+import logging
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
+from launcher.core import mirror
+from launcher.core.backups import BackupInfo
 from launcher.core.chat import ChatTurn
 from launcher.core.conversation import Conversation, ConversationSummary, Message
-from launcher.core.store import AsyncStore, NotFoundError, Store, StoreError
+from launcher.core.explain import explain
+from launcher.core.store import NotFoundError, Store, StoreError
+from launcher.core.store_async import AsyncStore
+from launcher.core.store_errors import DatabaseLockedError
+from launcher.core.write_queue import WriteQueue
+
+T = TypeVar("T")
 
 SAVE_INTERVAL_SECONDS = 0.5
+#: How often a running launcher checks whether today's backup exists.
+BACKUP_CHECK_SECONDS = 3600.0
+
+log = logging.getLogger(__name__)
 
 
 class ConversationHistory(QObject):
     """The store, seen from the app.
 
+    Attributes:
+        notice: what the user should know about their saved conversations right now
+            ("" when nothing): a damaged database set aside, a reply waiting for a
+            locked database. Shown in the conversation area.
+
     Signals:
         listChanged(list): ConversationSummary rows, newest first (for the current search).
-        failed(str): a store operation failed; the message says which and why.
+        failed(str): a store operation failed; the message says what happened and what
+            to do (from `explain`), the technical text goes to the log.
+        noticeChanged(str): `notice` changed.
     """
 
     listChanged = Signal(list)
     failed = Signal(str)
+    noticeChanged = Signal(str)
 
     def __init__(self, path: Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -40,24 +72,79 @@ class ConversationHistory(QObject):
         self.summaries: list[ConversationSummary] = []
         self.search = ""
         self.saves = 0
+        self.notice = ""
+        self._standing = ""  # the notice to go back to once a lock is gone
+        self._backups: asyncio.Task[None] | None = None
+        self._closing = False
+        self.writes = WriteQueue(
+            on_locked=lambda exc: self._set_notice(explain(exc).headline),
+            on_unlocked=lambda: self._set_notice(self._standing),
+            on_failed=lambda exc: self._fail("The conversation could not be saved", exc),
+        )
+        #: Continuous export: every conversation also as Markdown here (None: off).
+        self.mirror_folder: Path | None = None
+
+    # ---- notices ------------------------------------------------------------------
+
+    def _set_notice(self, text: str) -> None:
+        if text != self.notice:
+            self.notice = text
+            self.noticeChanged.emit(text)
+
+    def _fail(self, doing: str, exc: BaseException) -> None:
+        explanation = explain(exc)
+        log.warning("%s: %s", doing, explanation.details)
+        self.failed.emit(f"{doing}: {explanation.headline}")
+
+    # ---- opening and closing ------------------------------------------------------
 
     async def open(self) -> int:
-        """Open the database, mark replies cut off by a previous crash, list conversations.
+        """Open the database, mark replies cut off by a previous crash, list conversations,
+        and start the daily backups.
 
-        Returns how many replies were marked interrupted.
+        A damaged database is moved aside (see `notice`). Returns how many replies were
+        marked interrupted.
         """
         try:
-            await self.store.open()
-            interrupted = await self.store.mark_interrupted()
-            await self.store.purge_deleted()
+            await self.writes.write(self.store.open)
+            interrupted = await self.writes.write(self.store.mark_interrupted)
+            await self.writes.write(self.store.purge_deleted)
         except (StoreError, OSError) as exc:
-            self.failed.emit(f"Conversations could not be opened ({self.path}): {exc}")
+            self._fail("Conversations could not be opened", exc)
+            self._standing = f"{explain(exc).headline} Conversations of this session are not saved."
+            self._set_notice(self._standing)
             return 0
-        await self.refresh()
+        moved = self.store.moved_aside
+        if moved is not None:
+            self._standing = (
+                f"Your conversation database was damaged, so it was set aside as "
+                f"{moved.name} in {moved.parent} (nothing was deleted) and a new one was "
+                "started. File > Restore from backup… can bring back a recent copy."
+            )
+            self._set_notice(self._standing)
+        await self.refresh()  # the list first: the backup can wait a moment
+        if self._backups is None and not self._closing:
+            self._backups = asyncio.ensure_future(self._backup_daily())
         return interrupted
 
     async def aclose(self) -> None:
+        """Stop the backups, give queued writes a last chance, close the database."""
+        self._closing = True
+        if self._backups is not None:
+            self._backups.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._backups
+        was_locked = self.writes.waiting_for_lock
+        if await self.writes.close():
+            why = (
+                "the conversation database is in use by another program"
+                if was_locked
+                else "the conversation database did not answer in time"
+            )
+            self.failed.emit(f"The last changes could not be saved before quitting: {why}.")
         await self.store.aclose()
+
+    # ---- the sidebar --------------------------------------------------------------
 
     async def refresh(self, search: str | None = None) -> None:
         if search is not None:
@@ -65,7 +152,7 @@ class ConversationHistory(QObject):
         try:
             self.summaries = await self.store.list_conversations(self.search)
         except (StoreError, OSError) as exc:
-            self.failed.emit(f"Could not list conversations: {exc}")
+            self._fail("Could not list conversations", exc)
             return
         self.listChanged.emit(self.summaries)
 
@@ -73,29 +160,43 @@ class ConversationHistory(QObject):
         try:
             return await self.store.get_conversation(conv_id)
         except (NotFoundError, StoreError, OSError) as exc:
-            self.failed.emit(f"Could not open the conversation: {exc}")
+            self._fail("Could not open the conversation", exc)
             return None
 
     async def rename(self, conv_id: int, title: str) -> None:
-        await self.store.rename(conv_id, title)
+        await self.writes.write(lambda: self.store.rename(conv_id, title))
         await self.refresh()
+        await self.mirror(conv_id)
+
+    async def mirror(self, conv_id: int) -> None:
+        """Rewrite the conversation's Markdown file in `mirror_folder` (when one is set).
+        A failure is told once per cause, never raised: the conversation itself is saved."""
+        folder = self.mirror_folder
+        if folder is None:
+            return
+        try:
+            conv = await self.store.get_conversation(conv_id)
+            text = await self.store.export_markdown(conv_id)
+            await asyncio.to_thread(mirror.write, folder, conv.title, conv_id, text)
+        except NotFoundError:
+            return
+        except (StoreError, OSError) as exc:
+            self._fail(f"The Markdown copy in {folder} could not be written", exc)
 
     async def delete(self, conv_id: int) -> None:
-        await self.store.delete_conversation(conv_id)
+        await self.writes.write(lambda: self.store.delete_conversation(conv_id))
         await self.refresh()
 
     async def undo_delete(self, conv_id: int) -> None:
-        await self.store.undo_delete(conv_id)
+        await self.writes.write(lambda: self.store.undo_delete(conv_id))
         await self.refresh()
 
     async def save_settings(self, conversation: Conversation) -> None:
         if conversation.id is not None:
-            await self.store.update_settings(conversation.id, conversation.settings)
-
-    async def truncate(self, conversation: Conversation, message: Message) -> None:
-        """Forget `message` and everything after it (edit and resend, regenerate)."""
-        if conversation.id is not None and message.id is not None:
-            await self.store.delete_messages_from(conversation.id, message.id)
+            conv_id = conversation.id
+            await self.writes.write(
+                lambda: self.store.update_settings(conv_id, conversation.settings)
+            )
 
     async def export(self, conv_id: int, fmt: str, path: Path) -> None:
         """Write a conversation to a Markdown or JSON file (off the Qt thread)."""
@@ -119,55 +220,176 @@ class ConversationHistory(QObject):
             raise ValueError(f"{path.name} is not JSON: {exc}") from None
         if not isinstance(data, dict):
             raise ValueError(f"{path.name} is not a conversation export.")
-        conversation = await self.store.import_json(data)
+        conversation = await self.writes.write(lambda: self.store.import_json(data))
         await self.refresh()
         return conversation
 
-    # ---- saving a turn as it streams ---------------------------------------------
+    # ---- backups ------------------------------------------------------------------
 
-    async def persist(self, turn: ChatTurn) -> None:
-        """Save the turn's new messages now, the reply while it grows, and its end."""
+    async def _backup_daily(self) -> None:
+        """Today's backup soon after start-up, then a check every hour (runs until quit)."""
+        while not self._closing:
+            try:
+                made = await self.store.daily_backup()
+                if made is not None:
+                    log.info("conversation backup written to %s", made)
+            except (StoreError, OSError) as exc:
+                log.warning("the daily conversation backup failed: %s", explain(exc).details)
+            await asyncio.sleep(BACKUP_CHECK_SECONDS)  # a timer, not a synchronisation
+
+    async def list_backups(self) -> list[BackupInfo]:
+        """The backups, newest first, with their dates and conversation counts."""
+        return await self.store.list_backups()
+
+    async def restore(self, backup: Path) -> Path:
+        """Replace every conversation with those of `backup` (after the queued writes);
+        the current database is kept as a backup first, whose path is returned.
+
+        Raises:
+            ValueError: `backup` is not a readable backup (nothing was changed).
+            StoreError: the database could not be replaced.
+        """
+        done: asyncio.Future[Path] = asyncio.get_running_loop().create_future()
+
+        async def work() -> None:
+            try:
+                done.set_result(await self.writes.write(lambda: self.store.restore(backup)))
+            except BaseException as exc:  # handed to the caller, not lost in the queue
+                done.set_exception(exc)
+
+        await self.writes.in_order(work)
+        safety = await done
+        self._standing = ""
+        self._set_notice("")
+        await self.refresh()
+        return safety
+
+    # ---- saving a turn as it streams ----------------------------------------------
+
+    def persist(self, turn: ChatTurn) -> Coroutine[Any, Any, None]:
+        """Save the turn's new messages now, the reply while it grows, and its end.
+
+        Takes its place among the conversation's writes when called (not when awaited).
+        """
+        return self.writes.in_order(lambda: self._persist(turn))
+
+    def truncate(self, conversation: Conversation, message: Message) -> Coroutine[Any, Any, None]:
+        """Forget `message` and everything after it (edit and resend, regenerate), after
+        every write asked for before (so `message` has its id by then)."""
+
+        async def work() -> None:
+            if conversation.id is not None and message.id is not None:
+                conv_id, message_id = conversation.id, message.id
+                with contextlib.suppress(NotFoundError):  # already gone: as wanted
+                    await self.writes.write(
+                        lambda: self.store.delete_messages_from(conv_id, message_id)
+                    )
+
+        return self.writes.in_order(work)
+
+    def save_message(
+        self, conversation: Conversation, message: Message
+    ) -> Coroutine[Any, Any, None]:
+        """Write a message's text, state and reply versions as they are now (e.g. after the
+        user flipped to another version of a reply), in order with the other writes."""
+
+        async def work() -> None:
+            if message.id is None:
+                return
+            message_id = message.id
+            await self.writes.write(
+                lambda: self.store.update_message(
+                    message_id,
+                    content=message.content,
+                    thinking=message.thinking,
+                    state=message.state,
+                    note=message.note,
+                    stats=dict(message.stats),
+                    versions=message.versions,
+                    version_index=message.version_index,
+                )
+            )
+
+        return self.writes.in_order(work)
+
+    async def _persist(self, turn: ChatTurn) -> None:
         conv = turn.conversation
         try:
             if conv.id is None:
-                created = await self.store.create_conversation(conv.settings, conv.title)
+                created = await self.writes.write(
+                    lambda: self.store.create_conversation(conv.settings, conv.title)
+                )
                 conv.id = created.id
             conv_id = conv.id
             assert conv_id is not None
-            for message in conv.messages:
+            for message in list(conv.messages):
                 if message.id is None:
-                    message.id = await self.store.add_message(conv_id, message)
+                    await self.writes.write(
+                        functools.partial(self.store.add_message, conv_id, message)
+                    )
             await self.refresh()
-            reply = turn.reply
-            saved = (reply.content, reply.thinking)
-            waiter = asyncio.ensure_future(turn.wait())
-            try:
-                while not waiter.done():
-                    await asyncio.wait({waiter}, timeout=SAVE_INTERVAL_SECONDS)
-                    if waiter.done():
-                        break
-                    current = (turn.content, turn.thinking)
-                    if current != saved and reply.id is not None:
-                        await self.store.update_message(
-                            reply.id, content=current[0], thinking=current[1], state="streaming"
-                        )
-                        self.saves += 1
-                        saved = current
-            finally:
-                if not waiter.done():
-                    waiter.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await waiter
-            if reply.id is not None:
-                await self.store.update_message(
-                    reply.id,
-                    content=reply.content,
-                    thinking=reply.thinking,
-                    state=reply.state,
-                    note=reply.note,
-                    stats=dict(reply.stats),
-                )
-                self.saves += 1
-            await self.refresh()
+            await self._follow(turn)
+        except NotFoundError as exc:  # the conversation was deleted and purged meanwhile
+            log.info("not saving a reply of a conversation that is gone (%s)", exc)
+        except DatabaseLockedError:
+            raise  # only at quit (the queue waits otherwise): the queue reports it once
         except (StoreError, OSError) as exc:
-            self.failed.emit(f"The conversation could not be saved: {exc}")
+            self._fail("The conversation could not be saved", exc)
+
+    async def _follow(self, turn: ChatTurn) -> None:
+        """Save the reply while it grows (every `SAVE_INTERVAL_SECONDS`) and when it ends."""
+        reply = turn.reply
+        if reply.id is None:
+            return
+        reply_id = reply.id
+        if reply.versions:  # a regenerated reply: its earlier versions first
+            versions, index = reply.versions, reply.version_index
+            await self.writes.write(
+                lambda: self.store.update_message(reply_id, versions=versions, version_index=index)
+            )
+        saved = (reply.content, reply.thinking)
+        saved_versions = (len(reply.versions), reply.version_index)
+        waiter = asyncio.ensure_future(turn.wait())
+        try:
+            while not waiter.done():
+                await asyncio.wait({waiter}, timeout=SAVE_INTERVAL_SECONDS)
+                if waiter.done():
+                    break
+                current = (turn.content, turn.thinking)
+                versions_now = (len(reply.versions), reply.version_index)
+                if current != saved or versions_now != saved_versions:
+                    changed = versions_now != saved_versions  # e.g. the old reply moved aside
+                    await self.writes.write(
+                        functools.partial(
+                            self.store.update_message,
+                            reply_id,
+                            content=current[0],
+                            thinking=current[1],
+                            state="streaming",
+                            versions=list(reply.versions) if changed else None,
+                            version_index=reply.version_index if changed else None,
+                        )
+                    )
+                    self.saves += 1
+                    saved, saved_versions = current, versions_now
+        finally:
+            if not waiter.done():
+                waiter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiter
+        await self.writes.write(
+            lambda: self.store.update_message(
+                reply_id,
+                content=reply.content,
+                thinking=reply.thinking,
+                state=reply.state,
+                note=reply.note,
+                stats=dict(reply.stats),
+                versions=reply.versions,
+                version_index=reply.version_index,
+            )
+        )
+        self.saves += 1
+        await self.refresh()
+        if turn.conversation.id is not None:
+            await self.mirror(turn.conversation.id)

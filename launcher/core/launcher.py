@@ -22,7 +22,7 @@ from launcher.config import (
     data_dir,
     host_profiles,
     initial_host,
-    save_settings,
+    save_settings_async,
 )
 from launcher.core.binary import find_ollama
 from launcher.core.chat import ChatController, ChatTurn
@@ -40,7 +40,7 @@ from launcher.core.server import ServerSupervisor
 from launcher.core.status import ServerState, ServerStatus
 from launcher.core.tasks import BackgroundTasks
 from launcher.ollama import OllamaClient
-from launcher.secrets import SecretStore
+from launcher.secrets import SecretStore, in_thread
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,8 @@ class Launcher(QObject):
         self.profiles = host_profiles(settings, environ)
         self.profile = initial_host(settings, environ)
         self.log = LogBuffer()
+        for problem in settings.problems:  # a settings field that was ignored: say so once
+            self.log.append(f"[launcher] {problem}")
         self.tasks = BackgroundTasks()
         self._clients: dict[str, OllamaClient] = {}
         self._client_keys: dict[str, str] = {}  # the key each client was built with
@@ -110,6 +112,9 @@ class Launcher(QObject):
         )
         self.inspector = ModelInspector(client, parent=self)
         self.history = ConversationHistory(parent=self)
+        self.history.mirror_folder = (
+            Path(settings.markdown_folder) if settings.markdown_folder else None
+        )
         self.saving = BackgroundTasks()  # turn saves: let them finish at quit, never cancel
         self._was_running = False
         self.monitor.statusChanged.connect(self._on_status)
@@ -206,6 +211,16 @@ class Launcher(QObject):
         if conversation is not None:
             self.chat.new_conversation(conversation)
 
+    async def restore_backup(self, backup: Path) -> Path:
+        """Replace every conversation with those of `backup` (see `backups_dialog`); the
+        current database is kept as a backup first, whose path is returned. The chat
+        starts over on the backup's most recent conversation."""
+        self.chat.new_conversation()
+        safety = await self.history.restore(backup)
+        if self.history.summaries:
+            await self.open_conversation(self.history.summaries[0].id)
+        return safety
+
     def save_conversation_settings(self) -> None:
         """Persist the current conversation's model, system prompt and options."""
         self.saving.spawn(self.history.save_settings(self.chat.conversation))
@@ -218,7 +233,7 @@ class Launcher(QObject):
             self.saving.spawn(self.history.truncate(conversation, removed[0]))
 
     async def _load_keys(self, host_ids: list[str]) -> None:
-        await asyncio.to_thread(self.secrets.load, host_ids)
+        await in_thread(self.secrets.load, host_ids)  # bounded, never joined at quit
         if self._closing:
             return
         self._rebind()
@@ -244,7 +259,7 @@ class Launcher(QObject):
     def switch_host(self, host_id: str) -> None:
         """Talk to another host from now on; a running reply is stopped first.
 
-        The choice is remembered in the settings file (a small atomic write).
+        The choice is remembered in the settings file (written off the Qt thread).
         """
         profile = next((p for p in self.profiles if p.id == host_id), None)
         if profile is None or profile.id == self.profile.id:
@@ -252,10 +267,23 @@ class Launcher(QObject):
         self._use(profile)
         if self.settings.selected != profile.id:
             self.settings.selected = profile.id
-            try:
-                save_settings(self.settings)
-            except OSError as exc:
-                log.warning("could not remember the selected host (%s)", exc)
+            self.tasks.spawn(self._save_settings_quietly(self.settings))
+
+    async def _save_settings_quietly(self, settings: Settings) -> None:
+        try:
+            await save_settings_async(settings)
+        except OSError as exc:
+            log.warning("could not save the settings (%s)", exc)
+
+    def open_host(self, host: str) -> None:
+        """Switch to `host` as if it were `OLLAMA_HOST` (a later `--host` launch)."""
+        self.environ = {**self.environ, "OLLAMA_HOST": host}
+        self.profiles = host_profiles(self.settings, self.environ)
+        self._rebind()
+        target = initial_host(self.settings, self.environ)
+        if target.id != self.profile.id:
+            self._use(target)
+        self.profilesChanged.emit(list(self.profiles))
 
     def _use(self, profile: HostProfile) -> None:
         """Point every part at `profile`'s client; forget the previous host's state."""
@@ -279,17 +307,22 @@ class Launcher(QObject):
     # ---- settings -------------------------------------------------------
 
     def apply_settings(self, settings: Settings) -> None:
-        """Save the settings (atomically) and make them current.
+        """Make the settings current now and save them in the background (the write runs
+        off the Qt thread; a failure is logged). `update_settings` awaits the write instead.
 
         Profiles are recomputed, clients whose URL or key changed are
         replaced, and the host changes when the selected one did or when the
         current one was removed. A change of the local server's address or
-        environment takes effect at its next start. Raises OSError when the
-        file cannot be written (nothing is changed then).
+        environment takes effect at its next start.
         """
-        save_settings(settings)
+        self._apply(settings)
+        self.tasks.spawn(self._save_settings_quietly(settings))
+
+    def _apply(self, settings: Settings) -> None:
         previous = self.settings.selected
         self.settings = settings
+        folder = settings.markdown_folder
+        self.history.mirror_folder = Path(folder) if folder else None
         self.monitor.local = settings.local
         self.profiles = host_profiles(settings, self.environ)
         self._rebind()
@@ -302,6 +335,9 @@ class Launcher(QObject):
         apply the settings. `keys` maps host id to its new key ("" removes it).
 
         Returns the names of hosts whose key is kept for this session only.
+        Raises OSError when the settings file cannot be written (nothing is
+        changed then). Neither the keyring nor the file is touched on the Qt
+        thread; a keyring that does not answer costs at most its timeout.
         """
         kept = {r.id for r in settings.remotes}
         removed = [r.id for r in self.settings.remotes if r.id not in kept]
@@ -311,8 +347,9 @@ class Launcher(QObject):
                 self.secrets.delete(host_id)
             return [host_id for host_id, key in keys.items() if not self.secrets.set(host_id, key)]
 
-        session_only = await asyncio.to_thread(store)
-        self.apply_settings(settings)
+        session_only = await in_thread(store)
+        await save_settings_async(settings)
+        self._apply(settings)
         names = {r.id: r.name for r in settings.remotes}
         return [names.get(host_id, host_id) for host_id in session_only]
 
@@ -327,7 +364,7 @@ class Launcher(QObject):
             self.secrets.load(ids)
             return self.secrets.available
 
-        available = await asyncio.to_thread(read)
+        available = await in_thread(read)
         return available, {i: self.secrets.peek(i) or "" for i in ids}
 
     def _rebind(self) -> None:

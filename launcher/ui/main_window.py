@@ -16,12 +16,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMenu,
     QProgressBar,
     QPushButton,
     QSplitter,
     QStatusBar,
-    QSystemTrayIcon,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -37,6 +35,7 @@ from launcher.ui.models_view import ModelsPanel
 from launcher.ui.settings_dialog import SettingsDialog
 from launcher.ui.sidebar import ConversationsSidebar
 from launcher.ui.status import StatusIndicator
+from launcher.ui.tray import LauncherTray
 
 
 class MainWindow(QMainWindow):
@@ -59,7 +58,6 @@ class MainWindow(QMainWindow):
         self._shutdown_task: asyncio.Task[None] | None = None
         self._shutdown_done = False
         self._quit_requested = False
-        self.tray: QSystemTrayIcon | None = None
 
         self.host_combo = QComboBox(self)
         self.host_combo.setAccessibleName("Host")
@@ -153,6 +151,7 @@ class MainWindow(QMainWindow):
         launcher.catalog.modelsChanged.connect(self.chat.set_models)
         launcher.hostChanged.connect(self._on_host_changed)
         self._on_status(monitor.status)
+        self.tray = LauncherTray(self)
 
     def _shortcut(self, keys: str, slot: object) -> None:
         shortcut = QShortcut(QKeySequence(keys), self)
@@ -280,40 +279,14 @@ class MainWindow(QMainWindow):
         self._quit_requested = True
         self.close()
 
-    def _tray(self) -> QSystemTrayIcon | None:
-        """The tray icon, when the user asked for it and the desktop has a tray."""
-        if not self.launcher.settings.keep_in_tray:
-            return None
-        if not QSystemTrayIcon.isSystemTrayAvailable():
-            return None  # no tray to live in: closing quits, as by default
-        if self.tray is None:
-            tray = QSystemTrayIcon(self.windowIcon(), self)
-            tray.setToolTip("Ollama Launcher")
-            menu = QMenu(self)
-            menu.addAction("Show Ollama Launcher", self._show_from_tray)
-            menu.addAction("Quit", self.quit)
-            tray.setContextMenu(menu)
-            tray.activated.connect(lambda _reason: self._show_from_tray())
-            self.tray = tray
-        return self.tray
-
-    def _show_from_tray(self) -> None:
-        self.show()
-        self.raise_()
-        self.activateWindow()
-
     def closeEvent(self, event: QCloseEvent) -> None:
         """Close only after the orderly shutdown: the first close starts it, then closes
-        again. With "keep in tray" chosen (not the default), closing only hides."""
+        again. With "keep in tray" on and a tray to live in, closing only hides."""
         if self._shutdown_done:
             event.accept()
             return
-        tray = None if self._quit_requested else self._tray()
-        if tray is not None:
+        if not self._quit_requested and self.tray.hide_window():
             event.ignore()
-            tray.show()
-            self.hide()
-            tray.showMessage("Ollama Launcher", "Still running here. Quit from this icon.")
             return
         event.ignore()
         if self._shutdown_task is None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QLabel,
     QSystemTrayIcon,
     QTabWidget,
@@ -79,6 +80,18 @@ class SettingsDialog(QDialog):
         if not QSystemTrayIcon.isSystemTrayAvailable():
             self.keep_in_tray.setEnabled(False)
             self.keep_in_tray.setToolTip("This desktop has no system tray.")
+        self.start_at_login = QCheckBox("Start Ollama Launcher (in the tray) when I log &in", self)
+        self.start_at_login.setAccessibleName("Start at login")
+        self.notify_boxes = {
+            kind: QCheckBox(text, self)
+            for kind, text in (
+                ("downloads", "Notify: &downloads"),
+                ("server", "Notify: server c&rashes"),
+                ("replies", "Notify: long &replies"),
+            )
+        }
+        for kind, box in self.notify_boxes.items():
+            box.setAccessibleName(f"Notify {kind}")
         self.problem = QLabel(self)
         self.problem.setAccessibleName("Settings problem")
         self.problem.setWordWrap(True)
@@ -94,6 +107,11 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.keep_in_tray)
+        layout.addWidget(self.start_at_login)
+        notify_row = QHBoxLayout()
+        for box in self.notify_boxes.values():
+            notify_row.addWidget(box)
+        layout.addLayout(notify_row)
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
         self.setTabOrder(self.tabs, self.local_page.listen)
@@ -106,6 +124,9 @@ class SettingsDialog(QDialog):
         self.remote_page.load(settings.remotes, keys)
         self.guard_page.load(GuardSettings.from_dict(settings.guard))
         self.keep_in_tray.setChecked(settings.keep_in_tray)
+        self.start_at_login.setChecked(settings.start_at_login)
+        for kind, box in self.notify_boxes.items():
+            box.setChecked(settings.notifications.get(kind, True) is not False)
         self.buttons.accepted.connect(self.apply)
         self.buttons.rejected.connect(self.reject)
 
@@ -120,6 +141,8 @@ class SettingsDialog(QDialog):
             page = self.guard_page
             settings.guard = dict(self.guard_page.result().to_dict())
             settings.keep_in_tray = self.keep_in_tray.isChecked()
+            settings.start_at_login = self.start_at_login.isChecked()
+            settings.notifications = {k: b.isChecked() for k, b in self.notify_boxes.items()}
         except ValueError as exc:
             self.tabs.setCurrentWidget(page)
             self._show_problem(str(exc))

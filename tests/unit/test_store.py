@@ -1,15 +1,7 @@
-"""Tests for the conversation records and the SQLite store.
-
-The store's promise is "conversations are never lost", so besides the CRUD behaviour these
-tests cover the failure paths: a killed process mid-reply, a database from a newer launcher, a
-failing migration, a corrupt file, and bad import files.
-"""
+"""Store queries: records, opening, conversations, search, messages, durability."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import json
 import os
 import queue
 import sqlite3
@@ -30,54 +22,13 @@ from launcher.core.conversation import (
     title_from,
 )
 from launcher.core.store import (
-    DATA_DIR_ENV,
-    EXPORT_FORMAT,
-    AsyncStore,
     NotFoundError,
-    SchemaTooNewError,
     Store,
     StoreError,
-    redact_secrets,
 )
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-# A frozen copy of the first released schema.  Deliberately NOT imported from the store: if
-# someone edits MIGRATIONS[0] instead of appending a migration, databases created by the real
-# first release would no longer match, and this copy makes that visible.
-V1_SCHEMA_SQL = """
-CREATE TABLE conversations (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
-    title         TEXT    NOT NULL DEFAULT '',
-    model         TEXT    NOT NULL DEFAULT '',
-    system_prompt TEXT    NOT NULL DEFAULT '',
-    temperature   REAL,
-    num_ctx       INTEGER,
-    seed          INTEGER,
-    top_p         REAL,
-    keep_alive    TEXT,
-    think         INTEGER,
-    created_at    REAL    NOT NULL,
-    updated_at    REAL    NOT NULL,
-    deleted_at    REAL
-);
-CREATE INDEX conversations_by_updated ON conversations (updated_at DESC, id DESC);
-CREATE TABLE messages (
-    id              INTEGER PRIMARY KEY AUTOINCREMENT,
-    conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
-    role            TEXT    NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
-    content         TEXT    NOT NULL DEFAULT '',
-    thinking        TEXT    NOT NULL DEFAULT '',
-    images          TEXT    NOT NULL DEFAULT '[]',
-    state           TEXT    NOT NULL DEFAULT 'complete'
-                    CHECK (state IN ('complete', 'streaming', 'stopped', 'interrupted', 'error')),
-    note            TEXT    NOT NULL DEFAULT '',
-    stats           TEXT    NOT NULL DEFAULT '{}',
-    created_at      REAL    NOT NULL
-);
-CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
-CREATE INDEX messages_streaming ON messages (state) WHERE state = 'streaming';
-"""
+from tests.unit.store_helpers import REPO_ROOT
+from tests.unit.store_helpers import settings_ as _settings
+from tests.unit.store_helpers import sha256 as _sha256
 
 
 @pytest.fixture
@@ -90,24 +41,6 @@ def store(db_path: Path) -> Iterator[Store]:
     s = Store(db_path)
     yield s
     s.close()
-
-
-def _settings(**kw: object) -> ConversationSettings:
-    base: dict[str, object] = {"model": "llama3.2:1b"}
-    base.update(kw)
-    return ConversationSettings(**base)  # type: ignore[arg-type]
-
-
-def _strip_ids(messages: list[Message]) -> list[Message]:
-    out = []
-    for m in messages:
-        copy = Message(**{**m.__dict__, "id": None})
-        out.append(copy)
-    return out
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # ------------------------------------------------------------------------------------------
@@ -179,11 +112,11 @@ class TestOpening:
     def test_default_path_env_override(
         self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     ) -> None:
-        monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "x"))
+        monkeypatch.setenv("OLLAMA_LAUNCHER_DATA_DIR", str(tmp_path / "x"))
         assert Store.default_path() == tmp_path / "x" / "conversations.sqlite3"
 
     def test_default_path_platformdirs(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+        monkeypatch.delenv("OLLAMA_LAUNCHER_DATA_DIR", raising=False)
         path = Store.default_path()
         assert path.name == "conversations.sqlite3"
         assert "ollama-launcher" in str(path)
@@ -220,111 +153,6 @@ class TestOpening:
         with pytest.raises(StoreError, match="not been modified"):
             Store(db_path)
         assert _sha256(db_path) == before
-
-
-# ------------------------------------------------------------------------------------------
-# Migrations
-# ------------------------------------------------------------------------------------------
-
-
-def _make_v1_db(path: Path) -> None:
-    """A database exactly as the first release would have written it, via raw SQL."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path)
-    conn.executescript(V1_SCHEMA_SQL)
-    conn.execute(
-        "INSERT INTO conversations (title, model, temperature, think, created_at, updated_at)"
-        " VALUES ('old chat', 'llama3.2:1b', 0.5, 1, 100.0, 200.0)"
-    )
-    conn.execute(
-        "INSERT INTO messages (conversation_id, role, content, state, created_at)"
-        " VALUES (1, 'user', 'hello from v1', 'complete', 150.0)"
-    )
-    conn.execute(
-        "INSERT INTO messages (conversation_id, role, content, state, stats, created_at)"
-        " VALUES (1, 'assistant', 'partial', 'streaming', '{\"eval_count\": 3}', 151.0)"
-    )
-    conn.execute("PRAGMA user_version = 1")
-    conn.commit()
-    conn.close()
-
-
-class TestMigrations:
-    def test_open_v1_database_created_by_raw_sql(self, db_path: Path) -> None:
-        _make_v1_db(db_path)
-        s = Store(db_path)
-        try:
-            assert s.schema_version() == Store.SCHEMA_VERSION
-            conv = s.get_conversation(1)
-            assert conv.title == "old chat"
-            assert conv.settings.model == "llama3.2:1b"
-            assert conv.settings.temperature == 0.5
-            assert conv.settings.think is True
-            assert [m.content for m in conv.messages] == ["hello from v1", "partial"]
-            assert conv.messages[1].stats == {"eval_count": 3.0}
-            assert s.mark_interrupted() == 1
-            # Still writable after migration.
-            s.add_message(1, Message(role="user", content="new"))
-            assert [c.title for c in s.list_conversations()] == ["old chat"]
-        finally:
-            s.close()
-
-    def test_newer_schema_is_refused_without_touching_the_file(self, db_path: Path) -> None:
-        _make_v1_db(db_path)
-        conn = sqlite3.connect(db_path)
-        conn.execute(f"PRAGMA user_version = {Store.SCHEMA_VERSION + 5}")
-        conn.commit()
-        conn.close()
-        before = _sha256(db_path)
-        with pytest.raises(SchemaTooNewError) as info:
-            Store(db_path)
-        message = str(info.value)
-        assert f"schema version {Store.SCHEMA_VERSION + 5}" in message
-        assert "newer launcher" in message
-        assert _sha256(db_path) == before
-        assert not Path(str(db_path) + "-wal").exists()
-
-    def test_next_migration_is_applied_with_backup(self, db_path: Path) -> None:
-        _make_v1_db(db_path)
-
-        class StoreV2(Store):
-            MIGRATIONS = (*Store.MIGRATIONS, "ALTER TABLE conversations ADD COLUMN pinned INTEGER;")
-
-        s = StoreV2(db_path)
-        try:
-            assert s.schema_version() == len(StoreV2.MIGRATIONS)
-            assert s.get_conversation(1).title == "old chat"
-        finally:
-            s.close()
-        backup = db_path.with_name(db_path.name + ".v1.bak")
-        assert backup.exists()
-        conn = sqlite3.connect(backup)
-        try:
-            assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
-        finally:
-            conn.close()
-
-    def test_failing_migration_rolls_back_completely(self, db_path: Path) -> None:
-        _make_v1_db(db_path)
-
-        class BrokenV2(Store):
-            MIGRATIONS = (
-                *Store.MIGRATIONS,
-                "ALTER TABLE conversations ADD COLUMN pinned INTEGER;\n"
-                "DELETE FROM messages;\n"
-                "THIS IS NOT SQL;",
-            )
-
-        with pytest.raises(StoreError):
-            BrokenV2(db_path)
-        s = Store(db_path)
-        try:
-            assert s.schema_version() == 1
-            assert len(s.get_conversation(1).messages) == 2
-            columns = [r[1] for r in s._conn.execute("PRAGMA table_info(conversations)")]
-            assert "pinned" not in columns
-        finally:
-            s.close()
 
 
 # ------------------------------------------------------------------------------------------
@@ -521,186 +349,6 @@ class TestMessages:
 
 
 # ------------------------------------------------------------------------------------------
-# Export / import
-# ------------------------------------------------------------------------------------------
-
-
-def _rich_conversation(store: Store) -> int:
-    cid = (
-        store.create_conversation(
-            _settings(system_prompt="You are terse.", temperature=0.2, seed=7, think=True),
-            "Export me",
-        ).id
-        or 0
-    )
-    store.add_message(cid, Message(role="user", content="Explain **WAL**", images=["aW1n"]))
-    store.add_message(
-        cid,
-        Message(
-            role="assistant",
-            content="Write-ahead logging.",
-            thinking="The user wants a short answer.",
-            stats={"eval_count": 5.0, "ttft_ms": 120.0},
-        ),
-    )
-    store.add_message(cid, Message(role="user", content="More?"))
-    store.add_message(
-        cid,
-        Message(
-            role="assistant",
-            content="",
-            state="error",
-            note="HTTP 401 (Authorization: Bearer sk-abcdefghijklmnopqrstuv) api_key=hunter22",
-        ),
-    )
-    return cid
-
-
-class TestExport:
-    def test_markdown_contains_roles_text_and_status(self, store: Store) -> None:
-        md = store.export_markdown(_rich_conversation(store))
-        assert md.startswith("# Export me\n")
-        for needle in (
-            "## System prompt",
-            "You are terse.",
-            "## User",
-            "Explain **WAL**",
-            "## Assistant",
-            "Write-ahead logging.",
-            "The user wants a short answer.",
-            "1 image attached",
-            "llama3.2:1b",
-            "temperature=0.2",
-            "(error: HTTP 401",
-        ):
-            assert needle in md
-        assert "aW1n" not in md  # images are not embedded
-
-    def test_json_round_trip(self, store: Store) -> None:
-        cid = _rich_conversation(store)
-        original = store.get_conversation(cid)
-        data = store.export_json(cid)
-        assert data["format"] == EXPORT_FORMAT and data["version"] == 1
-        # Must survive real serialisation, not just a dict copy.
-        data = json.loads(json.dumps(data))
-        imported = store.import_json(data)
-        assert imported.id != cid
-        assert imported.title == "Export me"
-        assert imported.settings == original.settings
-        redacted = _strip_ids(original.messages)
-        redacted[-1].note = redact_secrets(redacted[-1].note)
-        assert _strip_ids(imported.messages) == redacted
-        assert store.list_conversations()[0].id == imported.id
-
-    def test_exports_never_contain_api_keys(self, store: Store) -> None:
-        cid = _rich_conversation(store)
-        md = store.export_markdown(cid)
-        text = json.dumps(store.export_json(cid))
-        for out in (md, text):
-            assert "sk-abcdefghijklmnopqrstuv" not in out
-            assert "hunter22" not in out
-            assert "[redacted]" in out
-        exported = store.export_json(cid)
-        settings = exported["settings"]
-        assert isinstance(settings, dict)
-        keys = set(exported) | set(settings)
-        assert not {k for k in keys if "key" in k or "token" in k or "auth" in k}
-
-    def test_import_without_title_uses_first_user_message(self, store: Store) -> None:
-        data: dict[str, object] = {
-            "format": EXPORT_FORMAT,
-            "version": 1,
-            "messages": [
-                {"role": "user", "content": "Imported question"},
-                {"role": "assistant", "content": "cut", "state": "streaming"},
-            ],
-        }
-        conv = store.import_json(data)
-        assert conv.title == "Imported question"
-        assert conv.settings == ConversationSettings()
-        assert conv.messages[1].state == "interrupted"
-
-    @pytest.mark.parametrize(
-        ("data", "match"),
-        [
-            ([1, 2], "expected a JSON object"),
-            ({"format": "something-else", "version": 1, "messages": []}, "format"),
-            ({"format": EXPORT_FORMAT, "messages": []}, "version"),
-            ({"format": EXPORT_FORMAT, "version": True, "messages": []}, "version"),
-            ({"format": EXPORT_FORMAT, "version": 99, "messages": []}, "newer"),
-            ({"format": EXPORT_FORMAT, "version": 1}, "messages"),
-            ({"format": EXPORT_FORMAT, "version": 1, "messages": ["hi"]}, r"messages\[0\]"),
-            (
-                {"format": EXPORT_FORMAT, "version": 1, "messages": [{"role": "bot"}]},
-                r"messages\[0\]\.role",
-            ),
-            (
-                {"format": EXPORT_FORMAT, "version": 1, "messages": [{"role": "user"}]},
-                r"messages\[0\]\.content",
-            ),
-            (
-                {
-                    "format": EXPORT_FORMAT,
-                    "version": 1,
-                    "messages": [{"role": "user", "content": 5}],
-                },
-                "expected a string",
-            ),
-            (
-                {
-                    "format": EXPORT_FORMAT,
-                    "version": 1,
-                    "messages": [{"role": "user", "content": "x", "state": "done"}],
-                },
-                r"messages\[0\]\.state",
-            ),
-            (
-                {
-                    "format": EXPORT_FORMAT,
-                    "version": 1,
-                    "messages": [{"role": "user", "content": "x", "images": [1]}],
-                },
-                "images",
-            ),
-            (
-                {
-                    "format": EXPORT_FORMAT,
-                    "version": 1,
-                    "settings": {"num_ctx": "big"},
-                    "messages": [],
-                },
-                r"settings\.num_ctx",
-            ),
-            (
-                {
-                    "format": EXPORT_FORMAT,
-                    "version": 1,
-                    "settings": {"temperature": True},
-                    "messages": [],
-                },
-                r"settings\.temperature",
-            ),
-            (
-                {"format": EXPORT_FORMAT, "version": 1, "settings": [], "messages": []},
-                "settings",
-            ),
-        ],
-    )
-    def test_bad_import_raises_clear_value_error(
-        self, store: Store, data: object, match: str
-    ) -> None:
-        with pytest.raises(ValueError, match=match):
-            store.import_json(data)  # type: ignore[arg-type]
-        # Nothing half-imported.
-        assert store.list_conversations() == []
-
-    def test_redact_secrets(self) -> None:
-        assert redact_secrets("plain error 500") == "plain error 500"
-        assert "abc123secretvalue" not in redact_secrets("Bearer abc123secretvalue")
-        assert "s3cr3t" not in redact_secrets('{"api_key": "s3cr3t"}')
-
-
-# ------------------------------------------------------------------------------------------
 # Durability: a real child process killed mid-reply
 # ------------------------------------------------------------------------------------------
 
@@ -791,133 +439,3 @@ def test_killed_mid_reply_loses_nothing_committed(tmp_path: Path) -> None:
         assert len(reply.content) >= committed[-1]
     finally:
         s.close()
-
-
-# ------------------------------------------------------------------------------------------
-# AsyncStore
-# ------------------------------------------------------------------------------------------
-
-
-class TracingStore(Store):
-    """Records the thread of every SQL statement the connection runs."""
-
-    statement_threads: set[int]
-
-    def _connect(self, path: Path) -> sqlite3.Connection:
-        self.statement_threads = set()
-        conn = super()._connect(path)
-        conn.set_trace_callback(lambda _sql: self.statement_threads.add(threading.get_ident()))
-        return conn
-
-
-class TestAsyncStore:
-    def test_sqlite_never_runs_on_the_event_loop_thread(self, db_path: Path) -> None:
-        created: list[TracingStore] = []
-
-        def factory(path: Path) -> Store:
-            s = TracingStore(path)
-            created.append(s)
-            return s
-
-        async def scenario() -> tuple[int, set[int]]:
-            astore = AsyncStore(db_path, store_factory=factory)
-            conv = await astore.create_conversation(_settings(), "async")
-            cid = conv.id or 0
-            msg = Message(role="assistant", content="", state="streaming")
-            mid = await astore.add_message(cid, msg)
-            assert msg.id == mid
-            await astore.update_message(mid, content="hello", stats={"eval_count": 1})
-            assert (await astore.list_conversations("async"))[0].id == cid
-            assert (await astore.get_conversation(cid)).messages[0].content == "hello"
-            assert await astore.mark_interrupted() == 1
-            assert "hello" in await astore.export_markdown(cid)
-            data = await astore.export_json(cid)
-            await astore.import_json(data)
-            await astore.rename(cid, "renamed")
-            await astore.update_settings(cid, _settings(seed=1))
-            await astore.delete_messages_from(cid, mid)
-            await astore.delete_conversation(cid)
-            await astore.undo_delete(cid)
-            await astore.delete_conversation(cid)
-            assert await astore.purge_deleted() == 1
-            assert await astore.schema_version() == Store.SCHEMA_VERSION
-            threads = set(created[0].statement_threads)
-            await astore.aclose()
-            await astore.aclose()
-            with pytest.raises(RuntimeError, match="closed"):
-                await astore.list_conversations()
-            return threading.get_ident(), threads
-
-        loop_thread, threads = asyncio.run(scenario())
-        assert threads, "no statements traced"
-        assert loop_thread not in threads
-        assert len(threads) == 1  # one dedicated worker, so writes keep their order
-
-    def test_slow_call_does_not_block_the_loop(self, db_path: Path) -> None:
-        gate = threading.Event()
-
-        class SlowStore(Store):
-            def list_conversations(self, search: str = "") -> list:  # type: ignore[type-arg]
-                # Only finishes once the event loop has run something else meanwhile.
-                assert gate.wait(timeout=10), "event loop was blocked"
-                return super().list_conversations(search)
-
-        async def scenario() -> None:
-            astore = AsyncStore(db_path, store_factory=SlowStore)
-            await astore.open()
-            pending = asyncio.ensure_future(astore.list_conversations())
-            await asyncio.sleep(0)  # let the call be submitted
-            gate.set()  # runs on the loop thread while the worker is inside the call
-            assert await asyncio.wait_for(pending, timeout=10) == []
-            await astore.aclose()
-
-        asyncio.run(scenario())
-
-    def test_writes_keep_issue_order_and_survive_caller_mutation(self, db_path: Path) -> None:
-        async def scenario() -> Conversation:
-            astore = AsyncStore(db_path)
-            cid = (await astore.create_conversation(_settings())).id or 0
-            msg = Message(role="assistant", content="", state="streaming")
-            add = asyncio.ensure_future(astore.add_message(cid, msg))
-            await asyncio.sleep(0)
-            msg.content = "mutated after submit"  # must not race with the insert
-            mid = await add
-            # Fire many updates without awaiting each: the last one issued must win.
-            updates = [astore.update_message(mid, content="x" * i) for i in range(1, 51)]
-            await asyncio.gather(*updates)
-            conv = await astore.get_conversation(cid)
-            await astore.aclose()
-            return conv
-
-        conv = asyncio.run(scenario())
-        assert conv.messages[0].content == "x" * 50
-
-    def test_open_surfaces_errors(self, db_path: Path) -> None:
-        _make_v1_db(db_path)
-        conn = sqlite3.connect(db_path)
-        conn.execute("PRAGMA user_version = 999")
-        conn.commit()
-        conn.close()
-
-        async def scenario() -> None:
-            astore = AsyncStore(db_path)
-            with pytest.raises(SchemaTooNewError):
-                await astore.open()
-            await astore.aclose()
-
-        asyncio.run(scenario())
-
-    def test_close_blocking(self, db_path: Path) -> None:
-        async def scenario() -> AsyncStore:
-            astore = AsyncStore(db_path)
-            await astore.create_conversation(_settings(), "sync close")
-            return astore
-
-        astore = asyncio.run(scenario())
-        astore.close_blocking()
-        astore.close_blocking()
-        s = Store(db_path)
-        try:
-            assert [c.title for c in s.list_conversations()] == ["sync close"]
-        finally:
-            s.close()

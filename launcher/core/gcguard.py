@@ -1,0 +1,64 @@
+"""Python's cyclic garbage collector, run on the Qt thread only.
+
+A collection runs in whichever thread happens to allocate when a threshold is
+crossed: the store's worker, a keyring thread, an executor. If it frees a
+QObject there (a closed window, an object owning a timer), Qt destroys it from
+the wrong thread and later crashes on its dead timers (seen as a segfault in
+`QTimerInfoList::activateTimers`). So while the app runs, automatic collection
+is off and this object collects on the Qt thread instead, by the same
+thresholds, from a timer: the usual remedy in long-lived PyQt/PySide apps.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from PySide6.QtCore import QObject, QTimer
+
+#: How often the thresholds are checked; a check that collects nothing costs ~1 µs.
+CHECK_INTERVAL_MS = 1000
+
+
+def collect_due(counts: tuple[int, int, int], thresholds: tuple[int, int, int]) -> int | None:
+    """The generation to collect for gc's `counts` against its `thresholds`, or None.
+
+    Mirrors CPython's own rule: a generation is collected when its count passed its
+    threshold, together with the younger ones.
+    """
+    generation = None
+    for gen in range(3):
+        if thresholds[gen] and counts[gen] > thresholds[gen]:
+            generation = gen
+        else:
+            break
+    return generation
+
+
+class MainThreadCollector(QObject):
+    """Turns automatic collection off and collects from a timer on this object's thread."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thresholds = gc.get_threshold()
+        self._timer = QTimer(self)
+        self._timer.setInterval(CHECK_INTERVAL_MS)
+        self._timer.timeout.connect(self.check)
+        self.collections = 0
+
+    def start(self) -> None:
+        gc.disable()
+        self._timer.start()
+
+    def stop(self, *, enable: bool = True) -> None:
+        """A last collection here, then (unless told not to) automatic collection again."""
+        self._timer.stop()
+        gc.collect()
+        if enable:
+            gc.enable()
+
+    def check(self) -> None:
+        counts = gc.get_count()
+        generation = collect_due((counts[0], counts[1], counts[2]), self._thresholds)
+        if generation is not None:
+            gc.collect(generation)
+            self.collections += 1

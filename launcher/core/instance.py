@@ -1,0 +1,195 @@
+"""One launcher per user: the first one listens on a local socket, a second launch hands over.
+
+A second launch must not open a second window that polls too and may start a
+second server. It connects to the first one's socket, asks it to come to the
+front (passing `--host` along) and exits. A socket left behind by a launcher
+that crashed is removed: if nobody answers on it, it is stale.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+log = logging.getLogger(__name__)
+
+CONNECT_MS = 1000
+REPLY_MS = 3000
+MAX_MESSAGE = 64 * 1024
+
+
+def socket_name(config_dir: Path, user: str | None = None, runtime_dir: str | None = None) -> str:
+    """The socket's name: per user and per config folder (tests use their own folder).
+
+    In the user's private runtime folder (`XDG_RUNTIME_DIR`, mode 0700) when
+    there is one, so no other user can reach or squat it; else Qt's default
+    place. Short on purpose: a Unix socket path is limited to about 100 bytes.
+    """
+    user = user or _user()
+    digest = hashlib.sha256(str(config_dir.resolve()).encode()).hexdigest()[:12]
+    safe_user = "".join(ch for ch in user if ch.isalnum() or ch in "-_")[:32] or "user"
+    name = f"ollama-launcher-{safe_user}-{digest}"
+    runtime = os.environ.get("XDG_RUNTIME_DIR") if runtime_dir is None else runtime_dir
+    if runtime and os.name == "posix" and Path(runtime).is_dir():
+        path = str(Path(runtime) / name)
+        if len(path.encode()) < 100:
+            return path
+    return name
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        return str(os.getuid()) if hasattr(os, "getuid") else "user"
+
+
+@dataclass(frozen=True)
+class Activation:
+    """What a second launch asks of the first: come to the front, maybe on another host."""
+
+    host: str | None = None
+
+    def encode(self) -> bytes:
+        return json.dumps({"action": "activate", "host": self.host}).encode() + b"\n"
+
+    @staticmethod
+    def decode(data: bytes) -> Activation | None:
+        """None for anything that is not a well-formed activation."""
+        try:
+            message: Any = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+        if not isinstance(message, dict) or message.get("action") != "activate":
+            return None
+        host = message.get("host")
+        return Activation(host if isinstance(host, str) and host.strip() else None)
+
+
+class SingleInstance(QObject):
+    """The per-user lock and mailbox.
+
+    Args:
+        name: the socket name (see `socket_name`).
+
+    Signals:
+        activated(object): a later launch asked us to come to the front; the
+            argument is its Activation.
+    """
+
+    activated = Signal(object)
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self._server: QLocalServer | None = None
+        self._buffers: dict[QLocalSocket, bytearray] = {}
+
+    @property
+    def listening(self) -> bool:
+        return self._server is not None and self._server.isListening()
+
+    def claim(self) -> bool:
+        """Become the one instance; False when another launcher is already running.
+
+        Asks first (Qt's listen may replace a live socket), then listens. A
+        socket nobody answers on was left by a launcher that died: it is
+        removed and claimed.
+        """
+        if self._someone_answers():
+            return False
+        server = QLocalServer(self)
+        if not server.listen(self.name):
+            if self._someone_answers():  # another launch got there a moment ago
+                server.deleteLater()
+                return False
+            log.info("removing the stale single-instance socket %s", self.name)
+            QLocalServer.removeServer(self.name)
+            if not server.listen(self.name):
+                log.warning(
+                    "single instance: cannot listen on %s (%s); running without it",
+                    self.name,
+                    server.errorString(),
+                )
+                server.deleteLater()
+                return True
+        server.newConnection.connect(self._accept)
+        self._server = server
+        return True
+
+    def _someone_answers(self) -> bool:
+        probe = QLocalSocket()
+        probe.connectToServer(self.name)
+        answered = probe.waitForConnected(CONNECT_MS)
+        probe.abort()
+        return answered
+
+    def hand_over(self, activation: Activation) -> bool:
+        """Ask the running launcher to come to the front; True once it confirmed.
+
+        Called by a second launch before it has any window or event loop, so
+        the short blocking waits here freeze nothing.
+        """
+        sock = QLocalSocket()
+        sock.connectToServer(self.name)
+        if not sock.waitForConnected(CONNECT_MS):
+            return False
+        sock.write(activation.encode())
+        if not sock.waitForBytesWritten(REPLY_MS):
+            sock.abort()
+            return False
+        reply = bytearray()
+        while b"\n" not in reply:
+            if not sock.waitForReadyRead(REPLY_MS):
+                break
+            reply += bytes(sock.readAll().data())
+        sock.abort()
+        return reply.startswith(b"ok")
+
+    def _accept(self) -> None:
+        assert self._server is not None
+        while self._server.hasPendingConnections():
+            sock = self._server.nextPendingConnection()
+            if sock is None:
+                break
+            self._buffers[sock] = bytearray()
+            sock.readyRead.connect(lambda s=sock: self._read(s))
+            sock.disconnected.connect(lambda s=sock: self._forget(s))
+
+    def _read(self, sock: QLocalSocket) -> None:
+        buffer = self._buffers.get(sock)
+        if buffer is None:
+            return
+        buffer += bytes(sock.readAll().data())
+        if b"\n" not in buffer:
+            if len(buffer) > MAX_MESSAGE:
+                sock.abort()
+            return
+        line = bytes(buffer.split(b"\n", 1)[0])
+        activation = Activation.decode(line)
+        sock.write(b"ok\n" if activation is not None else b"error\n")
+        sock.flush()
+        sock.disconnectFromServer()
+        if activation is not None:
+            self.activated.emit(activation)
+
+    def _forget(self, sock: QLocalSocket) -> None:
+        self._buffers.pop(sock, None)
+        sock.deleteLater()
+
+    def close(self) -> None:
+        """Stop listening (at quit), so the next launch starts at once."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for sock in list(self._buffers):
+            sock.abort()
