@@ -15,6 +15,7 @@ from launcher.cli import Options
 from launcher.config import config_dir, load_settings
 from launcher.core import autostart
 from launcher.core.explain import explain
+from launcher.core.gcguard import MainThreadCollector
 from launcher.core.instance import Activation, SingleInstance, socket_name
 from launcher.core.launcher import Launcher
 from launcher.core.lifecycle import ExitOnSignal
@@ -76,6 +77,10 @@ def activate(window: MainWindow, activation: Activation) -> None:
 
 async def _run_app(options: Options, instance: SingleInstance | None = None) -> int:
     window = build_main_window(options.host)
+    # Cyclic garbage is freed on this thread only: a collection run by a worker thread
+    # would destroy QObjects there (see launcher.core.gcguard).
+    collector = MainThreadCollector(window)
+    collector.start()
     closed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
     def finished() -> None:
@@ -95,6 +100,7 @@ async def _run_app(options: Options, instance: SingleInstance | None = None) -> 
     exits = ExitOnSignal(window.quit, window.launcher.supervisor.kill_now)
     exits.install(asyncio.get_running_loop())
     result: int = await closed
+    collector.stop(enable=False)
     # The interpreter's exit joins worker threads; one stuck in the keyring would hold
     # it forever. (After a signal, its 10 s deadline also still stands.)
     exits.leave_within(EXIT_GRACE_SECONDS, result)

@@ -302,17 +302,18 @@ def _write_atomic(path: Path, text: str) -> None:
 _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="launcher-settings")
 
 
-async def save_settings_async(settings: Settings, path: Path | None = None) -> None:
-    """`save_settings` off the calling (Qt) thread. The settings are serialised now, so
-    later changes to `settings` do not leak into this write.
+def save_settings_async(settings: Settings, path: Path | None = None) -> asyncio.Future[None]:
+    """`save_settings` off the calling (Qt) thread, to be awaited. The settings are
+    serialised and the write queued now, at the call, so writes land in the order they
+    were asked for and later changes to `settings` do not leak into this one.
 
-    Raises:
+    Raises (when awaited):
         OSError: the file could not be written (the old one is left as it was).
     """
     path = path or settings_path()
     text = json.dumps(settings.to_json(), indent=2, sort_keys=True)
     loop = asyncio.get_running_loop()
-    await loop.run_in_executor(_writer, _write_atomic, path, text)
+    return loop.run_in_executor(_writer, _write_atomic, path, text)
 
 
 def check_host_url(text: str) -> str:

@@ -1,12 +1,15 @@
-"""Take the README screenshot: the real window on a real X server (run under xvfb-run).
+"""Take the README screenshots: the real window on a real X server (Xvfb + a window manager).
 
-    xvfb-run -s "-screen 0 1100x800x24" python -m tests.screenshot resources/screenshot.png
+    python -m tests.screenshot OUT.png [--size 1400x900] [--theme light|dark] [--first-run]
 
-A reply is streaming and a download is in progress when the picture is taken.
+The default scene: a reply is streaming and a download is in progress. With
+--first-run there is no Ollama at all (no server, no binary), as a new user
+without Ollama sees the launcher.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sys
@@ -38,50 +41,76 @@ It runs in linear time in the length of the sentence, and it never changes the w
 """
 
 
-async def take(path: str) -> None:
+async def take(path: str, size: tuple[int, int], theme: str, first_run: bool) -> None:
     from launcher.app import build_main_window
+    from launcher.ui.theme import ThemeMode
 
     window = build_main_window()
-    window.resize(1060, 760)
-    window.move(20, 20)
-    window.show()
-    await wait_until(lambda: window.chat.model_combo.count() > 0, 10)
-    window.models.pull_name.setText("qwen3:8b")
-    window.models.pull()
-    window.chat.message.setPlainText(
-        "Write a Python function that reverses the words of a sentence."
-    )
-    window.chat.send()
-    await wait_until(
-        lambda: (
-            "never changes" in window.chat.conversation.toPlainText()
-            or "linear time" in window.chat.conversation.toPlainText()
-        ),
-        30,
-    )
-    await asyncio.sleep(0.3)  # let the last paint land before the picture
-    grab = await asyncio.create_subprocess_exec("import", "-window", "root", path)
+    window.set_theme(ThemeMode(theme))
+    window.move(0, 0)
+    screen = window.screen().availableGeometry()
+    if size[0] >= screen.width() and size[1] >= screen.height():
+        window.showMaximized()  # the whole screen, as a user would have it, frame included
+    else:
+        window.resize(*size)
+        window.show()
+    if first_run:
+        await wait_until(lambda: window.notice.isVisible(), 10)
+    else:
+        await wait_until(lambda: window.chat.model_combo.count() > 0, 10)
+        window.models.pull_name.setText("qwen3:8b")
+        window.models.pull()
+        window.chat.message.setPlainText(
+            "Write a Python function that reverses the words of a sentence."
+        )
+        window.chat.send()
+        await wait_until(
+            lambda: (
+                "never changes" in window.chat.conversation.toPlainText()
+                or "linear time" in window.chat.conversation.toPlainText()
+            ),
+            30,
+        )
+    await asyncio.sleep(0.5)  # let the last paint land before the picture
+    grab = await asyncio.create_subprocess_exec("import", "-window", str(int(window.winId())), path)
     await grab.wait()
     await window.shutdown()
 
 
 def main() -> None:
-    path = sys.argv[1] if len(sys.argv) > 1 else "screenshot.png"
-    server = OllamaTestServer()
-    server.add_model("qwen3:8b", capabilities=["completion", "thinking"])
-    server.add_model("llama3.2")
-    server.reply = ReplySpec(text=REPLY + " " + "More detail follows. " * 200, chunk_interval=0.02)
-    server.add_pull("qwen3:8b", size=5_225_376_047, interval=0.06, bytes_per_tick=26_000_000)
-    server.start()
-    os.environ["OLLAMA_HOST"] = f"127.0.0.1:{server.port}"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path", nargs="?", default="screenshot.png")
+    parser.add_argument("--size", default="1400x900")
+    parser.add_argument("--theme", choices=["light", "dark", "system"], default="light")
+    parser.add_argument("--first-run", action="store_true")
+    args = parser.parse_args()
+    width, height = (int(n) for n in args.size.split("x"))
     os.environ["OLLAMA_LAUNCHER_CONFIG_DIR"] = tempfile.mkdtemp()
     os.environ["OLLAMA_LAUNCHER_DATA_DIR"] = tempfile.mkdtemp()
+    server = None
+    if args.first_run:
+        os.environ.pop("OLLAMA_HOST", None)
+        paths = os.environ.get("PATH", "").split(os.pathsep)
+        os.environ["PATH"] = os.pathsep.join(
+            p for p in paths if p and not os.path.exists(os.path.join(p, "ollama"))
+        )
+    else:
+        server = OllamaTestServer()
+        server.add_model("qwen3:8b", capabilities=["completion", "thinking"])
+        server.add_model("llama3.2")
+        server.reply = ReplySpec(
+            text=REPLY + " " + "More detail follows. " * 200, chunk_interval=0.02
+        )
+        server.add_pull("qwen3:8b", size=5_225_376_047, interval=0.06, bytes_per_tick=26_000_000)
+        server.start()
+        os.environ["OLLAMA_HOST"] = f"127.0.0.1:{server.port}"
     app = QApplication(sys.argv[:1])
     import qasync
 
-    qasync.run(take(path))
+    qasync.run(take(args.path, (width, height), args.theme, args.first_run))
     del app
-    server.stop()
+    if server is not None:
+        server.stop()
 
 
 if __name__ == "__main__":

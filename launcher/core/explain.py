@@ -35,6 +35,10 @@ from launcher.ollama import (
 )
 
 _MANIFEST_MISSING = re.compile(r"manifest.*(file does not exist|not found)", re.I)
+#: A stream that broke after it began (the server died or restarted mid-reply).
+_BROKE = re.compile(r"closed unexpectedly|was lost", re.I)
+#: A stream line we could not read (mid-reply): not JSON, wrong shape, cut short.
+_UNREADABLE = re.compile(r"not JSON|wrong shape|ended before it was complete", re.I)
 _MODEL_NOT_FOUND = re.compile(r"model ['\"]?(?P<name>[^'\"]+?)['\"]? not found", re.I)
 
 
@@ -102,7 +106,24 @@ def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanati
             details,
             "Retry",
         )
+    server_state = getattr(exc, "state", None)  # set by core.readiness.ServerNotReady
+    if isinstance(exc, OllamaConnectionError) and isinstance(server_state, str) and server_state:
+        return _not_ready(server_state, where, details)
     if isinstance(exc, OllamaConnectionError):
+        if _BROKE.search(exc.message) and local:
+            return Explanation(
+                f"Ollama isn't running on {where} — the connection closed unexpectedly (it "
+                "may have crashed). What arrived is kept; Start it again if it stays down.",
+                details,
+                "Start server",
+            )
+        if _BROKE.search(exc.message):
+            return Explanation(
+                f"The connection to Ollama at {where} broke during the reply — the server "
+                "may have stopped or crashed. What arrived is kept; try again.",
+                details,
+                "Retry",
+            )
         if local:
             return Explanation(
                 f"Ollama isn't running on {where} — Start it.", details, "Start server"
@@ -132,6 +153,14 @@ def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanati
         return Explanation(f"Ollama stopped with an error: {_sentence(exc.error)}", details)
     if isinstance(exc, OllamaResponseError):
         return _response(exc, where, model, details)
+    if isinstance(exc, OllamaProtocolError) and _UNREADABLE.search(exc.message):
+        return Explanation(
+            f"Ollama at {where} sent part of the reply in a form the launcher cannot read. "
+            "What arrived is kept; try again (a proxy between you and the server can cause "
+            "this).",
+            details,
+            "Retry",
+        )
     if isinstance(exc, OllamaProtocolError):
         return Explanation(
             f"Something answered at {where}, but it is not Ollama (or a proxy changed the "
@@ -167,6 +196,30 @@ def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanati
         "keeps happening, copy the details into a bug report.",
         details,
     )
+
+
+def _not_ready(state: str, where: str, details: str) -> Explanation:
+    """The local server could not take a message: the same words as its status."""
+    if state == "Not installed":
+        return Explanation(
+            "Ollama is not installed on this computer — get it from "
+            "https://ollama.com/download, or set the path to `ollama` in Settings.",
+            details,
+        )
+    if state == "Port in use":
+        return Explanation(
+            f"Something that is not Ollama answers at {where} — stop it, or choose another "
+            "port in Settings.",
+            details,
+        )
+    if state == "Crashed":
+        return Explanation(
+            f"Ollama on {where} stopped while starting — the Server log says why. Start it "
+            "again once that is fixed.",
+            details,
+            "Start server",
+        )
+    return Explanation(f"Ollama isn't running on {where} — Start it.", details, "Start server")
 
 
 def _store(exc: StoreError, details: str) -> Explanation:

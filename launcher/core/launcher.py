@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Coroutine, Mapping
+from collections.abc import Awaitable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from launcher.core.logbuffer import LogBuffer
 from launcher.core.models import ModelCatalog
 from launcher.core.monitor import ServerMonitor
 from launcher.core.pullqueue import QUEUE_FILE
+from launcher.core.readiness import ensure_running
 from launcher.core.server import ServerSupervisor
 from launcher.core.status import ServerState, ServerStatus
 from launcher.core.tasks import BackgroundTasks
@@ -121,6 +122,14 @@ class Launcher(QObject):
         self.downloads.modelsChanged.connect(self.refresh_models)
         self.chat.turnStarted.connect(self._on_turn_started)
         self.chat.messagesRemoved.connect(self._on_messages_removed)
+        # chatux: a send starts the stopped local server first; another version shown is saved.
+        self.chat.prepare = lambda: ensure_running(self.monitor)
+        self.chat.messageChanged.connect(self._on_message_changed)
+
+    @property
+    def closing(self) -> bool:
+        """The orderly shutdown began: start no new background work."""
+        return self._closing
 
     # ---- wiring ---------------------------------------------------------
 
@@ -232,6 +241,10 @@ class Launcher(QObject):
         if removed:
             self.saving.spawn(self.history.truncate(conversation, removed[0]))
 
+    def _on_message_changed(self, conversation: Conversation, message: Message) -> None:
+        if message.id is not None:
+            self.saving.spawn(self.history.save_message(conversation, message))
+
     async def _load_keys(self, host_ids: list[str]) -> None:
         await in_thread(self.secrets.load, host_ids)  # bounded, never joined at quit
         if self._closing:
@@ -267,11 +280,11 @@ class Launcher(QObject):
         self._use(profile)
         if self.settings.selected != profile.id:
             self.settings.selected = profile.id
-            self.tasks.spawn(self._save_settings_quietly(self.settings))
+            self.tasks.spawn(self._save_settings_quietly(save_settings_async(self.settings)))
 
-    async def _save_settings_quietly(self, settings: Settings) -> None:
+    async def _save_settings_quietly(self, write: Awaitable[None]) -> None:
         try:
-            await save_settings_async(settings)
+            await write
         except OSError as exc:
             log.warning("could not save the settings (%s)", exc)
 
@@ -316,7 +329,7 @@ class Launcher(QObject):
         environment takes effect at its next start.
         """
         self._apply(settings)
-        self.tasks.spawn(self._save_settings_quietly(settings))
+        self.tasks.spawn(self._save_settings_quietly(save_settings_async(settings)))
 
     def _apply(self, settings: Settings) -> None:
         previous = self.settings.selected

@@ -1,30 +1,21 @@
-"""The chat panel: model picker, options, the conversation, the message box, Send and Stop.
+"""The chat panel: model picker, options, the conversation, the composer, and the turn's life.
 
 The view never talks to the network: it asks the ChatController to send, stop,
-regenerate, continue or resend, and paints what a ChatTurn accumulated on a
-40 ms timer, appending at the end of the document. A server sending thousands
-of chunks a second therefore costs at most 25 small paints a second.
+regenerate, continue, resend or show another version, and has one end-of-turn
+path (`ChatController.turnEnded` -> paint what is left -> `_finalize`). Whether
+a reply is running is the controller's to say (`ChatController.busy`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import time
-from pathlib import Path
+from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
-    QPushButton,
-    QSizePolicy,
-    QSplitter,
-    QToolButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -32,76 +23,62 @@ from PySide6.QtWidgets import (
 from launcher.core.chat import ChatController, ChatTurn
 from launcher.core.conversation import Conversation
 from launcher.ollama import ModelInfo
-from launcher.ui.conversation_view import THINKING_SCHEME, ConversationView, stats_text
-from launcher.ui.markdown import MarkdownStream
+from launcher.ui.chat_actions import ChatActions
+from launcher.ui.chat_empty import EmptyChat
+from launcher.ui.chat_notice import NoticeBar
+from launcher.ui.code_colours import COMMON_LANGUAGES, warm
+from launcher.ui.composer import Composer
+from launcher.ui.conversation_view import MAX_SHOWN_CHARS, ConversationView, stats_text
+from launcher.ui.format import counted
+from launcher.ui.model_picker import ModelPicker
 from launcher.ui.options import ConversationOptions
-
-PAINT_INTERVAL_MS = 40
-#: While text is waiting to be rendered, paint more often, each paint spending at
-#: most the budget: a burst is shown progressively instead of freezing the window.
-BACKLOG_INTERVAL_MS = 25
-RENDER_BUDGET_SECONDS = 0.018
-RENDER_PIECE_CHARS = 1500
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.gif *.bmp)"
+from launcher.ui.reply_painter import ReplyPainter
+from launcher.ui.thinking_toggle import ThinkingToggle
 
 
 class ChatPanel(QWidget):
-    """Model picker, options, transcript, thinking panel, message box and actions.
+    """Model picker, options, transcript, composer and actions.
 
     Signals:
         settingsEdited(): the conversation's model or options changed (to be saved).
         modelChosen(str): the picker now shows this model (to look up what it can do).
+        pullRequested(str): the user asked to download a model (first run, no models).
     """
 
     settingsEdited = Signal()
     modelChosen = Signal(str)
+    pullRequested = Signal(str)
 
     def __init__(self, controller: ChatController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.model_combo = QComboBox(self)
-        self.model_combo.setAccessibleName("Model")
-        self.model_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.model_combo.setPlaceholderText("No models installed")
+        self.model_combo = ModelPicker(self)
         self.options = ConversationOptions(self)
         self.conversation = ConversationView(self)
-        self.thinking_toggle = QToolButton(self)
-        self.thinking_toggle.setText("Show thinking")
-        self.thinking_toggle.setAccessibleName("Show thinking")
-        self.thinking_toggle.setCheckable(True)
-        self.thinking_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.thinking_toggle.setArrowType(Qt.ArrowType.RightArrow)
-        self.thinking = QPlainTextEdit(self)
-        self.thinking.setAccessibleName("Thinking")
-        self.thinking.setReadOnly(True)
-        self.thinking.setVisible(False)
-        self.thinking.setMaximumHeight(140)
-        self.regenerate_button = self._tool("Regenerate", "Regenerate reply", "Ctrl+R")
-        self.continue_button = self._tool("Continue", "Continue reply", "Ctrl+Shift+Return")
-        self.copy_button = self._tool("Copy reply", "Copy last reply", "Ctrl+Shift+C")
-        self.edit_button = self._tool("Edit last", "Edit last message", "Ctrl+E")
-        self.attach_button = self._tool("Attach image…", "Attach image", "")
-        self.attach_button.setEnabled(False)
-        self.attach_button.setToolTip("Attach images (for models that can see)")
-        self.attachments = QLabel(self)
-        self.attachments.setAccessibleName("Attachments")
-        self.editing_label = QLabel(self)
-        self.editing_label.setAccessibleName("Editing")
-        self.editing_label.setWordWrap(True)
-        self.editing_label.hide()
-        self.message = QPlainTextEdit(self)
-        self.message.setAccessibleName("Message")
-        self.message.setPlaceholderText("Type a message. Ctrl+Enter sends.")
-        self.message.setTabChangesFocus(True)
-        self.send_button = QPushButton("Send", self)
-        self.send_button.setAccessibleName("Send")
-        self.send_button.setToolTip("Send the message (Ctrl+Enter)")
-        self.stop_button = QPushButton("Stop generating", self)
-        self.stop_button.setAccessibleName("Stop generating")
-        self.stop_button.setToolTip("Stop the reply now (Esc)")
-        self.stop_button.setEnabled(False)
-        self.stats = QLabel(self)
-        self.stats.setAccessibleName("Reply statistics")
+        self.empty = EmptyChat(self)
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.conversation)
+        self.pages.addWidget(self.empty)
+        self.turn_actions = ChatActions(self)
+        self.regenerate_button = self.turn_actions.regenerate
+        self.continue_button = self.turn_actions.continue_
+        self.copy_button = self.turn_actions.copy
+        self.edit_button = self.turn_actions.edit
+        self.previous_version = self.turn_actions.previous_version
+        self.version_label = self.turn_actions.version_label
+        self.next_version = self.turn_actions.next_version
+        self.attach_button = self.turn_actions.attach
+        self.notice_bar = NoticeBar(self)
+        self.notice = self.notice_bar.text
+        self.retry_button = self.notice_bar.retry_button
+        self.composer = Composer(self)
+        self.composer.thumbnails = self.conversation.thumbnails
+        self.message = self.composer.message
+        self.send_button = self.composer.send_button
+        self.stop_button = self.composer.stop_button
+        self.stats = self.composer.stats
+        self.attachments = self.composer.attachments
+        self.editing_label = self.composer.editing_label
 
         top = QHBoxLayout()
         model_label = QLabel("&Model:", self)
@@ -109,43 +86,17 @@ class ChatPanel(QWidget):
         top.addWidget(model_label)
         top.addWidget(self.model_combo, 1)
         actions = QHBoxLayout()
-        for button in (
-            self.thinking_toggle,
-            self.regenerate_button,
-            self.continue_button,
-            self.copy_button,
-            self.edit_button,
-            self.attach_button,
-        ):
-            actions.addWidget(button)
-        actions.addWidget(self.attachments, 1)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.stats, 1)
-        buttons.addWidget(self.stop_button)
-        buttons.addWidget(self.send_button)
-        lower = QWidget(self)
-        lower_layout = QVBoxLayout(lower)
-        lower_layout.setContentsMargins(0, 0, 0, 0)
-        lower_layout.addLayout(actions)
-        lower_layout.addWidget(self.thinking)
-        lower_layout.addWidget(self.editing_label)
-        lower_layout.addWidget(self.message, 1)
-        lower_layout.addLayout(buttons)
-        splitter = QSplitter(Qt.Orientation.Vertical, self)
-        splitter.addWidget(self.conversation)
-        splitter.addWidget(lower)
-        splitter.setStretchFactor(0, 4)
-        splitter.setStretchFactor(1, 1)
+        self.turn_actions.add_to(actions)
+        actions.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.options)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.pages, 1)
+        layout.addWidget(self.notice_bar)
+        layout.addLayout(actions)
+        layout.addWidget(self.composer)
 
-        # Ctrl+Enter and Esc are handled where the user types (an event filter works
-        # whether or not the window manager made the window active); Esc also works
-        # anywhere in the panel through a shortcut.
-        self.message.installEventFilter(self)
         stop_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         stop_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         stop_shortcut.activated.connect(self._escape)
@@ -154,62 +105,52 @@ class ChatPanel(QWidget):
         self.setTabOrder(self.send_button, self.stop_button)
         self.setTabOrder(self.stop_button, self.conversation)
 
-        self._timer = QTimer(self)
-        self._timer.setInterval(PAINT_INTERVAL_MS)
-        self._timer.timeout.connect(self._paint)
+        self.painter = ReplyPainter(self.conversation, self._on_progress, parent=self)
+        self.thinking_toggle = ThinkingToggle(
+            self, self.conversation, self.painter, controller, self._rerender
+        )
+        actions.insertWidget(0, self.thinking_toggle)
+        self.painter.drained.connect(self._finalize)
         self._turn: ChatTurn | None = None
-        self._stream: MarkdownStream | None = None
-        self._backlog = ""  # received, not yet rendered
-        self._backlog_pos = 0
-        self._turn_ended = False
         self._editing: int | None = None
-        self._images: list[str] = []
-        self._image_dialog: QFileDialog | None = None
-        self._reading: asyncio.Future[None] | None = None
-        self.send_button.clicked.connect(self.send)
+        self._resent: tuple[int, str] | None = None  # the edit being sent: (index, text)
+        self.composer.sendRequested.connect(self.send)
+        self.composer.escapePressed.connect(self._escape)
+        self.composer.versionStep.connect(self.step_version)
+        self.composer.messageStep.connect(self.conversation.step_actions)
         self.stop_button.clicked.connect(self.stop)
         self.regenerate_button.clicked.connect(self.regenerate)
         self.continue_button.clicked.connect(self.continue_reply)
         self.copy_button.clicked.connect(self.copy_last_reply)
         self.edit_button.clicked.connect(self.edit_last)
+        self.previous_version.clicked.connect(lambda: self.step_version(-1))
+        self.next_version.clicked.connect(lambda: self.step_version(1))
         self.attach_button.clicked.connect(self.choose_images)
-        self.thinking_toggle.toggled.connect(self._show_thinking)
-        self.conversation.anchorClicked.connect(self._on_anchor)
+        self.retry_button.clicked.connect(self.retry)
         self.conversation.copyRequested.connect(self.copy_message)
         self.conversation.editRequested.connect(self.start_edit)
+        self.conversation.regenerateRequested.connect(lambda _index: self.regenerate())
+        self.conversation.continueRequested.connect(lambda _index: self.continue_reply())
+        self.conversation.versionRequested.connect(self.select_version)
+        self.conversation.thumbnails.ready.connect(self._rerender)
+        self.empty.promptChosen.connect(self._use_prompt)
+        self.empty.pullRequested.connect(self.pullRequested.emit)
         self.options.edited.connect(self.settingsEdited.emit)
         self.model_combo.currentTextChanged.connect(self._on_model_changed)
-        controller.turnFinished.connect(self._on_turn_finished)
+        controller.turnEnded.connect(self._on_turn_ended)
         controller.conversationChanged.connect(self.show_conversation)
         self.options.load(controller.conversation.settings)
+        warm(COMMON_LANGUAGES)  # code colours without a first-use stall
         self._update_actions()
+        self._update_page()
 
-    def _tool(self, text: str, name: str, keys: str) -> QToolButton:
-        button = QToolButton(self)
-        button.setText(text)
-        button.setAccessibleName(name)
-        if keys:
-            button.setShortcut(QKeySequence(keys))
-            button.setToolTip(f"{name} ({keys})")
-        return button
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Ctrl+Enter sends, Esc stops (or cancels an edit), in the message box."""
-        if watched is self.message and event.type() == QEvent.Type.KeyPress:
-            assert isinstance(event, QKeyEvent)
-            key = event.key()
-            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and (
-                event.modifiers() & Qt.KeyboardModifier.ControlModifier
-            ):
-                self.send()
-                return True
-            if key == Qt.Key.Key_Escape and (self._turn is not None or self._editing is not None):
-                self._escape()
-                return True
-        return super().eventFilter(watched, event)
+    def set_enter_sends(self, enter_sends: Callable[[], bool]) -> None:
+        """Where to read `Settings.enter_sends` (read at each key press)."""
+        self.composer.enter_sends = enter_sends
+        self.composer.update_hints()
 
     def _escape(self) -> None:
-        if self._turn is not None:
+        if self.controller.busy:
             self.stop()
         elif self._editing is not None:
             self.cancel_edit()
@@ -217,20 +158,22 @@ class ChatPanel(QWidget):
     # ---- models ---------------------------------------------------------
 
     def set_models(self, models: list[ModelInfo]) -> None:
-        """Fill the picker, keeping the conversation's model when it is installed."""
+        """Fill the picker, keeping the conversation's model when it is installed (and the
+        last known models while the server is not running)."""
         wanted = self.controller.conversation.settings.model or self.model_combo.currentText()
-        self.model_combo.blockSignals(True)
-        try:
-            self.model_combo.clear()
-            self.model_combo.addItems([m.name for m in models])
-            index = self.model_combo.findText(wanted)
-            if index < 0 and models:
-                index = 0  # with a placeholder set, Qt leaves nothing selected
-            self.model_combo.setCurrentIndex(index)
-        finally:
-            self.model_combo.blockSignals(False)
+        if not self.model_combo.fill(models, wanted):
+            return
+        self.empty.set_has_models(bool(models) or not self.model_combo.server_running)
         if self.model_combo.currentText():
             self.modelChosen.emit(self.model_combo.currentText())
+
+    def set_server_running(self, running: bool, state: str) -> None:
+        self.model_combo.set_server_running(running, state)
+        # A running server with nothing in the picker: offer models to download.
+        self.empty.set_has_models(self.model_combo.count() > 0 or not running)
+
+    def set_stale(self, stale: str) -> None:
+        self.model_combo.set_stale(stale)
 
     def _on_model_changed(self, name: str) -> None:
         settings = self.controller.conversation.settings
@@ -246,75 +189,93 @@ class ChatPanel(QWidget):
             return
         vision = "vision" in capabilities
         self.attach_button.setEnabled(vision)
-        if not vision and self._images:
-            self._images.clear()
-            self._show_attachments()
+        if not vision and self.composer.images:
+            self.composer.clear_images()
         self.options.set_thinking_available("thinking" in capabilities)
 
     # ---- sending, stopping and the other turn actions --------------------
 
+    def _finish_painting(self) -> None:
+        """A reply that has ended may still be painting its backlog: show the rest now."""
+        if self._turn is not None and self._turn.ended:
+            self.painter.end(flush=True)
+
     def send(self) -> None:
         text = self.message.toPlainText()
-        if not text.strip() or self.controller.busy or self._turn is not None:
+        if not text.strip() or self.controller.busy:
             return
-        model = self.model_combo.currentText()
+        self._finish_painting()
+        model = self.model_combo.currentText() or self.controller.conversation.settings.model
         if not model:
-            self.stats.setText("Choose a model first (pull one in the Models tab).")
+            self.stats.setText("Choose a model first (download one on the Models page).")
             return
+        self._resent = None
         if self._editing is not None:
             turn = self.controller.edit_and_resend(self._editing, text)
-            rerender = True
+            self._resent = (self._editing, text)
         else:
-            turn = self.controller.send(text, model, list(self._images))
-            rerender = False
+            turn = self.controller.send(text, model, list(self.composer.images))
         if turn is None:
             return
         self.message.clear()
-        self._images.clear()
-        self._show_attachments()
+        self.composer.clear_images()
         self.cancel_edit()
-        self._start_view(turn, rerender=rerender)
+        self._start_view(turn)
 
     def regenerate(self) -> None:
+        self._finish_painting()
         turn = self.controller.regenerate()
         if turn is not None:
-            self._start_view(turn, rerender=True)
+            self._start_view(turn)
 
     def continue_reply(self) -> None:
+        self._finish_painting()
         turn = self.controller.continue_reply()
         if turn is not None:
-            self._start_view(turn, rerender=True)
+            self._start_view(turn)
+
+    def retry(self) -> None:
+        """After a failure: write the last reply again (the user's message is kept)."""
+        self.notice_bar.hide()
+        self.regenerate()
 
     def stop(self) -> None:
         """Stop the reply now: the connection closes as the turn's task unwinds, the
         partial reply stays (all of it is shown at once), and the next message can be
-        sent at once."""
-        turn = self._turn
-        if turn is None:
-            return
-        turn.stop()
-        self._finalize(turn, flush=True)
+        sent at once (the controller settles the turn; `_on_turn_ended` shows it)."""
+        self.controller.stop()
 
-    def _start_view(self, turn: ChatTurn, *, rerender: bool) -> None:
+    def select_version(self, message_index: int, version_index: int) -> None:
+        self._finish_painting()
+        if self.controller.select_version(message_index, version_index):
+            self.conversation.show_conversation(self.controller.conversation)
+            self._update_actions()
+
+    def step_version(self, step: int) -> None:
+        """Previous/next version of the last reply (Alt+Left / Alt+Right)."""
+        messages = self.controller.conversation.messages
+        if messages and messages[-1].role == "assistant":
+            self.select_version(len(messages) - 1, messages[-1].version_index + step)
+
+    def _start_view(self, turn: ChatTurn) -> None:
         """Show the conversation up to the new reply and start painting it."""
         conv = self.controller.conversation
         last = len(conv.messages) - 1
-        if rerender:
+        self.notice_bar.hide()
+        self._update_page()
+        if turn.continuation or not self.conversation.shows_messages(last - 1):
             self.conversation.show_conversation(conv, upto=last)
-        else:
+        else:  # a plain send: the view shows everything before; append (no re-render)
             self.conversation.append_user(conv.messages[last - 1], last - 1)
-        self._stream = self.conversation.begin_reply(conv.settings.model, last)
+        self.conversation.begin_reply(conv.settings.model, last)
         if turn.continuation:
-            self._stream.append(turn.reply.content)
-            self._stream.render()
+            stream = self.conversation.content_stream()
+            stream.append(turn.reply.content[:MAX_SHOWN_CHARS])
+            stream.render()
         self._turn = turn
-        self._turn_ended = False
-        self._backlog, self._backlog_pos = "", 0
-        self.thinking.clear()
-        self._update_thinking_toggle()
         self.stats.setText("Waiting for the model…")
         self._set_busy(True)
-        self._timer.start()
+        self.painter.start(turn, last)
         self.conversation.scroll_to_bottom()
 
     def _set_busy(self, busy: bool) -> None:
@@ -323,12 +284,64 @@ class ChatPanel(QWidget):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        busy = self._turn is not None
-        messages = self.controller.conversation.messages
-        self.regenerate_button.setEnabled(not busy and self.controller.can_regenerate())
-        self.continue_button.setEnabled(not busy and self.controller.can_continue())
-        self.copy_button.setEnabled(any(m.role == "assistant" and m.content for m in messages))
-        self.edit_button.setEnabled(not busy and any(m.role == "user" for m in messages))
+        self.turn_actions.update(self.controller)
+
+    # ---- the one end-of-turn path ---------------------------------------
+
+    def _on_turn_ended(self, turn: ChatTurn) -> None:
+        if turn is not self._turn:
+            return
+        # Stopped on request: show all that arrived at once, so the next message can go.
+        # Otherwise (complete, failed, stopped by the guard) the painter finishes its
+        # backlog progressively, within its time budget, then `drained` finalizes.
+        self.painter.end(flush=turn.stopped_by_request or not turn.produced_text)
+
+    def _on_progress(self, turn: ChatTurn) -> None:
+        if turn.thinking and self.thinking_toggle.isHidden():
+            self.thinking_toggle.sync()
+        if turn.ttft_ms is not None:
+            text = f"Generating… first token after {turn.ttft_ms:.0f} ms"
+        elif turn.preparing:
+            text = "Starting Ollama… the message goes out once it answers."
+        else:
+            text = "Waiting for the model…"
+        if self.stats.text() != text:
+            self.stats.setText(text)
+
+    def _finalize(self, turn: ChatTurn) -> None:
+        """Close the reply with its end lines and free the UI."""
+        self.painter.release()
+        conv = turn.conversation
+        reply = turn.reply
+        index = next((i for i, m in enumerate(conv.messages) if m is reply), None)
+        put_back = index is None or (not turn.produced_text and bool(reply.content))
+        follow = self.conversation.at_bottom()
+        if put_back or self.conversation.open_stream is None:
+            # The attempt produced nothing: what it replaced is shown again.
+            self.conversation.show_conversation(conv)
+        else:
+            self.conversation.end_reply(reply, index if index is not None else 0)
+        if follow:
+            self.conversation.scroll_to_bottom()
+        explanation = turn.explanation
+        if reply.state == "complete":
+            self.stats.setText(stats_text(reply))
+        elif explanation is not None:
+            self.stats.setText("The reply failed; see the conversation.")
+        else:
+            self.stats.setText(reply.note or "Stopped.")
+        if explanation is not None and (put_back or explanation.action):
+            self.notice_bar.show_explanation(
+                explanation, can_retry=self.controller.can_regenerate()
+            )
+        if put_back and index is None and self._resent is not None:
+            # An edit that failed before its first word: the edited text is not lost.
+            edited, text = self._resent
+            self.start_edit(edited)
+            self.message.setPlainText(text)
+        self._turn = None
+        self.thinking_toggle.sync()
+        self._set_busy(False)
 
     # ---- message actions -------------------------------------------------
 
@@ -354,147 +367,59 @@ class ChatPanel(QWidget):
 
     def start_edit(self, index: int) -> None:
         """Put a user message back in the box; Send replaces it and what followed."""
-        messages = self.controller.conversation.messages
-        if self._turn is not None or not (0 <= index < len(messages)):
+        if not self.controller.can_edit(index):
             return
+        messages = self.controller.conversation.messages
         self._editing = index
         self.message.setPlainText(messages[index].content)
         self.message.setFocus()
         later = len(messages) - index - 1
+        after = counted(self, "the %n message after it", "the %n messages after it", later)
         self.editing_label.setText(
-            f"Editing your message. Send replaces it and the {later} message(s) after it; "
-            "Esc cancels."
+            f"Editing your message. Send replaces it and {after} once the new reply "
+            "starts; Esc cancels."
         )
         self.editing_label.show()
 
     def cancel_edit(self) -> None:
+        """Leave editing; the edited text does not stay in the box."""
         if self._editing is not None:
             self._editing = None
             self.editing_label.hide()
+            self.message.clear()
 
     def choose_images(self) -> None:
-        """Pick images with a non-blocking file dialog (the event loop keeps running)."""
-        dialog = QFileDialog(self, "Attach images", str(Path.home()), IMAGE_FILTER)
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
-        dialog.filesSelected.connect(self.attach_files)
-        dialog.finished.connect(dialog.deleteLater)
-        self._image_dialog = dialog
-        dialog.open()
+        self.composer.choose_images()
 
     def attach_files(self, paths: list[str]) -> None:
-        """Read and encode the images off the Qt thread (photos can be large)."""
-        self._reading = asyncio.ensure_future(self._read_images(paths))
-
-    async def _read_images(self, paths: list[str]) -> None:
-        for path in paths:
-            try:
-                data = await asyncio.to_thread(Path(path).read_bytes)
-            except OSError as exc:
-                self.stats.setText(f"Could not read {Path(path).name}: {exc.strerror or exc}")
-                continue
-            self._images.append(base64.b64encode(data).decode("ascii"))
-        self._show_attachments()
-
-    def _show_attachments(self) -> None:
-        count = len(self._images)
-        self.attachments.setText(f"{count} image(s) attached" if count else "")
-
-    # ---- painting -------------------------------------------------------
-
-    def _paint(self, *, flush: bool = False) -> None:
-        """Render what arrived, within a time budget unless `flush`; the rest waits."""
-        turn, stream = self._turn, self._stream
-        if turn is None or stream is None:
-            return
-        thinking, content = turn.take_new_text()
-        if thinking:
-            cursor = QTextCursor(self.thinking.document())
-            cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertText(thinking)
-            self._update_thinking_toggle()
-        if content:
-            self._backlog = self._backlog[self._backlog_pos :] + content
-            self._backlog_pos = 0
-        if self._backlog_pos < len(self._backlog):
-            follow = self.conversation.at_bottom()
-            deadline = time.perf_counter() + RENDER_BUDGET_SECONDS
-            while self._backlog_pos < len(self._backlog) and (
-                flush or time.perf_counter() < deadline
-            ):
-                end = self._backlog_pos + RENDER_PIECE_CHARS
-                stream.append(self._backlog[self._backlog_pos : end])
-                self._backlog_pos = min(end, len(self._backlog))
-                stream.render()
-            if follow:
-                self.conversation.scroll_to_bottom()
-        waiting = self._backlog_pos < len(self._backlog)
-        self._timer.setInterval(BACKLOG_INTERVAL_MS if waiting else PAINT_INTERVAL_MS)
-        if turn.ttft_ms is not None and (thinking or content):
-            self.stats.setText(f"Generating… first token after {turn.ttft_ms:.0f} ms")
-        if self._turn_ended and not waiting and not flush:
-            self._finalize(turn)
-
-    def _on_turn_finished(self, turn: object) -> None:
-        if isinstance(turn, ChatTurn) and turn is self._turn:
-            # Show the end once the text that already arrived has been rendered.
-            self._turn_ended = True
-            self._paint()
-
-    def _finalize(self, turn: ChatTurn, *, flush: bool = False) -> None:
-        """Paint what is left, close the reply with its end line, and free the UI."""
-        if flush:
-            self._paint(flush=True)
-        self._timer.stop()
-        self._backlog, self._backlog_pos = "", 0
-        follow = self.conversation.at_bottom()
-        if self._stream is not None:
-            self._stream.finish()
-        reply = turn.reply
-        index = next(i for i, m in enumerate(turn.conversation.messages) if m is reply)
-        self.conversation.end_reply(reply, index)
-        if follow:
-            self.conversation.scroll_to_bottom()
-        if reply.state == "complete":
-            self.stats.setText(stats_text(reply))
-        elif reply.state == "error":
-            self.stats.setText("The reply failed; see the conversation.")
-        else:
-            self.stats.setText(reply.note or "Stopped.")
-        self._turn = None
-        self._stream = None
-        self._set_busy(False)
-
-    # ---- thinking -------------------------------------------------------
-
-    def _update_thinking_toggle(self) -> None:
-        words = len(self.thinking.toPlainText().split())
-        label = "Hide thinking" if self.thinking_toggle.isChecked() else "Show thinking"
-        self.thinking_toggle.setText(f"{label} ({words} words)" if words else label)
-
-    def _show_thinking(self, shown: bool) -> None:
-        self.thinking.setVisible(shown)
-        arrow = Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
-        self.thinking_toggle.setArrowType(arrow)
-        self._update_thinking_toggle()
-
-    def _on_anchor(self, url: QUrl) -> None:
-        if url.scheme() != THINKING_SCHEME:
-            return
-        try:
-            message = self.controller.conversation.messages[int(url.path())]
-        except (ValueError, IndexError):
-            return
-        self.thinking.setPlainText(message.thinking)
-        self.thinking_toggle.setChecked(True)
-        self._update_thinking_toggle()
+        self.composer.attach_files(paths)
 
     # ---- conversations --------------------------------------------------
+
+    def _rerender(self) -> None:
+        """Show the conversation again where the reader is (a thinking block opened/closed)."""
+        if self._turn is not None:
+            return
+        bar = self.conversation.verticalScrollBar()
+        position = bar.value()
+        self.conversation.show_conversation(self.controller.conversation)
+        bar.setValue(position)
+
+    def _update_page(self) -> None:
+        empty = not self.controller.conversation.messages and self._turn is None
+        self.pages.setCurrentWidget(self.empty if empty else self.conversation)
+
+    def _use_prompt(self, text: str) -> None:
+        self.message.setPlainText(text)
+        self.message.setFocus()
 
     def show_conversation(self, conversation: Conversation) -> None:
         """Show another conversation (the controller already stopped any reply)."""
         if self._turn is not None:
-            self._finalize(self._turn, flush=True)
+            self.painter.end(flush=True)
         self.cancel_edit()
+        self.notice_bar.hide()
+        self.conversation.expanded_thinking.clear()
         self.conversation.show_conversation(conversation)
         self.options.load(conversation.settings)
         if conversation.settings.model:
@@ -503,7 +428,7 @@ class ChatPanel(QWidget):
                 self.model_combo.setCurrentIndex(index)
         elif self.model_combo.currentText():
             conversation.settings.model = self.model_combo.currentText()
-        self.thinking.clear()
-        self._update_thinking_toggle()
+        self.thinking_toggle.sync()
         self._update_actions()
+        self._update_page()
         self.stats.clear()

@@ -1,6 +1,8 @@
-"""Human-readable sizes, speeds and durations."""
+"""Human-readable sizes, speeds, durations and counts (with correct plurals)."""
 
 from __future__ import annotations
+
+from PySide6.QtCore import QObject
 
 
 def human_bytes(count: float) -> str:
@@ -23,3 +25,16 @@ def human_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes} min {secs} s"
     return f"{secs} s"
+
+
+def counted(context: QObject, one: str, other: str, n: int) -> str:
+    """'1 image' / '2 images' through Qt's translation (`tr` with `%n`).
+
+    The `other` form is the source string a translator sees (with its numerus forms);
+    with no translation installed Qt returns it unchanged, and English grammar is
+    applied here instead of showing "image(s)".
+    """
+    text = context.tr(other, "", n)
+    if text.replace(str(n), "%n", 1) == other:  # untranslated
+        text = (one if n == 1 else other).replace("%n", str(n))
+    return text

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QStatusBar, QWidget
 
 from launcher.core.conversation import Conversation, ConversationSummary
 from launcher.core.launcher import Launcher
+from launcher.core.status import ServerState, ServerStatus
 from launcher.ui.chat_view import ChatPanel
 from launcher.ui.sidebar import ConversationsSidebar
 
@@ -51,6 +52,10 @@ class HistoryWiring:
         sidebar.importRequested.connect(self._ask_import)
         chat.settingsEdited.connect(launcher.save_conversation_settings)
         chat.modelChosen.connect(self._look_up_capabilities)
+        chat.set_enter_sends(lambda: launcher.settings.enter_sends)
+        chat.pullRequested.connect(self._pull)
+        launcher.monitor.statusChanged.connect(self._on_status)
+        launcher.catalog.staleChanged.connect(chat.set_stale)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         self.launcher.tasks.spawn(coro)
@@ -71,6 +76,13 @@ class HistoryWiring:
             self.launcher.chat.new_conversation()
         self._spawn(self.launcher.history.delete(conv_id))
         self.status.showMessage("Conversation deleted. Undo delete brings it back.", 10_000)
+
+    def _pull(self, name: str) -> None:
+        self.launcher.downloads.pull(name)
+        self.status.showMessage(f"Downloading {name}… (see the Models page)", 10_000)
+
+    def _on_status(self, status: ServerStatus) -> None:
+        self.chat.set_server_running(status.state is ServerState.RUNNING, status.state.value)
 
     def _look_up_capabilities(self, model: str) -> None:
         async def look_up() -> None:

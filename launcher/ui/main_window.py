@@ -1,23 +1,22 @@
-"""The main window: host switcher, status, Start/Stop, and the Chat, Models and Log tabs.
+"""The main window: host switcher, status, Start/Stop, menus, and the Chat, Models and Log tabs.
 
 It holds no protocol or process logic: it observes the Launcher and sends it
-commands. Closing it quits the app in order: streams and downloads are
-cancelled, a server we started is stopped, connections are closed.
+commands. It never resizes itself (long texts are elided, the central area
+has a fixed small minimum), remembers its layout (`window_state`), and closing
+it quits the app in order: streams and downloads are cancelled, a server we
+started is stopped, connections are closed.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QProgressBar,
-    QPushButton,
     QSplitter,
     QStatusBar,
     QTabWidget,
@@ -26,16 +25,33 @@ from PySide6.QtWidgets import (
 )
 
 from launcher.config import HostProfile
+from launcher.core.guidance import DOWNLOAD_URL, status_explanation
 from launcher.core.launcher import Launcher
-from launcher.core.status import ServerStatus
+from launcher.core.status import ServerState, ServerStatus
 from launcher.ui.chat_view import ChatPanel
+from launcher.ui.diagnostics_view import DiagnosticsPanel
 from launcher.ui.history_wiring import HistoryWiring
 from launcher.ui.log_view import LogView
+from launcher.ui.menus import WindowMenus
 from launcher.ui.models_view import ModelsPanel
+from launcher.ui.notice import ServerNotice
+from launcher.ui.server_bar import ServerBar
 from launcher.ui.settings_dialog import SettingsDialog
 from launcher.ui.sidebar import ConversationsSidebar
-from launcher.ui.status import StatusIndicator
+from launcher.ui.theme import Theme, ThemeMode, icon
 from launcher.ui.tray import LauncherTray
+from launcher.ui.window_state import WindowState, load_state, save_state
+
+#: The smallest central area: with the menu and status bars the window fits 640x480.
+MIN_CENTRAL = (600, 380)
+#: States whose explanation is shown in the notice above the pages (the others
+#: are transient, or answered by the Start button beside the status).
+NOTICE_STATES = (
+    ServerState.NOT_INSTALLED,
+    ServerState.CRASHED,
+    ServerState.PORT_IN_USE,
+    ServerState.UNREACHABLE,
+)
 
 
 class MainWindow(QMainWindow):
@@ -59,19 +75,12 @@ class MainWindow(QMainWindow):
         self._shutdown_done = False
         self._quit_requested = False
 
-        self.host_combo = QComboBox(self)
-        self.host_combo.setAccessibleName("Host")
-        self.host_combo.setToolTip("Which Ollama to use")
-        self.status_indicator = StatusIndicator(self)
-        self.start_button = QPushButton("Start server", self)
-        self.start_button.setAccessibleName("Start server")
-        self.start_button.setToolTip("Run `ollama serve` on this computer (Ctrl+Shift+S)")
-        self.stop_server_button = QPushButton("Stop server", self)
-        self.stop_server_button.setAccessibleName("Stop server")
-        self.stop_server_button.setToolTip("Stop the server the launcher started")
-        self.settings_button = QPushButton("Settings…", self)
-        self.settings_button.setAccessibleName("Settings")
-        self.settings_button.setToolTip("Hosts, the local server and the runaway guard (Ctrl+,)")
+        self.bar = ServerBar(self)
+        self.host_combo = self.bar.host_combo
+        self.status_indicator = self.bar.status_indicator
+        self.start_button = self.bar.start_button
+        self.stop_server_button = self.bar.stop_server_button
+        self.settings_button = self.bar.settings_button
         self.settings_dialog: SettingsDialog | None = None
         self._settings_opening = False
 
@@ -83,29 +92,29 @@ class MainWindow(QMainWindow):
         chat_page.setStretchFactor(0, 1)
         chat_page.setStretchFactor(1, 4)
         chat_page.setSizes([230, 750])
+        chat_page.setCollapsible(0, False)  # hidden with Ctrl+B, never squeezed to nothing
+        chat_page.setCollapsible(1, False)
+        self.splitter = chat_page
         self.models = ModelsPanel(
             launcher.downloads, launcher.catalog, launcher.tasks, self, inspector=launcher.inspector
         )
-        self.log_view = LogView(launcher.log, self)
+        self.log_view = LogView(launcher.log, self, spawn=launcher.tasks.spawn)
+        self.notice = ServerNotice(self)
         self.tabs = QTabWidget(self)
         self.tabs.setAccessibleName("Sections")
+        self.tabs.tabBar().setAccessibleName("Section tabs")
         self.tabs.addTab(chat_page, "&Chat")
         self.tabs.addTab(self.models, "M&odels")
         self.tabs.addTab(self.log_view, "Server &log")
+        self.diagnostics = DiagnosticsPanel(launcher, self)
+        self.tabs.addTab(self.diagnostics, "&Diagnostics")
 
-        bar = QHBoxLayout()
-        host_label = QLabel("&Host:", self)
-        host_label.setBuddy(self.host_combo)
-        bar.addWidget(host_label)
-        bar.addWidget(self.host_combo)
-        bar.addWidget(self.settings_button)
-        bar.addWidget(self.status_indicator, 1)
-        bar.addWidget(self.start_button)
-        bar.addWidget(self.stop_server_button)
         central = QWidget(self)
         layout = QVBoxLayout(central)
-        layout.addLayout(bar)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.notice)
         layout.addWidget(self.tabs, 1)
+        central.setMinimumSize(*MIN_CENTRAL)  # children are squeezed, the window never grows
         self.setCentralWidget(central)
         self.setStatusBar(QStatusBar(self))
         self.download_label = QLabel(self)
@@ -128,17 +137,17 @@ class MainWindow(QMainWindow):
         self.setTabOrder(self.settings_button, self.status_indicator)
         self.setTabOrder(self.status_indicator, self.start_button)
         self.setTabOrder(self.start_button, self.stop_server_button)
-        self.setTabOrder(self.stop_server_button, self.tabs)
-        self._shortcut("Ctrl+Shift+S", self.start_server)
-        self._shortcut("Ctrl+Shift+X", self.stop_server)
-        self._shortcut("Ctrl+Q", self.quit)
-        self._shortcut("Ctrl+,", self.open_settings)
-        self._shortcut("Ctrl+N", lambda: self.history_wiring.new_chat())
-        for index in range(3):
-            self._shortcut(f"Ctrl+{index + 1}", lambda i=index: self.tabs.setCurrentIndex(i))
+        self.setTabOrder(self.stop_server_button, self.notice.action)
+        self.setTabOrder(self.notice.action, self.tabs)
+        self.menus = WindowMenus(self)
+        self.theme = Theme(parent=self)
+        self.theme.changed.connect(self._on_theme)
+        self.log_view.message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
+        self.notice.actionRequested.connect(self._notice_action)
+        self._restore_state()
 
         self._fill_hosts()
-        self.host_combo.activated.connect(self._host_activated)
+        self.bar.hostChosen.connect(launcher.switch_host)
         self.settings_button.clicked.connect(self.open_settings)
         launcher.profilesChanged.connect(lambda _profiles: self._fill_hosts())
         self.start_button.clicked.connect(self.start_server)
@@ -153,30 +162,79 @@ class MainWindow(QMainWindow):
         self._on_status(monitor.status)
         self.tray = LauncherTray(self)
 
-    def _shortcut(self, keys: str, slot: object) -> None:
-        shortcut = QShortcut(QKeySequence(keys), self)
-        shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-        shortcut.activated.connect(slot)
+    # ---- layout, theme, remembered state ---------------------------------
+
+    def _restore_state(self) -> None:
+        state = load_state()
+        if not state.geometry.isEmpty():
+            self.restoreGeometry(state.geometry)
+        if not state.splitter.isEmpty():
+            self.splitter.restoreState(state.splitter)
+        self.tabs.setCurrentIndex(min(max(state.tab, 0), self.tabs.count() - 1))
+        self.set_sidebar_visible(state.sidebar)
+        self.set_theme(ThemeMode(state.theme))
+
+    def save_state(self) -> None:
+        """Remember size, position, splitter, tab, sidebar and theme for the next run."""
+        save_state(
+            WindowState(
+                geometry=self.saveGeometry(),
+                splitter=self.splitter.saveState(),
+                tab=self.tabs.currentIndex(),
+                sidebar=not self.sidebar.isHidden(),
+                theme=self.theme.mode.value,
+            )
+        )
+
+    def set_sidebar_visible(self, visible: bool) -> None:
+        """Show or hide the conversations list (View > Show conversations sidebar, Ctrl+B)."""
+        self.sidebar.setVisible(visible)
+        self.menus.toggle_sidebar.setChecked(visible)
+
+    def set_theme(self, mode: ThemeMode) -> None:
+        """System, Light or Dark (View > Theme)."""
+        self.menus.theme_actions[mode].setChecked(True)
+        self.theme.set_mode(mode)
+
+    def _on_theme(self, _scheme: object) -> None:
+        self.menus.refresh_icons()
+        for button, art in (
+            (self.start_button, "start"),
+            (self.stop_server_button, "stop"),
+            (self.settings_button, "settings"),
+            (self.log_view.copy_button, "copy"),
+            (self.log_view.save_button, "save"),
+            (self.notice.copy_command, "copy"),
+        ):
+            button.setIcon(icon(art))
+
+    # ---- menu commands --------------------------------------------------
+
+    def new_chat(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.history_wiring.new_chat()
+
+    def _notice_action(self, action: str) -> None:
+        if action == "Start server":
+            self.start_server()
+        elif action == "Settings":
+            self.open_settings()
+        elif action == "Retry":
+            self.launcher.monitor.wake()
+        elif action == "Open download page":
+            QDesktopServices.openUrl(QUrl(DOWNLOAD_URL))
 
     # ---- hosts ----------------------------------------------------------
 
     def _fill_hosts(self) -> None:
-        self.host_combo.clear()
-        for profile in self.launcher.profiles:
-            self.host_combo.addItem(profile.name, profile.id)
-        index = self.host_combo.findData(self.launcher.profile.id)
-        self.host_combo.setCurrentIndex(max(index, 0))
-
-    def _host_activated(self, index: int) -> None:
-        host_id = self.host_combo.itemData(index)
-        if isinstance(host_id, str):
-            self.launcher.switch_host(host_id)
+        self.bar.fill_hosts(self.launcher.profiles, self.launcher.profile.id)
 
     def _on_host_changed(self, profile: HostProfile) -> None:
-        index = self.host_combo.findData(profile.id)
-        if index >= 0:
-            self.host_combo.setCurrentIndex(index)
+        self.bar.select_host(profile.id)
         self.chat.set_models([])
+        # Messages about the previous host would now be wrong (the Models page clears
+        # its own "Deleted gemma3:1b." when its list changes host).
+        self.statusBar().clearMessage()
         self._update_buttons()
 
     # ---- settings -------------------------------------------------------
@@ -233,8 +291,23 @@ class MainWindow(QMainWindow):
             self.launcher.tasks.spawn(self.launcher.monitor.stop_server())
             self._update_buttons()
 
+    def restart_server(self) -> None:
+        """Server > Restart: stop the server we started, then start it again."""
+        if self.launcher.monitor.can_stop:
+            self.launcher.tasks.spawn(self._restart())
+            self._update_buttons()
+
+    async def _restart(self) -> None:
+        await self.launcher.monitor.stop_server()
+        await self.launcher.monitor.start_server()
+
     def _on_status(self, status: ServerStatus) -> None:
         self.status_indicator.set_status(status)
+        explanation = None
+        if status.state in NOTICE_STATES:
+            host = self.launcher.monitor.profile.base_url
+            explanation = status_explanation(status, host, with_command=False)
+        self.notice.set_explanation(explanation, install=status.state is ServerState.NOT_INSTALLED)
         self._update_buttons()
 
     def _on_download_summary(self, text: str, per_mille: int) -> None:
@@ -251,17 +324,22 @@ class MainWindow(QMainWindow):
 
     def _update_buttons(self, *_: object) -> None:
         monitor = self.launcher.monitor
-        self.start_button.setEnabled(monitor.can_start)
-        self.stop_server_button.setEnabled(monitor.can_stop)
-        status = monitor.status
-        if status.external and monitor.profile.managed:
-            self.stop_server_button.setToolTip(
-                "This server was not started by the launcher, so it will not be stopped here."
-            )
-        else:
-            self.stop_server_button.setToolTip("Stop the server the launcher started")
-        self.start_button.setVisible(monitor.profile.managed)
-        self.stop_server_button.setVisible(monitor.profile.managed)
+        managed = monitor.profile.managed
+        self.bar.update_buttons(
+            can_start=monitor.can_start,
+            can_stop=monitor.can_stop,
+            managed=managed,
+            external=monitor.status.external,
+        )
+        menus = getattr(self, "menus", None)  # None while the window is being built
+        if menus is not None:
+            for action, allowed in (
+                (menus.start, monitor.can_start),
+                (menus.stop, monitor.can_stop),
+                (menus.restart, monitor.can_stop),
+            ):
+                action.setEnabled(allowed)
+                action.setVisible(managed)
 
     # ---- quitting -------------------------------------------------------
 
@@ -285,6 +363,8 @@ class MainWindow(QMainWindow):
         if self._shutdown_done:
             event.accept()
             return
+        if self._shutdown_task is None:
+            self.save_state()
         if not self._quit_requested and self.tray.hide_window():
             event.ignore()
             return

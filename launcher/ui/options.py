@@ -111,7 +111,9 @@ class ConversationOptions(QWidget):
         self.toggle.setArrowType(arrow)
 
     def set_thinking_available(self, available: bool) -> None:
+        """The think toggle exists only for models that can think."""
         self.think.setEnabled(available)
+        self.think.setVisible(available)
 
     def load(self, settings: ConversationSettings) -> None:
         """Show a conversation's settings (edits go straight into this object)."""

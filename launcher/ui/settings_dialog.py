@@ -1,4 +1,4 @@
-"""The settings dialog: local server, remote hosts (with API keys), runaway guard.
+"""The settings dialog: general, local server, remote hosts (with API keys), runaway guard.
 
 Opened with `open()` (window-modal, the event loop keeps running). OK checks
 every page, then hands the new settings and the changed keys to
@@ -14,23 +14,23 @@ from collections.abc import Mapping
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QDialog,
     QDialogButtonBox,
-    QHBoxLayout,
     QLabel,
-    QSystemTrayIcon,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from launcher.config import Settings
+from launcher.core.explain import explain
 from launcher.core.guard import GuardSettings
 from launcher.core.launcher import Launcher
 from launcher.ollama import is_loopback_url, resolve_host
+from launcher.ui.server_settings_page import ServerSettingsPage
 from launcher.ui.settings_pages import (
     WARNING_STYLE,
+    GeneralPage,
     GuardPage,
     LocalServerPage,
     RemoteHostsPage,
@@ -64,34 +64,21 @@ class SettingsDialog(QDialog):
         self.launcher = launcher
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings dialog")
-        self.resize(640, 560)
+        self.resize(680, 580)
+        self.general_page = GeneralPage(self)
         self.local_page = LocalServerPage(self)
         self.remote_page = RemoteHostsPage(keyring_available, self)
         self.guard_page = GuardPage(self)
+        self.server_page = ServerSettingsPage(launcher.settings, self)
+        self.server_page.link(self.local_page.listen, self.local_page.models_dir)
+        self.keep_in_tray = self.general_page.keep_in_tray
         self.tabs = QTabWidget(self)
         self.tabs.setAccessibleName("Settings sections")
         self.tabs.addTab(self.local_page, "&Local server")
+        self.tabs.addTab(self.server_page, "Ser&ver")
         self.tabs.addTab(self.remote_page, "&Remote hosts")
         self.tabs.addTab(self.guard_page, "Runaway &guard")
-        self.keep_in_tray = QCheckBox(
-            "Keep the launcher in the system &tray when its window is closed", self
-        )
-        self.keep_in_tray.setAccessibleName("Keep in tray")
-        if not QSystemTrayIcon.isSystemTrayAvailable():
-            self.keep_in_tray.setEnabled(False)
-            self.keep_in_tray.setToolTip("This desktop has no system tray.")
-        self.start_at_login = QCheckBox("Start Ollama Launcher (in the tray) when I log &in", self)
-        self.start_at_login.setAccessibleName("Start at login")
-        self.notify_boxes = {
-            kind: QCheckBox(text, self)
-            for kind, text in (
-                ("downloads", "Notify: &downloads"),
-                ("server", "Notify: server c&rashes"),
-                ("replies", "Notify: long &replies"),
-            )
-        }
-        for kind, box in self.notify_boxes.items():
-            box.setAccessibleName(f"Notify {kind}")
+        self.tabs.addTab(self.general_page, "Ge&neral")
         self.problem = QLabel(self)
         self.problem.setAccessibleName("Settings problem")
         self.problem.setWordWrap(True)
@@ -106,12 +93,6 @@ class SettingsDialog(QDialog):
         self.cancel_button.setAccessibleName("Cancel")
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
-        layout.addWidget(self.keep_in_tray)
-        layout.addWidget(self.start_at_login)
-        notify_row = QHBoxLayout()
-        for box in self.notify_boxes.values():
-            notify_row.addWidget(box)
-        layout.addLayout(notify_row)
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
         self.setTabOrder(self.tabs, self.local_page.listen)
@@ -123,10 +104,7 @@ class SettingsDialog(QDialog):
             self.local_page.show_override(env_host)
         self.remote_page.load(settings.remotes, keys)
         self.guard_page.load(GuardSettings.from_dict(settings.guard))
-        self.keep_in_tray.setChecked(settings.keep_in_tray)
-        self.start_at_login.setChecked(settings.start_at_login)
-        for kind, box in self.notify_boxes.items():
-            box.setChecked(settings.notifications.get(kind, True) is not False)
+        self.general_page.load(settings)
         self.buttons.accepted.connect(self.apply)
         self.buttons.rejected.connect(self.reject)
 
@@ -136,13 +114,13 @@ class SettingsDialog(QDialog):
         page: QWidget = self.local_page
         try:
             settings.local = self.local_page.result()
+            page = self.server_page
+            settings.local = self.server_page.result(settings.local)
             page = self.remote_page
             settings.remotes, keys = self.remote_page.result()
             page = self.guard_page
             settings.guard = dict(self.guard_page.result().to_dict())
-            settings.keep_in_tray = self.keep_in_tray.isChecked()
-            settings.start_at_login = self.start_at_login.isChecked()
-            settings.notifications = {k: b.isChecked() for k, b in self.notify_boxes.items()}
+            self.general_page.apply_to(settings)
         except ValueError as exc:
             self.tabs.setCurrentWidget(page)
             self._show_problem(str(exc))
@@ -156,7 +134,8 @@ class SettingsDialog(QDialog):
             session_only = await self.launcher.update_settings(settings, keys)
         except OSError as exc:
             self.buttons.setEnabled(True)
-            self._show_problem(f"The settings could not be saved: {exc.strerror or exc}")
+            self._show_problem(f"The settings could not be saved. {explain(exc).headline}")
+            self.problem.setToolTip(explain(exc).details)
             return
         self.applied.emit(session_only)
         self.accept()

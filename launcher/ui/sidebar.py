@@ -4,26 +4,73 @@ the history."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+import datetime
+import time
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QPainter, QPalette, QShortcut
 from PySide6.QtWidgets import (
-    QHBoxLayout,
+    QApplication,
+    QGridLayout,
     QInputDialog,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QSizePolicy,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from launcher.core.conversation import ConversationSummary
+from launcher.core.when import short_date_from_timestamp
 
 UNDO_SECONDS = 10
 SEARCH_DEBOUNCE_MS = 200
 UNTITLED = "New chat"
+DATE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class DatedItemDelegate(QStyledItemDelegate):
+    """Paints a row's title (elided) with its date right-aligned in a quieter colour."""
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        when = index.data(DATE_ROLE)
+        if not isinstance(when, str) or not when:
+            super().paint(painter, option, index)
+            return
+        date_width = option.fontMetrics.horizontalAdvance(when) + 12
+        title_option = QStyleOptionViewItem(option)
+        self.initStyleOption(title_option, index)
+        title_option.rect = option.rect.adjusted(0, 0, -date_width, 0)
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        # The background and selection span the whole row; the title leaves room for the date.
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
+        title_option.state &= ~QStyle.StateFlag.State_HasFocus
+        super().paint(painter, title_option, index)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        role = (
+            QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.PlaceholderText
+        )
+        painter.save()
+        painter.setPen(option.palette.color(role))
+        painter.drawText(
+            option.rect.adjusted(0, 0, -6, 0),
+            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+            when,
+        )
+        painter.restore()
 
 
 class ConversationsSidebar(QWidget):
@@ -55,6 +102,7 @@ class ConversationsSidebar(QWidget):
         self.list.setAccessibleName("Conversations")
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setItemDelegate(DatedItemDelegate(self.list))
         self.new_button = QPushButton("New chat", self)
         self.new_button.setAccessibleName("New chat")
         self.new_button.setToolTip("Start a new conversation (Ctrl+N)")
@@ -74,18 +122,21 @@ class ConversationsSidebar(QWidget):
         self.export_button.setAccessibleName("Export conversation")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.export_button)
-        menu.addAction("As Markdown…", lambda: self._export("markdown"))
-        menu.addAction("As JSON (re-importable)…", lambda: self._export("json"))
+        menu.addAction("As Markdown…", lambda: self.export_current("markdown"))
+        menu.addAction("As JSON (re-importable)…", lambda: self.export_current("json"))
         self.export_button.setMenu(menu)
         self.import_button = QToolButton(self)
         self.import_button.setText("Import")
         self.import_button.setAccessibleName("Import conversation")
 
-        actions = QHBoxLayout()
-        actions.addWidget(self.rename_button)
-        actions.addWidget(self.delete_button)
-        actions.addWidget(self.export_button)
-        actions.addWidget(self.import_button)
+        # Two rows of two: the sidebar stays narrow enough to sit beside the chat
+        # in a small window.
+        actions = QGridLayout()
+        for index, button in enumerate(
+            (self.rename_button, self.delete_button, self.export_button, self.import_button)
+        ):
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            actions.addWidget(button, index // 2, index % 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.new_button)
@@ -105,6 +156,13 @@ class ConversationsSidebar(QWidget):
         self._deleted: int | None = None
         self._current: int | None = None
         self._filling = False
+        self._summaries: list[ConversationSummary] = []
+        self._dated_on = datetime.date.today()
+        # "Today 14:02" becomes "Yesterday" at midnight: re-date the rows when the day changes.
+        self._day_timer = QTimer(self)
+        self._day_timer.setInterval(60_000)
+        self._day_timer.timeout.connect(self._redate_if_new_day)
+        self._day_timer.start()
 
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         self.new_button.clicked.connect(self.newChatRequested.emit)
@@ -120,20 +178,34 @@ class ConversationsSidebar(QWidget):
 
     # ---- the list -------------------------------------------------------
 
-    def set_conversations(self, summaries: list[ConversationSummary]) -> None:
-        """Show these rows (newest first), keeping the current one selected."""
+    def set_conversations(
+        self, summaries: list[ConversationSummary], now: float | None = None
+    ) -> None:
+        """Show these rows (newest first) with when each was last used, keeping the
+        current one selected. `now` is the clock to date them by (default: now)."""
+        now = time.time() if now is None else now
+        self._summaries = list(summaries)
+        self._dated_on = datetime.date.fromtimestamp(now)
         self._filling = True
         try:
             self.list.clear()
             for summary in summaries:
-                item = QListWidgetItem(summary.title or UNTITLED)
+                title = summary.title or UNTITLED
+                when = short_date_from_timestamp(summary.updated_at, now)
+                item = QListWidgetItem(title)
                 item.setData(Qt.ItemDataRole.UserRole, summary.id)
-                item.setToolTip(f"{summary.title or UNTITLED}\n{summary.model}")
+                item.setData(DATE_ROLE, when)
+                item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{title}, {when}")
+                item.setToolTip(f"{title}\n{summary.model}\nLast used: {when}")
                 self.list.addItem(item)
             self.select(self._current)
         finally:
             self._filling = False
         self._update_buttons()
+
+    def _redate_if_new_day(self) -> None:
+        if datetime.date.today() != self._dated_on and self._summaries:
+            self.set_conversations(self._summaries)
 
     def select(self, conv_id: int | None) -> None:
         """Mark `conv_id` as the open conversation (None: a new, unsaved one)."""
@@ -181,6 +253,12 @@ class ConversationsSidebar(QWidget):
         dialog.setLabelText("Title:")
         dialog.setTextValue(item.text())
         dialog.setAccessibleName("Rename conversation dialog")
+        # Wide enough for its title: a QInputDialog sizes itself to its short label
+        # and field (its layout overrides a minimum width), and the title is cut off.
+        title_width = dialog.fontMetrics().horizontalAdvance(dialog.windowTitle())
+        field = dialog.findChild(QLineEdit)
+        if field is not None:
+            field.setMinimumWidth(max(320, title_width + 140))
         dialog.textValueSelected.connect(
             lambda text: self.renameRequested.emit(conv_id, text.strip())
         )
@@ -203,7 +281,8 @@ class ConversationsSidebar(QWidget):
             self._deleted = None
         self.undo_button.hide()
 
-    def _export(self, fmt: str) -> None:
+    def export_current(self, fmt: str) -> None:
+        """Ask to export the selected conversation as "markdown" or "json"."""
         conv_id = self.current_id()
         if conv_id is not None:
             self.exportRequested.emit(conv_id, fmt)

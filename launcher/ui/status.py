@@ -1,9 +1,10 @@
-"""The server status indicator: a coloured dot and words, details in the tooltip."""
+"""The server status indicator: a coloured dot and words (elided), the whole text as tooltip."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from launcher.core.status import ServerState, ServerStatus
 
@@ -13,11 +14,40 @@ COLOURS = {
     ServerState.STARTING: "#f9a825",
     ServerState.STOPPING: "#f9a825",
     ServerState.STOPPED: "#757575",
-    ServerState.NOT_INSTALLED: "#6d4c41",
+    ServerState.NOT_INSTALLED: "#8d6e63",
     ServerState.PORT_IN_USE: "#c62828",
     ServerState.CRASHED: "#c62828",
     ServerState.UNREACHABLE: "#c62828",
 }
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that never asks for more width than it gets: long text ends in "…".
+
+    A plain QLabel's minimum width is its whole text, so a long message would
+    make the window grow by itself. `text()` stays the full text.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(40, super().minimumSizeHint().height())
+
+    def elided(self) -> str:
+        """The text as painted at the current width."""
+        return self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, max(self.contentsRect().width(), 0)
+        )
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        rect = self.contentsRect()
+        flags = int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+        painter.drawText(rect, flags, self.elided())
+        painter.end()
 
 
 class StatusIndicator(QWidget):
@@ -28,10 +58,10 @@ class StatusIndicator(QWidget):
         super().__init__(parent)
         self.setAccessibleName("Server status")
         self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._dot = QLabel("●", self)
         self._dot.setAccessibleName("Server status colour")
-        self._text = QLabel(self)
-        self._text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._text = ElidedLabel(self)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 0, 6, 0)
         layout.addWidget(self._dot)
@@ -50,3 +80,7 @@ class StatusIndicator(QWidget):
 
     def text(self) -> str:
         return self._text.text()
+
+    def shown_text(self) -> str:
+        """What fits on screen (the full text is in the tooltip)."""
+        return self._text.elided()

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import sys
 import threading
+from collections.abc import Iterator
+from pathlib import Path
+from subprocess import Popen
 
 from .http11 import Exchange, HttpServer, Request
 
@@ -87,3 +92,78 @@ class ForeignServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def foreign_process(
+    port: int, *, json_without_version: bool = False, raw: bool = False
+) -> Iterator[Popen[str]]:
+    """A ForeignServer in a child process of its own, holding `port` until the block ends.
+
+    With `raw`, the process only holds the port: it accepts connections and closes
+    them without a byte (a game server, a database...): nothing answers HTTP.
+    """
+    root = Path(__file__).resolve().parent.parent.parent
+    args = [sys.executable, "-m", "tests.ollama_server.foreign", str(port)]
+    if json_without_version:
+        args.append("--json-without-version")
+    if raw:
+        args.append("--raw")
+    proc = subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        if line != f"listening {port}":
+            raise RuntimeError(f"the foreign server did not start: {line!r}")
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run as a separate process: ``python -m tests.ollama_server.foreign PORT``.
+
+    Why: the launcher's "who holds the port" looks the holder up in the system's
+    process table, so the holder must be a real process of its own (pid, program,
+    user). Prints ``listening PORT`` once bound; exits 0 on SIGTERM/SIGINT.
+    """
+    import signal
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    port = int(args[0]) if args else 0
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if "--raw" in args:
+        return _hold_raw(port, stop)
+    server = ForeignServer(json_without_version="--json-without-version" in args, port=port)
+    with server:
+        print(f"listening {server.port}", flush=True)
+        stop.wait()
+    return 0
+
+
+def _hold_raw(port: int, stop: threading.Event) -> int:
+    """Listen on `port`; close every connection at once, answering nothing."""
+    import socket
+
+    sock = socket.create_server(("127.0.0.1", port))
+    sock.settimeout(0.1)
+    print(f"listening {sock.getsockname()[1]}", flush=True)
+    with sock:
+        while not stop.is_set():
+            try:
+                conn, _addr = sock.accept()
+            except TimeoutError:
+                continue
+            conn.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

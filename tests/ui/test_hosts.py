@@ -78,7 +78,8 @@ async def test_status_and_models_follow_the_selected_host(
         await wait_until(running(window, "0.12.3"), 5)
         await wait_until(lambda: models_offered(window) == ["llama3.2:latest"], 5)
     assert control(window, "Host").currentText() == "This computer"
-    assert json.loads(settings_path().read_text())["selected"] == LOCAL_ID  # remembered
+    # Remembered: the file is written off the Qt thread, so wait for it to land.
+    await wait_until(lambda: json.loads(settings_path().read_text())["selected"] == LOCAL_ID, 5)
     # The status keeps following the selected host: it goes down, we see it.
     choose_host(window, "Other box")
     await wait_until(running(window, "0.13.0"), 5)

@@ -6,8 +6,9 @@ import random
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, Qt, QUrl
+from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
 from PySide6.QtGui import (
+    QDesktopServices,
     QFont,
     QGuiApplication,
     QImage,
@@ -23,7 +24,6 @@ from PySide6.QtGui import (
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from launcher.ui import markdown as md
 from launcher.ui.markdown import MarkdownStream, SafeTextBrowser, render_markdown
 
 SAMPLE = """# Setting up
@@ -263,14 +263,14 @@ def test_open_fence_is_plain_code_until_closed(qtbot: QtBot) -> None:
 
     stream.append("\n```\n")
     stream.render()
-    assert doc.toPlainText() == "Intro\nprint(1)\n**not bold**\nCopy"
+    assert doc.toPlainText() == "Intro\nprint(1)\n**not bold**\npython · Copy"
     assert browser.code_text(0) == "print(1)\n**not bold**"
     assert (
         _block(doc, "print(1)").blockFormat().stringProperty(QTextFormat.Property.BlockCodeLanguage)
         == "python"
     )
     stream.finish()
-    assert doc.toPlainText() == "Intro\nprint(1)\n**not bold**\nCopy"
+    assert doc.toPlainText() == "Intro\nprint(1)\n**not bold**\npython · Copy"
 
 
 def test_finish_closes_an_open_fence(qtbot: QtBot) -> None:
@@ -435,28 +435,47 @@ def test_real_click_on_copy_link(qtbot: QtBot) -> None:
     assert QGuiApplication.clipboard().text() == "clicked code"
 
 
-def test_links_open_only_web_schemes(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
-    opened: list[QUrl] = []
-    monkeypatch.setattr(md, "_open_external", opened.append)
-    browser = _browser(qtbot)
-    activated: list[QUrl] = []
-    browser.linkActivated.connect(activated.append)
+class _UrlCatcher(QObject):
+    """Receives what QDesktopServices.openUrl would hand to the system browser."""
 
-    browser.anchorClicked.emit(QUrl("https://example.com/x"))
-    assert activated == [QUrl("https://example.com/x")]
-    assert opened == []
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened: list[QUrl] = []
 
-    browser.open_links_externally = True
-    for url in ("https://example.com/y", "mailto:a@b.c", "http://x.org"):
-        browser.anchorClicked.emit(QUrl(url))
-    for url in ("file:///etc/passwd", "javascript:alert(1)", "qrc:/x", "relative/path"):
-        browser.anchorClicked.emit(QUrl(url))
-    assert [u.toString() for u in opened] == [
-        "https://example.com/y",
-        "mailto:a@b.c",
-        "http://x.org",
-    ]
-    assert len(activated) == 1
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.opened.append(url)
+
+
+def test_links_open_only_web_schemes(qtbot: QtBot) -> None:
+    catcher = _UrlCatcher()
+    schemes = ("http", "https", "mailto", "file", "javascript", "qrc")
+    for scheme in schemes:  # Qt's own hook: openUrl goes to the catcher, not a browser
+        QDesktopServices.setUrlHandler(scheme, catcher, "open")
+    try:
+        browser = _browser(qtbot)
+        browser.open_links_externally = False
+        activated: list[QUrl] = []
+        browser.linkActivated.connect(activated.append)
+
+        browser.anchorClicked.emit(QUrl("https://example.com/x"))
+        assert activated == [QUrl("https://example.com/x")]
+        assert catcher.opened == []
+
+        browser.open_links_externally = True
+        for url in ("https://example.com/y", "mailto:a@b.c", "http://x.org"):
+            browser.anchorClicked.emit(QUrl(url))
+        for url in ("file:///etc/passwd", "javascript:alert(1)", "qrc:/x", "relative/path"):
+            browser.anchorClicked.emit(QUrl(url))
+        assert [u.toString() for u in catcher.opened] == [
+            "https://example.com/y",
+            "mailto:a@b.c",
+            "http://x.org",
+        ]
+        assert len(activated) == 1
+    finally:
+        for scheme in schemes:
+            QDesktopServices.unsetUrlHandler(scheme)
 
 
 def test_browser_does_not_navigate(qtbot: QtBot) -> None:
@@ -465,3 +484,50 @@ def test_browser_does_not_navigate(qtbot: QtBot) -> None:
     assert not browser.openLinks()
     assert not browser.openExternalLinks()
     assert not browser.document().isUndoRedoEnabled()
+
+
+def test_code_blocks_get_colours_and_a_language_label(qtbot: QtBot) -> None:
+    from launcher.ui.code_colours import warm
+
+    warm(["python"], wait=True)
+    browser = _browser(qtbot)
+    render_markdown(browser, "```python\ndef f():\n    return 1  # one\n```")
+    doc = browser.document()
+    text = doc.toPlainText()
+    assert text.endswith("python · Copy")
+    plain = _char_format(doc, text.index("f()") + 1).foreground().color()
+    keyword = _char_format(doc, text.index("def") + 1).foreground().color()
+    comment = _char_format(doc, text.index("# one") + 1)
+    assert keyword != plain and comment.fontItalic()
+    assert browser.code_text(0) == "def f():\n    return 1  # one"
+
+
+def test_status_lines_never_land_in_a_list_or_a_table(qtbot: QtBot) -> None:
+    from launcher.core.conversation import Message
+    from launcher.ui.conversation_view import ConversationView
+
+    view = ConversationView()
+    qtbot.addWidget(view)
+    for index, partial in enumerate(("1. one\n2. two\n3. thr", "| a | b |\n|---|---|\n| 1 |")):
+        view.begin_reply("m", index)
+        stream = view.content_stream()
+        stream.append(partial)
+        stream.render()
+        view.end_reply(Message("assistant", partial, state="stopped", note="Stopped."), index)
+        doc = view.document()
+        block = doc.findBlock(doc.toPlainText().rindex("■ Stopped."))
+        assert block.textList() is None
+        assert QTextCursor(block).currentTable() is None
+        assert block.text() == "■ Stopped."
+
+
+def test_tables_get_padding_collapsed_borders_and_a_header_tint(qtbot: QtBot) -> None:
+    browser = _browser(qtbot)
+    render_markdown(browser, "| a | b |\n|---|---|\n| 1 | 2 |")
+    tables = [f for f in browser.document().rootFrame().childFrames() if isinstance(f, QTextTable)]
+    assert len(tables) == 1
+    table = tables[0]
+    assert table.format().cellPadding() == 4 and table.format().borderCollapse()
+    header = table.cellAt(0, 0).format().background()
+    body = table.cellAt(1, 0).format().background()
+    assert header.style() != Qt.BrushStyle.NoBrush and body.style() == Qt.BrushStyle.NoBrush

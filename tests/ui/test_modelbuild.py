@@ -436,3 +436,21 @@ async def test_a_gguf_file_without_the_ending_is_named_gguf_for_the_server(
     ok(dialog)
     await wait_until(lambda: "weights:latest" in names(window.models.table), 10)
     assert external.requests_to("/api/create")[0].body["files"] == {"weights.gguf": digest}
+
+
+async def test_the_models_menu_opens_import_and_new_model_from(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    window, panel = await opened(make_window)
+    window.tabs.setCurrentIndex(0)
+    window.menus.import_gguf.trigger()
+    assert window.tabs.currentWidget() is window.models
+    await wait_until(lambda: panel.file_dialog is not None, 2)
+    assert panel.file_dialog is not None
+    assert window.menus.import_gguf.text().endswith("\tCtrl+I")  # the page's key, shown
+    panel.file_dialog.reject()
+    await wait_until(lambda: panel.file_dialog is None, 2)
+    window.menus.new_model_from.trigger()
+    dialog = await recipe_dialog(panel)
+    assert dialog.mode == "derive"
+    dialog.reject()

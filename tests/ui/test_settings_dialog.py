@@ -180,9 +180,11 @@ async def test_without_a_keyring_the_key_works_for_this_session(
         dialog = await open_settings(window)
         dialog.tabs.setCurrentWidget(dialog.remote_page)
         note = control(dialog, "Keyring notice")
+        # No remote host yet: nothing needs a key, so no red warning either.
+        assert not note.isVisible()
+        add_remote(qtbot, dialog, "Other box", other_server.url, KEY)
         assert note.isVisible()
         assert note.text() == SESSION_ONLY_NOTE
-        add_remote(qtbot, dialog, "Other box", other_server.url, KEY)
         await press_ok(window, dialog)
         assert "kept for this session only" in window.statusBar().currentMessage()
         assert "Other box" in window.statusBar().currentMessage()
@@ -222,5 +224,94 @@ async def test_ctrl_comma_opens_the_dialog_and_every_control_is_named(
         and not w.accessibleName()
     ]
     assert unnamed == []
+    control(dialog, "Cancel").click()
+    await wait_until(lambda: window.settings_dialog is None, 5)
+
+
+async def test_general_and_auto_start_options_round_trip(
+    make_window: Callable[[], MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    dialog = await open_settings(window)
+    enter = control(dialog, "Enter sends the message")
+    auto = control(dialog, "Start Ollama automatically")
+    assert enter.isChecked() and auto.isChecked()  # the defaults
+    assert enter.text().replace("&", "") == "Enter sends the message"
+    assert auto.text().replace("&", "") == "Start Ollama automatically"
+    enter.click()
+    auto.click()
+    await press_ok(window, dialog)
+    data = saved()
+    assert data["enter_sends"] is False
+    assert data["local"]["auto_start"] is False
+    assert window.launcher.settings.enter_sends is False
+
+    dialog = await open_settings(window)
+    assert not control(dialog, "Enter sends the message").isChecked()
+    assert not control(dialog, "Start Ollama automatically").isChecked()
+    control(dialog, "Cancel").click()
+    await wait_until(lambda: window.settings_dialog is None, 5)
+
+
+async def test_fields_the_pages_do_not_show_survive_ok(
+    make_window: Callable[[], MainWindow],
+) -> None:
+    """Proxy, CA file and tuning are edited elsewhere: OK on these pages keeps them."""
+    from launcher.config import LocalServerSettings, RemoteHost, Settings, save_settings
+
+    save_settings(
+        Settings(
+            local=LocalServerSettings(https_proxy="http://proxy.invalid:3128", tuning={"a": "1"}),
+            remotes=[
+                RemoteHost("r1", "Box", "http://box.invalid:11434", proxy="none", ca_file="/ca.pem")
+            ],
+        )
+    )
+    window = make_window()
+    dialog = await open_settings(window)
+    await press_ok(window, dialog)
+    data = saved()
+    assert data["local"]["https_proxy"] == "http://proxy.invalid:3128"
+    assert data["local"]["tuning"] == {"a": "1"}
+    assert data["remotes"][0]["proxy"] == "none"
+    assert data["remotes"][0]["ca_file"] == "/ca.pem"
+
+
+async def test_guard_settings_read_as_plain_words_with_units(
+    make_window: Callable[[], MainWindow],
+) -> None:
+    window = make_window()
+    dialog = await open_settings(window)
+    dialog.tabs.setCurrentWidget(dialog.guard_page)
+    summary = control(dialog, "Guard summary")
+    assert summary.text().startswith("Stop a reply after 100,000 characters")
+    assert "at least 256 characters long" in summary.text()
+    control(dialog, "Length limit").setValue(200_000)
+    assert summary.text().startswith("Stop a reply after 200,000 characters")
+    assert control(dialog, "Long span repeats").suffix() == " times in a row"
+    assert control(dialog, "Minimum repeated characters").suffix() == " characters"
+    control(dialog, "Length limit").setValue(0)
+    assert control(dialog, "Length limit").text() == "No limit"
+    assert "There is no length limit." in summary.text()
+    control(dialog, "Runaway guard enabled").click()
+    assert "never stopped by the guard" in summary.text()
+    control(dialog, "Cancel").click()
+    await wait_until(lambda: window.settings_dialog is None, 5)
+
+
+async def test_a_failed_save_says_so_in_words_and_keeps_the_dialog(
+    make_window: Callable[[], MainWindow],
+) -> None:
+    window = make_window()
+    dialog = await open_settings(window)
+    settings_path().parent.mkdir(parents=True, exist_ok=True)
+    settings_path().unlink(missing_ok=True)
+    settings_path().mkdir()  # a folder where the file should go: the save cannot succeed
+    control(dialog, "OK").click()
+    problem = control(dialog, "Settings problem")
+    await wait_until(problem.isVisible, 5)
+    assert problem.text().startswith("The settings could not be saved.")
+    assert "Errno" not in problem.text() and "Error" not in problem.text()
+    assert window.settings_dialog is dialog and control(dialog, "OK").isEnabled()
     control(dialog, "Cancel").click()
     await wait_until(lambda: window.settings_dialog is None, 5)
