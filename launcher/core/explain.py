@@ -185,9 +185,15 @@ def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanati
         name = Path(str(exc.filename)).name if exc.filename else "the file"
         if isinstance(exc, PermissionError):
             return Explanation(
-                f"The launcher is not allowed to open {name} — check its permissions.", details
+                f"The launcher could not open {name}: it is not allowed to — check the "
+                "permissions of the file and its folder.",
+                details,
             )
-        return Explanation(f"{name} can't be found — it was moved or deleted.", details)
+        return Explanation(
+            f"The launcher could not find {name} or the folder it is in — it may have been "
+            "moved or deleted.",
+            details,
+        )
     if isinstance(exc, OSError):
         what = exc.strerror or "a file or network operation failed"
         return Explanation(f"The launcher could not finish: {what.lower()}.", details)

@@ -322,7 +322,7 @@ async def test_a_file_gone_before_the_import_is_explained(
     ok(dialog)
     await wait_until(lambda: "Could not build gone" in panel.message.text(), 5)
     text = panel.message.text()
-    assert f"{path.name} can't be found — it was moved or deleted." in text
+    assert f"could not find {path.name} or the folder it is in" in text
     assert "Errno" not in text and "FileNotFoundError" not in text
     assert external.requests_to("/api/create") == [] and blob_posts(external) == []
     assert panel.row.isHidden() and panel.import_button.isEnabled()
