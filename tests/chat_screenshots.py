@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QWidget
 
 from tests.ollama_server import OllamaTestServer, ReplySpec
@@ -43,34 +43,6 @@ How it works:
 """
 
 
-def dark_palette() -> QPalette:
-    palette = QPalette()
-    for role, colour in (
-        (QPalette.ColorRole.Window, "#202124"),
-        (QPalette.ColorRole.WindowText, "#e8eaed"),
-        (QPalette.ColorRole.Base, "#17181a"),
-        (QPalette.ColorRole.AlternateBase, "#26272b"),
-        (QPalette.ColorRole.Text, "#e8eaed"),
-        (QPalette.ColorRole.Button, "#2d2e31"),
-        (QPalette.ColorRole.ButtonText, "#e8eaed"),
-        (QPalette.ColorRole.Highlight, "#8ab4f8"),
-        (QPalette.ColorRole.HighlightedText, "#202124"),
-        (QPalette.ColorRole.Link, "#8ab4f8"),
-        (QPalette.ColorRole.PlaceholderText, "#9aa0a6"),
-        (QPalette.ColorRole.ToolTipBase, "#2d2e31"),
-        (QPalette.ColorRole.ToolTipText, "#e8eaed"),
-    ):
-        palette.setColor(role, QColor(colour))
-    disabled = QPalette.ColorGroup.Disabled
-    for role in (
-        QPalette.ColorRole.WindowText,
-        QPalette.ColorRole.Text,
-        QPalette.ColorRole.ButtonText,
-    ):
-        palette.setColor(disabled, role, QColor("#6b6e72"))
-    return palette
-
-
 async def shoot(window: QWidget, path: Path) -> None:
     await asyncio.sleep(0.4)  # let the window manager place it and the last paint land
     frame = window.frameGeometry()
@@ -83,8 +55,10 @@ async def shoot(window: QWidget, path: Path) -> None:
 
 async def take(folder: Path, server: OllamaTestServer, scheme: str) -> None:
     from launcher.app import build_main_window
+    from launcher.ui.theme import ThemeMode
 
     window = build_main_window()
+    window.set_theme(ThemeMode(scheme))  # the app's own theme (a palette set before is replaced)
     window.move(0, 0)
     window.resize(1400, 900)
     window.show()
@@ -145,8 +119,6 @@ def main() -> None:
     os.environ["OLLAMA_LAUNCHER_DATA_DIR"] = tempfile.mkdtemp()
     app = QApplication(sys.argv[:1])
     app.setStyle("Fusion")
-    if scheme == "dark":
-        app.setPalette(dark_palette())
     import qasync
 
     qasync.run(take(folder, server, scheme))

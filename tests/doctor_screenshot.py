@@ -75,7 +75,11 @@ async def take(path: str) -> None:
     window.tabs.setCurrentWidget(window.diagnostics)
     await wait_until(lambda: "RTX 4090" in window.diagnostics.compute.text(), 10)
     await asyncio.sleep(0.5)  # let the window manager and the paint settle before the shot
-    shot = await asyncio.create_subprocess_exec("import", "-window", "root", path)
+    frame = window.frameGeometry()  # the window with its frame, not the empty screen around it
+    crop = f"{frame.width()}x{frame.height()}+{max(0, frame.x())}+{max(0, frame.y())}"
+    shot = await asyncio.create_subprocess_exec(
+        "import", "-window", "root", "-crop", crop, "+repage", path
+    )
     await shot.wait()
     await window.shutdown()
 

@@ -1,10 +1,12 @@
 """Take the README screenshots: the real window on a real X server (Xvfb + a window manager).
 
-    python -m tests.screenshot OUT.png [--size 1400x900] [--theme light|dark] [--first-run]
+    python -m tests.screenshot OUT.png [--size 1400x900] [--theme light|dark]
+                                       [--first-run | --no-models]
 
 The default scene: a reply is streaming and a download is in progress. With
 --first-run there is no Ollama at all (no server, no binary), as a new user
-without Ollama sees the launcher.
+without Ollama sees the launcher. With --no-models the server runs but has no
+models yet: the new chat offers a few small models to download.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ It runs in linear time in the length of the sentence, and it never changes the w
 """
 
 
-async def take(path: str, size: tuple[int, int], theme: str, first_run: bool) -> None:
+async def take(
+    path: str, size: tuple[int, int], theme: str, first_run: bool, no_models: bool
+) -> None:
     from launcher.app import build_main_window
     from launcher.ui.theme import ThemeMode
 
@@ -56,6 +60,8 @@ async def take(path: str, size: tuple[int, int], theme: str, first_run: bool) ->
         window.show()
     if first_run:
         await wait_until(lambda: window.notice.isVisible(), 10)
+    elif no_models:
+        await wait_until(lambda: window.chat.empty.downloads[0].isVisible(), 10)
     else:
         await wait_until(lambda: window.chat.model_combo.count() > 0, 10)
         window.models.pull_name.setText("qwen3:8b")
@@ -83,6 +89,7 @@ def main() -> None:
     parser.add_argument("--size", default="1400x900")
     parser.add_argument("--theme", choices=["light", "dark", "system"], default="light")
     parser.add_argument("--first-run", action="store_true")
+    parser.add_argument("--no-models", action="store_true")
     args = parser.parse_args()
     width, height = (int(n) for n in args.size.split("x"))
     os.environ["OLLAMA_LAUNCHER_CONFIG_DIR"] = tempfile.mkdtemp()
@@ -94,6 +101,10 @@ def main() -> None:
         os.environ["PATH"] = os.pathsep.join(
             p for p in paths if p and not os.path.exists(os.path.join(p, "ollama"))
         )
+    elif args.no_models:
+        server = OllamaTestServer()
+        server.start()
+        os.environ["OLLAMA_HOST"] = f"127.0.0.1:{server.port}"
     else:
         server = OllamaTestServer()
         server.add_model("qwen3:8b", capabilities=["completion", "thinking"])
@@ -107,7 +118,7 @@ def main() -> None:
     app = QApplication(sys.argv[:1])
     import qasync
 
-    qasync.run(take(args.path, (width, height), args.theme, args.first_run))
+    qasync.run(take(args.path, (width, height), args.theme, args.first_run, args.no_models))
     del app
     if server is not None:
         server.stop()

@@ -68,6 +68,17 @@ class EmptyChat(QWidget):
         layout.addStretch(2)
         self.set_has_models(True)
 
+    def set_not_installed(self) -> None:
+        """Without Ollama there is nothing to suggest: say so, and point at the notice
+        above the pages (one source of advice for every page)."""
+        self.title.setText("Ollama isn't installed")
+        self.hint.setText(
+            "Install Ollama to start chatting: the notice above says how. The launcher "
+            "finds it by itself once it is installed."
+        )
+        for button in (*self.prompts, *self.downloads):
+            button.setVisible(False)
+
     def set_has_models(self, has_models: bool) -> None:
         """Example prompts when there is a model to talk to; downloads on a first run."""
         if has_models:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from launcher.core.chat import ChatController, ChatTurn
 from launcher.core.conversation import Conversation
+from launcher.core.status import ServerState
 from launcher.ollama import ModelInfo
 from launcher.ui.chat_actions import ChatActions
 from launcher.ui.chat_empty import EmptyChat
@@ -52,6 +53,7 @@ class ChatPanel(QWidget):
     def __init__(self, controller: ChatController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
+        self._server_state = ""  # the status's leading word, for the new-chat page
         self.model_combo = ModelPicker(self)
         self.options = ConversationOptions(self)
         self.conversation = ConversationView(self)
@@ -163,13 +165,22 @@ class ChatPanel(QWidget):
         wanted = self.controller.conversation.settings.model or self.model_combo.currentText()
         if not self.model_combo.fill(models, wanted):
             return
-        self.empty.set_has_models(bool(models) or not self.model_combo.server_running)
+        self._show_empty_state()
         if self.model_combo.currentText():
             self.modelChosen.emit(self.model_combo.currentText())
 
     def set_server_running(self, running: bool, state: str) -> None:
         self.model_combo.set_server_running(running, state)
-        # A running server with nothing in the picker: offer models to download.
+        self._server_state = state
+        self._show_empty_state()
+
+    def _show_empty_state(self) -> None:
+        """What a new chat offers: nothing but the pointer to the notice without Ollama;
+        models to download for a running server with none; else example prompts."""
+        if self._server_state == ServerState.NOT_INSTALLED.value:
+            self.empty.set_not_installed()
+            return
+        running = self.model_combo.server_running
         self.empty.set_has_models(self.model_combo.count() > 0 or not running)
 
     def set_stale(self, stale: str) -> None:

@@ -115,12 +115,16 @@ class LogView(QWidget):
 
         self._lines: deque[str] = deque(log.lines(), maxlen=MAX_LINES)
         self._pending: list[str] = list(self._lines)
+        # One paint per 100 ms at most, and only when lines arrived: an idle log costs
+        # no wake-ups (a repeating timer cost ~0.1 % of a core doing nothing).
         self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
         self._timer.setInterval(100)
         self._timer.timeout.connect(self._flush)
         self._unsubscribe = log.subscribe(self._on_line)
         self.destroyed.connect(lambda *_: self._unsubscribe())
-        self._timer.start()
+        if self._pending:
+            self._timer.start()
         self.hint_tooltips = HintTooltips(self.text)  # a problem line's fix as its tooltip
 
         find = QShortcut(QKeySequence.StandardKey.Find, self)
@@ -140,6 +144,8 @@ class LogView(QWidget):
     def _on_line(self, line: str) -> None:
         self._lines.append(line)
         self._pending.append(line)
+        if not self._timer.isActive():
+            self._timer.start()
 
     def _flush(self) -> None:
         if not self._pending:

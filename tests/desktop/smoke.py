@@ -155,6 +155,20 @@ def open_menu(env: dict[str, str], icon: tuple[int, int]) -> tuple[int, int, int
     raise AssertionError("the tray menu did not open after three right-clicks")
 
 
+def press_in_menu(env: dict[str, str], key: str) -> None:
+    """Press a menu item's mnemonic in the open tray menu. A key sent while the fresh
+    popup does not yet hold the keyboard is lost and the menu stays open: then it is
+    sent again (an item that was chosen closes the menu)."""
+    for _attempt in range(5):
+        x(env, "xdotool", "key", key)
+        try:
+            wait_for(lambda: menu_geometry(env) is None, 1, "the menu to close")
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"the tray menu ignored the key {key!r} five times")
+
+
 def run(screenshot: Path | None) -> int:
     missing = [p for p in NEEDED if shutil.which(p) is None]
     if missing:
@@ -241,13 +255,13 @@ def run(screenshot: Path | None) -> int:
                         timeout=15,
                     )
                     step(f"screenshot of the tray menu: {screenshot}")
-                x(env, "xdotool", "key", "s")  # &Start server
+                press_in_menu(env, "s")  # &Start server
                 wait_for(lambda: server_answers(port), 15, "the server started from the tray")
                 step("Start server in the tray menu: the server answers")
 
                 wait_for(lambda: menu_geometry(env) is None, 5, "the menu to close")
                 open_menu(env, icon)
-                x(env, "xdotool", "key", "t")  # S&top server
+                press_in_menu(env, "t")  # S&top server
                 wait_for(lambda: not server_answers(port), 15, "the server stopped from the tray")
                 step("Stop server in the tray menu: the server is gone")
 
@@ -274,7 +288,7 @@ def run(screenshot: Path | None) -> int:
                 step(f"a second launch brought the window back and exited 0 in {took:.1f} s")
 
                 open_menu(env, icon)
-                x(env, "xdotool", "key", "q")  # &Quit
+                press_in_menu(env, "q")  # &Quit
                 app.wait(20)
                 step(f"Quit in the tray menu: the launcher exited with {app.returncode}")
                 assert app.returncode == 0
@@ -286,10 +300,10 @@ def run(screenshot: Path | None) -> int:
                 wait_for(lambda: tray_icon(env), 20, "the tray icon (--minimized)")
                 assert not main_window_visible(env), "--minimized showed the window"
                 open_menu(env, tray_icon(env) or icon)
-                x(env, "xdotool", "key", "o")  # &Open Ollama Launcher
+                press_in_menu(env, "o")  # &Open Ollama Launcher
                 wait_for(lambda: main_window_visible(env), 10, "Open in the tray menu")
                 open_menu(env, tray_icon(env) or icon)
-                x(env, "xdotool", "key", "q")
+                press_in_menu(env, "q")
                 app.wait(20)
                 assert app.returncode == 0
                 step("--minimized starts in the tray only; Open in its menu shows the window")

@@ -40,6 +40,11 @@ async def test_first_run_without_ollama_says_how_to_get_it_on_every_page(
     for page in (window.models, window.chat.parentWidget()):
         window.tabs.setCurrentWidget(page)
         await wait_until(notice.isVisible, 5)  # the one message, above every page
+    # The new-chat page invents nothing: no example prompts, it points at the notice.
+    empty = window.chat.empty
+    assert empty.title.text() == "Ollama isn't installed"
+    assert "notice above" in empty.hint.text()
+    assert not any(b.isVisibleTo(window) for b in (*empty.prompts, *empty.downloads))
     assert not any("Errno" in t for t in visible_texts(window))
 
 
