@@ -12,8 +12,10 @@ from __future__ import annotations
 import errno
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
+from launcher.core.modelnames import NotGGUFError
 from launcher.core.store_errors import (
     CorruptDatabaseError,
     DatabaseLockedError,
@@ -141,6 +143,13 @@ def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanati
                 "(for example llama3.2 or qwen3:8b).",
                 details,
             )
+        if (found := _MODEL_NOT_FOUND.search(exc.error)) is not None:  # create `from`
+            return Explanation(
+                f"The model '{found.group('name')}' is not installed on {where} — pull it on "
+                "the Models page.",
+                details,
+                "Pull model",
+            )
         return Explanation(f"Ollama stopped with an error: {_sentence(exc.error)}", details)
     if isinstance(exc, OllamaResponseError):
         return _response(exc, where, model, details)
@@ -165,6 +174,25 @@ def explain(exc: BaseException, *, host: str = "", model: str = "") -> Explanati
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return Explanation(
             "The disk is full — free some space and try again. Nothing was lost.", details
+        )
+    if isinstance(exc, NotGGUFError):
+        return Explanation(
+            f"{exc.name} is not a GGUF model file (those start with the letters GGUF) — "
+            "pick a .gguf file, for example one downloaded from Hugging Face.",
+            details,
+        )
+    if isinstance(exc, FileNotFoundError | PermissionError):  # e.g. a file the user picked
+        name = Path(str(exc.filename)).name if exc.filename else "the file"
+        if isinstance(exc, PermissionError):
+            return Explanation(
+                f"The launcher could not open {name}: it is not allowed to — check the "
+                "permissions of the file and its folder.",
+                details,
+            )
+        return Explanation(
+            f"The launcher could not find {name} or the folder it is in — it may have been "
+            "moved or deleted.",
+            details,
         )
     if isinstance(exc, OSError):
         what = exc.strerror or "a file or network operation failed"

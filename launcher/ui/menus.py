@@ -132,6 +132,13 @@ class WindowMenus:
         self.refresh = self._add(
             models, "&Refresh", window.launcher.refresh_models, "F5", "refresh"
         )
+        models.addSeparator()  # Models you build (the Models page's own buttons)
+        self.import_gguf = self._add(
+            models, "&Import GGUF…", lambda: self._build("import_button"), "Ctrl+I"
+        )
+        self.new_model_from = self._add(
+            models, "&New model from…", lambda: self._build("derive_button"), "Ctrl+Shift+M"
+        )
 
         help_menu = self._menu("&Help")
         self.shortcuts = self._add(
@@ -145,6 +152,13 @@ class WindowMenus:
         field = getattr(self.window.models, "pull_name", None)
         if isinstance(field, QWidget):
             field.setFocus()
+
+    def _build(self, button: str) -> None:
+        """Models > Import GGUF / New model from: the Models page, then its button."""
+        self.window.tabs.setCurrentWidget(self.window.models)
+        target = getattr(getattr(self.window.models, "build_panel", None), button, None)
+        if isinstance(target, QAbstractButton):
+            target.click()
 
     def open_diagnostics(self) -> None:
         """Server > Diagnostics, when the diagnostics panel is installed."""

@@ -1,4 +1,4 @@
-"""The Models page: the pull field, and the downloads, installed, details and loaded panels.
+"""The Models page: the pull field, the downloads, build, installed, details and loaded panels.
 
 This module only lays the panels out and connects them; each panel is its own
 widget (`downloads_panel`, `installed_panel`, `details_panel`, `loaded_panel`).
@@ -24,12 +24,14 @@ from PySide6.QtWidgets import (
 
 from launcher.core.downloads import DownloadManager, PullJob
 from launcher.core.inspector import ModelInspector
+from launcher.core.modelbuild import ModelBuilder
 from launcher.core.models import ModelCatalog
 from launcher.core.tasks import BackgroundTasks
 from launcher.ui.details_panel import ModelDetailsPanel
 from launcher.ui.downloads_panel import DownloadsPanel
 from launcher.ui.installed_panel import InstalledModelsPanel
 from launcher.ui.loaded_panel import LoadedModelsPanel
+from launcher.ui.modelbuild_panel import ModelBuildPanel
 
 
 class ModelsPanel(QWidget):
@@ -87,6 +89,10 @@ class ModelsPanel(QWidget):
         else:
             self.installed.details_button.hide()
 
+        # Import GGUF, New model from, Copy and Rename (issue 12): one row of its own.
+        self.builder = ModelBuilder(catalog, tasks, self)
+        self.build_panel = ModelBuildPanel(self.builder, self.installed, self)
+
         pull_row = QHBoxLayout()
         pull_label = QLabel("Model to &pull:", self)
         pull_label.setBuddy(self.pull_name)
@@ -107,6 +113,7 @@ class ModelsPanel(QWidget):
         layout.addLayout(message_row)
         layout.addWidget(self.error_details)
         layout.addWidget(self.download_list)
+        layout.addWidget(self.build_panel)
         layout.addWidget(self.splitter, 1)
         if self.loaded is not None:
             layout.addWidget(self.loaded)
