@@ -280,15 +280,18 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
     Blocking (it fsyncs): from the Qt thread use `save_settings_async`.
     """
     path = path or settings_path()
-    _write_atomic(path, json.dumps(settings.to_json(), indent=2, sort_keys=True))
+    write_atomic(path, json.dumps(settings.to_json(), indent=2, sort_keys=True))
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Replace `path` whole or not at all (temp file, fsync, rename): a crash never leaves
+    half a file. The one atomic write of the app (settings, autostart entries)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -313,7 +316,7 @@ def save_settings_async(settings: Settings, path: Path | None = None) -> asyncio
     path = path or settings_path()
     text = json.dumps(settings.to_json(), indent=2, sort_keys=True)
     loop = asyncio.get_running_loop()
-    return loop.run_in_executor(_writer, _write_atomic, path, text)
+    return loop.run_in_executor(_writer, write_atomic, path, text)
 
 
 def check_host_url(text: str) -> str:

@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import psutil
 import pytest
 
 from tests.conftest import FAKE_BIN_DIR, free_port
+from tests.waiting import wait_for
 
 GPU = {
     "name": "NVIDIA GeForce GT 1030",
@@ -46,13 +46,6 @@ class Fake:
             return []
         events = [json.loads(line) for line in self.events.read_text().splitlines()]
         return [e["pid"] for e in events if e["event"] == "runner_started"]
-
-
-def wait_for(predicate: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"not within {timeout} s"
-        time.sleep(0.02)
 
 
 def alive(pid: int) -> bool:

@@ -35,6 +35,7 @@ from tests.ollama_server import (
 )
 from tests.ollama_server.fake_cli import parse_host
 from tests.ollama_server.wire import parse_keep_alive, parse_model_name, rfc3339_local
+from tests.waiting import wait_for
 
 FAKE_OLLAMA = Path(__file__).parent / "ollama_server" / "bin" / "ollama"
 UTC_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
@@ -506,14 +507,6 @@ def test_names_durations_hosts_times() -> None:
 # --- the fake binary -------------------------------------------------------------------
 
 
-def wait_until(predicate: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met")
-        time.sleep(0.01)
-
-
 def answers(url: str) -> bool:
     try:
         return httpx.head(url, timeout=0.5).status_code == 200
@@ -567,13 +560,13 @@ def test_fake_binary_serves_logs_and_stops_on_sigterm(
 ) -> None:
     proc = FakeProcess(tmp_path, {})
     fake.append(proc)
-    wait_until(lambda: answers(proc.url))
+    wait_for(lambda: answers(proc.url))
     assert f'msg="Listening on 127.0.0.1:{proc.port} (version 0.12.3)"' in proc.stderr
     assert re.search(r"^time=\S+Z level=INFO source=\S+\.go:\d+ msg=", proc.stderr, re.M)
     client = ollama.Client(host=proc.url)
     assert [m.model for m in client.list().models] == ["llama3.2:latest"]
     assert client.chat(model="llama3.2", messages=HI).message.content
-    wait_until(lambda: '| POST    "/api/chat"' in proc.stderr)
+    wait_for(lambda: '| POST    "/api/chat"' in proc.stderr)
     assert proc.out_path.read_text().strip()
     proc.proc.send_signal(signal.SIGTERM)
     assert proc.proc.wait(5) == 0
@@ -582,12 +575,12 @@ def test_fake_binary_serves_logs_and_stops_on_sigterm(
 def test_fake_binary_answers_only_after_discovery(tmp_path: Path, fake: list[FakeProcess]) -> None:
     proc = FakeProcess(tmp_path, {"FAKE_OLLAMA_READY_DELAY": "1.0"})
     fake.append(proc)
-    wait_until(lambda: "Listening on" in proc.stderr)
+    wait_for(lambda: "Listening on" in proc.stderr)
     start = time.monotonic()
     r = httpx.get(proc.url, timeout=5)  # connects at once, answered after the delay
     assert r.text == "Ollama is running" and time.monotonic() - start > 0.5
     # The line is written just after the socket starts answering (another thread).
-    wait_until(lambda: "inference compute" in proc.stderr, 5.0)
+    wait_for(lambda: "inference compute" in proc.stderr, 5.0)
 
 
 def test_fake_binary_port_taken_version_and_crash(tmp_path: Path, fake: list[FakeProcess]) -> None:
@@ -646,7 +639,7 @@ def test_fake_binary_config_and_events(tmp_path: Path, fake: list[FakeProcess]) 
         tmp_path, {"FAKE_OLLAMA_CONFIG": str(config), "FAKE_OLLAMA_EVENTS": str(events)}
     )
     fake.append(proc)
-    wait_until(lambda: answers(proc.url))
+    wait_for(lambda: answers(proc.url))
     assert ollama.Client(host=proc.url).pull("tiny").status == "success"
     with httpx.stream(
         "POST", proc.url + "/api/chat", json={"model": "qwen3:0.6b", "messages": HI}
@@ -659,7 +652,7 @@ def test_fake_binary_config_and_events(tmp_path: Path, fake: list[FakeProcess]) 
         rows = [json.loads(x) for x in events.read_text().splitlines()] if events.exists() else []
         return [e for e in rows if e["event"] == "client_closed" and e["path"] == "/api/chat"]
 
-    wait_until(lambda: bool(closed()), 5)
+    wait_for(lambda: bool(closed()), 5)
     [event] = closed()
     assert event["chunks_after_close"] == 0 and event["monotonic"] - closed_at < 0.1
     names = {m.model for m in ollama.Client(host=proc.url).list().models}
@@ -693,25 +686,25 @@ def test_fake_binary_runner_children(tmp_path: Path, fake: list[FakeProcess]) ->
     env = {"FAKE_OLLAMA_RUNNERS": "1", "FAKE_OLLAMA_EVENTS": str(events)}
     proc = FakeProcess(tmp_path, env)
     fake.append(proc)
-    wait_until(lambda: answers(proc.url))
+    wait_for(lambda: answers(proc.url))
     httpx.post(proc.url + "/api/chat", json={"model": "llama3.2", "messages": HI}, timeout=5)
     [runner] = runner_pids(events)
     assert alive(runner) and "starting runner" in proc.stderr
     proc.proc.send_signal(signal.SIGTERM)  # a clean stop takes its runners along
     assert proc.proc.wait(5) == 0
-    wait_until(lambda: not alive(runner), 5)
+    wait_for(lambda: not alive(runner), 5)
 
     events.unlink()
     hard = FakeProcess(tmp_path, env)
     fake.append(hard)
-    wait_until(lambda: answers(hard.url))
+    wait_for(lambda: answers(hard.url))
     httpx.post(hard.url + "/api/generate", json={"model": "llama3.2", "prompt": "hi"}, timeout=5)
     [orphan] = runner_pids(events)
     hard.proc.kill()  # a hard kill of the server alone leaves the runner behind
     hard.proc.wait(5)
     assert alive(orphan)
     os.killpg(hard.proc.pid, signal.SIGKILL)  # the process group still holds it
-    wait_until(lambda: not alive(orphan), 5)
+    wait_for(lambda: not alive(orphan), 5)
 
 
 # --- model import, tools, log-probabilities: the official client as the oracle -----------

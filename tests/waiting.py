@@ -22,3 +22,12 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(message or f"condition not met within {timeout} s: {predicate}")
         await asyncio.sleep(POLL_SECONDS)
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 10.0, message: str = "") -> None:
+    """`wait_until` for code outside the event loop (tests that drive processes)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(message or f"condition not met within {timeout} s: {predicate}")
+        time.sleep(0.02)

@@ -1,0 +1,1 @@
+"""The launcher's logic below the widgets: QtCore signals at most, never QtWidgets or ui."""

@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from launcher.config import write_atomic
+
 ENTRY_NAME = "ollama-launcher"
 AGENT_LABEL = "io.github.ollama_launcher.OllamaLauncher"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
@@ -41,13 +43,6 @@ class Autostart(Protocol):
     def enable(self, command: Sequence[str]) -> None: ...
 
     def disable(self) -> None: ...
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def desktop_exec(command: Sequence[str]) -> str:
@@ -89,7 +84,7 @@ class XdgAutostart:
                 "",
             ]
         )
-        _write_atomically(self.path, text.encode("utf-8"))
+        write_atomic(self.path, text.encode("utf-8"))
 
     def disable(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -113,7 +108,7 @@ class LaunchAgent:
             "RunAtLoad": True,
             "ProcessType": "Interactive",
         }
-        _write_atomically(self.path, plistlib.dumps(plist))
+        write_atomic(self.path, plistlib.dumps(plist))
 
     def disable(self) -> None:
         with contextlib.suppress(FileNotFoundError):

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import platformdirs
 
+from launcher.config import write_atomic
+
 APP_NAME = "ollama-launcher"
 RECORD_NAME = "server.json"
 LOG_NAME = "server.log"
@@ -108,9 +110,7 @@ def save_record(record: ServerRecord, folder: Path | None = None) -> None:
         "cmdline": list(record.cmdline),
         "log_path": record.log_path,
     }
-    tmp = folder / (RECORD_NAME + ".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, folder / RECORD_NAME)
+    write_atomic(folder / RECORD_NAME, json.dumps(data))
 
 
 def load_record(folder: Path | None = None) -> ServerRecord | None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from launcher.config import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +52,6 @@ def decode(text: str) -> list[SavedPull]:
     return pulls
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
@@ -92,6 +83,6 @@ class QueueFile:
             if latest is None:
                 return  # a later call already wrote a newer snapshot
             try:
-                await asyncio.to_thread(_write, self.path, encode(latest))
+                await asyncio.to_thread(write_atomic, self.path, encode(latest))
             except OSError as exc:
                 log.warning("could not save the download queue (%s)", exc)

@@ -1,0 +1,1 @@
+"""The widgets: they observe `launcher.core` and send it commands; no protocol or process logic."""

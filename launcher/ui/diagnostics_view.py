@@ -33,6 +33,7 @@ from launcher.core.launcher import Launcher
 from launcher.core.porthold import PortReport, answers_as_ollama, describe, find_holder
 from launcher.core.status import ServerState, ServerStatus
 from launcher.ui.diagnostics_settings_view import DIFF_STYLE, EffectiveSettingsView, plain_label
+from launcher.ui.file_dialog import FileDialogSlot
 
 
 class DiagnosticsPanel(QWidget):
@@ -45,7 +46,7 @@ class DiagnosticsPanel(QWidget):
         tracker: the facts of the latest server run, fed from the log.
         api: what the current host's API said (for a server we did not start).
         port_report: who holds the port, when the port is taken.
-        file_dialog: the Save dialog while it is open (opened, never exec'd).
+        file_dialog: holds the Save dialog while it is open (opened, never exec'd).
     """
 
     def __init__(self, launcher: Launcher, parent: QWidget | None = None) -> None:
@@ -56,7 +57,7 @@ class DiagnosticsPanel(QWidget):
         self.tracker.feed_all(launcher.log.lines())
         self.api = ApiFacts()
         self.port_report: PortReport | None = None
-        self.file_dialog: QFileDialog | None = None
+        self.file_dialog = FileDialogSlot()
         self.question: QMessageBox | None = None
         self._dirty = True
         self._started_with: dict[str, str] | None = None
@@ -296,22 +297,14 @@ class DiagnosticsPanel(QWidget):
 
     def save_diagnostics(self) -> None:
         """Ask where (a window-modal dialog, opened), then write off the Qt thread."""
-        if self.file_dialog is not None:
-            self.file_dialog.raise_()
+        home = str(Path.home() / "ollama-diagnostics.txt")
+        dialog = self.file_dialog.new(self, "Save diagnostics", home)
+        if dialog is None:
             return
-        dialog = QFileDialog(self, "Save diagnostics", str(Path.home() / "ollama-diagnostics.txt"))
-        dialog.setAccessibleName("Save diagnostics")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setNameFilter("Text files (*.txt)")
         dialog.fileSelected.connect(lambda path: self.save_to(Path(path)))
-        dialog.finished.connect(self._file_dialog_closed)
-        self.file_dialog = dialog
         dialog.open()
-
-    def _file_dialog_closed(self) -> None:
-        dialog, self.file_dialog = self.file_dialog, None
-        if dialog is not None:
-            dialog.deleteLater()
 
     def save_to(self, path: Path) -> asyncio.Task[None]:
         """Write the diagnostics to `path` in a worker thread; the message says how it went."""

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject
 
+from launcher.core.pullprogress import size_text
 
-def human_bytes(count: float) -> str:
-    """1536 -> '1.5 KB' (decimal units, as Ollama and disk vendors use)."""
-    value = float(count)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(value) < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
+# One byte-size wording for the whole app: the window says what the download messages say.
+human_bytes = size_text
 
 
 def human_duration(seconds: float) -> str:

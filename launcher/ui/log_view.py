@@ -41,6 +41,7 @@ from launcher.core.explain import explain
 from launcher.core.logbuffer import LogBuffer
 from launcher.core.logfilter import LineKind, classify, matches
 from launcher.core.loghints import hint_for
+from launcher.ui.file_dialog import FileDialogSlot
 from launcher.ui.log_hints import HintTooltips, insert_hint
 
 MAX_LINES = 5000
@@ -95,7 +96,7 @@ class LogView(QWidget):
         self.save_button = QPushButton("&Save…", self)
         self.save_button.setAccessibleName("Save log")
         self.save_button.setToolTip("Save the visible log to a text file")
-        self.file_dialog: QFileDialog | None = None
+        self.file_dialog = FileDialogSlot()
         self.saving: asyncio.Task[None] | None = None
 
         bar = QHBoxLayout()
@@ -254,22 +255,14 @@ class LogView(QWidget):
 
     def ask_save(self) -> None:
         """Choose a file (window-modal dialog, opened, never exec'd), then save to it."""
-        if self.file_dialog is not None:
-            self.file_dialog.raise_()
+        home = str(Path.home() / "ollama-server.log")
+        dialog = self.file_dialog.new(self, "Save the server log", home)
+        if dialog is None:
             return
-        dialog = QFileDialog(self, "Save the server log", str(Path.home() / "ollama-server.log"))
-        dialog.setAccessibleName("Save the server log")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setNameFilters(["Log files (*.log *.txt)", "All files (*)"])
         dialog.fileSelected.connect(lambda path: self.save(Path(path)))
-        dialog.finished.connect(self._file_dialog_closed)
-        self.file_dialog = dialog
         dialog.open()
-
-    def _file_dialog_closed(self) -> None:
-        dialog, self.file_dialog = self.file_dialog, None
-        if dialog is not None:
-            dialog.deleteLater()
 
     def save(self, path: Path) -> None:
         """Write the visible log to `path` in a worker thread; say how it went."""

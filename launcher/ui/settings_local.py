@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from launcher.config import LocalServerSettings, check_env_name
 from launcher.ollama import resolve_host
+from launcher.ui.file_dialog import FileDialogSlot
 from launcher.ui.settings_common import WARNING_STYLE, buddy_label, named
 from launcher.ui.settings_common import row as field_row
 
@@ -30,7 +31,7 @@ class LocalServerPage(QWidget):
     """How the launcher runs `ollama serve` on this computer.
 
     Attributes:
-        file_dialog: the Browse… dialog while it is open (opened, never exec'd).
+        file_dialog: holds the Browse… dialog while it is open (opened, never exec'd).
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -78,7 +79,7 @@ class LocalServerPage(QWidget):
         self.binary.setPlaceholderText("Found on PATH or in the usual install places")
         self.browse_binary = QPushButton("Browse…", self)
         named(self.browse_binary, "Browse for ollama binary")
-        self.file_dialog: QFileDialog | None = None
+        self.file_dialog = FileDialogSlot()
         self._loaded = LocalServerSettings()
 
         form = QFormLayout(self)
@@ -200,22 +201,13 @@ class LocalServerPage(QWidget):
 
     def _open_file_dialog(self, title: str, target: QLineEdit, *, folder: bool) -> None:
         """A window-modal file dialog, opened (not exec'd) so the event loop runs on."""
-        if self.file_dialog is not None:
-            self.file_dialog.raise_()
+        dialog = self.file_dialog.new(self, title, target.text().strip())
+        if dialog is None:
             return
-        dialog = QFileDialog(self, title, target.text().strip())
-        dialog.setAccessibleName(title)
         if folder:
             dialog.setFileMode(QFileDialog.FileMode.Directory)
             dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
         else:
             dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(target.setText)
-        dialog.finished.connect(self._file_dialog_closed)
-        self.file_dialog = dialog
         dialog.open()
-
-    def _file_dialog_closed(self) -> None:
-        dialog, self.file_dialog = self.file_dialog, None
-        if dialog is not None:
-            dialog.deleteLater()

@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,13 +24,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from tests.conftest import free_port as free_port  # the one free-port helper
+
 FAKE_BIN = Path(__file__).resolve().parents[1] / "ollama_server" / "bin" / "ollama"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class FakeOllama:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from tests.conftest import REPO
+from tests.waiting import wait_for as wait_for  # the one sync poll, re-exported
 
 
 def launcher_env(home: Path, **extra: str) -> dict[str, str]:
@@ -64,12 +64,3 @@ def running_launcher(
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait(5)
-
-
-def wait_for(predicate: Callable[[], object], timeout: float, message: str) -> None:
-    """Poll a condition with a deadline (these tests drive processes, not a loop)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(message)
-        time.sleep(0.02)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import psutil
 
 from tests.ui.conftest import read_events
+from tests.waiting import wait_for as wait_for  # the one sync poll, re-exported
 
 
 def alive(pid: int) -> bool:
@@ -37,14 +35,6 @@ def server_pids(port: int) -> list[int]:
         if ours and alive(proc.info["pid"]):
             found.append(proc.info["pid"])
     return found
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str = "") -> None:
-    """Poll a condition with a deadline (for code outside the event loop)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, what or f"not within {timeout} s"
-        time.sleep(0.02)
 
 
 def chat_once(port: int, model: str = "llama3.2") -> None:

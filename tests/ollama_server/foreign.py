@@ -117,12 +117,17 @@ def foreign_process(
             raise RuntimeError(f"the foreign server did not start: {line!r}")
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
+
+
+def stop_process(proc: Popen[str]) -> None:
+    """End a child of a test: politely, then for sure (it never outlives the test)."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,16 +13,7 @@ import pytest
 
 from launcher.core.porthold import PortReport, answers_as_ollama, describe, find_holder
 from tests.conftest import FAKE_BIN_DIR, free_port
-from tests.ollama_server.foreign import foreign_process
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+from tests.ollama_server.foreign import foreign_process, stop_process
 
 
 @pytest.fixture
@@ -52,7 +43,7 @@ def other_ollama(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
                 break
         yield proc, port
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 async def test_a_foreign_process_is_named_with_pid_program_and_user(
