@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import os
 import time
@@ -44,9 +43,8 @@ def make_window(qloop: Any, qrun: Any) -> Iterator[Callable[[], MainWindow]]:
 
     qrun(close_all())
     windows.clear()
-    # Collect cycles here, on the GUI thread: otherwise a later collection may
-    # run on the test server's thread and destroy Qt objects there.
-    gc.collect()
+    # Their cycles are collected on this (the GUI) thread by the qloop and
+    # collect_on_main_thread fixtures: automatic collection is off during a test.
 
 
 async def drain(timeout: float = 3.0) -> None:
