@@ -32,6 +32,7 @@ from launcher.core.backups import BackupInfo
 from launcher.core.chat import ChatTurn
 from launcher.core.conversation import Conversation, ConversationSummary, Message
 from launcher.core.explain import explain
+from launcher.core.reply_saving import follow_reply
 from launcher.core.store import NotFoundError, Store, StoreError
 from launcher.core.store_async import AsyncStore
 from launcher.core.store_errors import DatabaseLockedError
@@ -336,6 +337,8 @@ class ConversationHistory(QObject):
                     stats=dict(message.stats),
                     versions=message.versions,
                     version_index=message.version_index,
+                    tool_steps=message.tool_steps,
+                    tokens=message.tokens,
                 )
             )
 
@@ -368,59 +371,10 @@ class ConversationHistory(QObject):
             self._fail("The conversation could not be saved", exc)
 
     async def _follow(self, turn: ChatTurn) -> None:
-        """Save the reply while it grows (every `SAVE_INTERVAL_SECONDS`) and when it ends."""
-        reply = turn.reply
-        if reply.id is None:
+        """Save the reply while it grows and when it ends, then mirror its conversation."""
+        if turn.reply.id is None:
             return
-        reply_id = reply.id
-        if reply.versions:  # a regenerated reply: its earlier versions first
-            versions, index = reply.versions, reply.version_index
-            await self.writes.write(
-                lambda: self.store.update_message(reply_id, versions=versions, version_index=index)
-            )
-        saved = (reply.content, reply.thinking)
-        saved_versions = (len(reply.versions), reply.version_index)
-        waiter = asyncio.ensure_future(turn.wait())
-        try:
-            while not waiter.done():
-                await asyncio.wait({waiter}, timeout=SAVE_INTERVAL_SECONDS)
-                if waiter.done():
-                    break
-                current = (turn.content, turn.thinking)
-                versions_now = (len(reply.versions), reply.version_index)
-                if current != saved or versions_now != saved_versions:
-                    changed = versions_now != saved_versions  # e.g. the old reply moved aside
-                    await self.writes.write(
-                        functools.partial(
-                            self.store.update_message,
-                            reply_id,
-                            content=current[0],
-                            thinking=current[1],
-                            state="streaming",
-                            versions=list(reply.versions) if changed else None,
-                            version_index=reply.version_index if changed else None,
-                        )
-                    )
-                    self.saves += 1
-                    saved, saved_versions = current, versions_now
-        finally:
-            if not waiter.done():
-                waiter.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await waiter
-        await self.writes.write(
-            lambda: self.store.update_message(
-                reply_id,
-                content=reply.content,
-                thinking=reply.thinking,
-                state=reply.state,
-                note=reply.note,
-                stats=dict(reply.stats),
-                versions=reply.versions,
-                version_index=reply.version_index,
-            )
-        )
-        self.saves += 1
+        self.saves += await follow_reply(self.writes, self.store, turn, SAVE_INTERVAL_SECONDS)
         await self.refresh()
         if turn.conversation.id is not None:
             await self.mirror(turn.conversation.id)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
@@ -53,7 +52,9 @@ from launcher.core.store_errors import (
     StoreError,
 )
 from launcher.core.store_schema import DB_FILENAME, MIGRATIONS
+from launcher.core.toolloop import ToolStep
 from launcher.core.transcript import EXPORT_FORMAT, INTERRUPTED_NOTE, redact_secrets
+from launcher.ollama import Logprob
 
 __all__ = [
     "DB_FILENAME",
@@ -350,31 +351,27 @@ class Store:
         stats: Mapping[str, float] | None = None,
         versions: list[ReplyVersion] | None = None,
         version_index: int | None = None,
+        tool_steps: list[ToolStep] | None = None,
+        tokens: list[Logprob] | None = None,
     ) -> None:
         """Overwrite the given fields of a message (``None`` = leave as is).
 
         This is the streaming save path: one small committed statement, no read-back, so it can
         run every second on a growing reply without noticeable cost.
         """
-        assignments: list[str] = []
-        params: list[object] = []
-        for column, value in (("content", content), ("thinking", thinking), ("note", note)):
-            if value is not None:
-                assignments.append(f"{column} = ?")
-                params.append(value)
         if state is not None:
             rows.check_state(state)
-            assignments.append("state = ?")
-            params.append(state)
-        if stats is not None:
-            assignments.append("stats = ?")
-            params.append(rows.dump_stats(stats))
-        if versions is not None:
-            assignments.append("versions = ?")
-            params.append(json.dumps(transcript.versions_to_json(versions)))
-        if version_index is not None:
-            assignments.append("version_index = ?")
-            params.append(int(version_index))
+        assignments, params = rows.message_assignments(
+            content=content,
+            thinking=thinking,
+            state=state,
+            note=note,
+            stats=stats,
+            versions=versions,
+            version_index=version_index,
+            tool_steps=tool_steps,
+            tokens=tokens,
+        )
         if not assignments:
             if (
                 self._conn.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone()

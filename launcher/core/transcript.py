@@ -8,6 +8,7 @@ raises `ValueError` naming the offending field and never half-imports.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import time
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, cast
 
+from launcher.core import extras_json
 from launcher.core.conversation import (
     MESSAGE_STATES,
     ROLES,
@@ -25,6 +27,8 @@ from launcher.core.conversation import (
     ReplyVersion,
     title_from,
 )
+from launcher.core.toolloop import ToolStep
+from launcher.ollama import Logprob
 
 EXPORT_FORMAT: Final = "ollama-launcher.conversation"
 #: Version 1 files may carry `versions`/`version_index` on messages (optional fields, so
@@ -65,9 +69,11 @@ def iso(timestamp: float) -> str:
 
 
 def versions_to_json(versions: list[ReplyVersion], *, redact: bool = False) -> list[dict[str, Any]]:
-    """The other versions of a reply as plain JSON values."""
-    return [
-        {
+    """The other versions of a reply as plain JSON values (with their tool steps and token
+    probabilities when they have some)."""
+    out: list[dict[str, Any]] = []
+    for v in versions:
+        entry: dict[str, Any] = {
             "content": v.content,
             "thinking": v.thinking,
             "state": v.state,
@@ -75,8 +81,20 @@ def versions_to_json(versions: list[ReplyVersion], *, redact: bool = False) -> l
             "stats": clean_stats(v.stats),
             "created_at": v.created_at,
         }
-        for v in versions
-    ]
+        _put_extras(entry, v.tool_steps, v.tokens, redact=redact)
+        out.append(entry)
+    return out
+
+
+def _put_extras(
+    entry: dict[str, Any], steps: list[ToolStep], tokens: list[Logprob], *, redact: bool
+) -> None:
+    if steps:
+        entry["tool_steps"] = extras_json.steps_to_json(
+            steps, redact=redact_secrets if redact else None
+        )
+    if tokens:
+        entry["tokens"] = extras_json.tokens_to_json(tokens)
 
 
 def parse_versions(raw: object, where: str) -> list[ReplyVersion]:
@@ -102,6 +120,8 @@ def parse_versions(raw: object, where: str) -> list[ReplyVersion]:
                 note=_get_str(item, "note", here),
                 stats=_get_stats(item, here),
                 created_at=time.time() if created_at is None else created_at,
+                tool_steps=extras_json.parse_steps(item.get("tool_steps"), here),
+                tokens=extras_json.parse_tokens(item.get("tokens"), here),
             )
         )
     return out
@@ -155,6 +175,7 @@ def to_markdown(conv: Conversation) -> str:
                 "</details>",
                 "",
             ]
+        lines += _steps_markdown(message.tool_steps)
         if message.content:
             lines += [message.content.rstrip(), ""]
         if message.images:
@@ -166,6 +187,30 @@ def to_markdown(conv: Conversation) -> str:
                 status += f": {redact_secrets(message.note)}"
             lines += [status + ")_", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _steps_markdown(steps: list[ToolStep]) -> list[str]:
+    """Each tool step as a collapsed block: what was called, and its result as plain text."""
+    lines: list[str] = []
+    for step in steps:
+        result = step.result
+        how = (
+            " (stopped)"
+            if result is None
+            else " (not run)"
+            if not result.ran
+            else " (failed)"
+            if not result.ok
+            else ""
+        )
+        summary = html.escape(f"Tool: {step.title()}{how}", quote=False)
+        lines += [f"<details><summary>{summary}</summary>", ""]
+        if result is not None:
+            longest = max((len(run) for run in re.findall(r"`+", result.content)), default=0)
+            fence = "`" * max(3, longest + 1)
+            lines += [f"{fence}text", result.content.rstrip("\n"), fence, ""]
+        lines += ["</details>", ""]
+    return lines
 
 
 def to_json(conv: Conversation) -> dict[str, object]:
@@ -190,6 +235,7 @@ def to_json(conv: Conversation) -> dict[str, object]:
         if m.versions:
             entry["versions"] = versions_to_json(m.versions, redact=True)
             entry["version_index"] = m.version_index
+        _put_extras(entry, m.tool_steps, m.tokens, redact=True)
         messages.append(entry)
     return {
         "format": EXPORT_FORMAT,
@@ -351,6 +397,10 @@ def _parse_message(raw: object, where: str) -> Message:
     if versions and role != "assistant":
         raise ValueError(f"{where}.versions: only replies (assistant messages) have versions")
     index = check_version_index(raw.get("version_index"), versions, where)
+    steps = extras_json.parse_steps(raw.get("tool_steps"), where)
+    tokens = extras_json.parse_tokens(raw.get("tokens"), where)
+    if (steps or tokens) and role != "assistant":
+        raise ValueError(f"{where}: only replies have tool steps and token probabilities")
     return Message(
         role=cast(Any, role),
         content=_get_str(raw, "content", where),
@@ -362,4 +412,6 @@ def _parse_message(raw: object, where: str) -> Message:
         created_at=time.time() if created_at is None else created_at,
         versions=versions,
         version_index=index,
+        tool_steps=steps,
+        tokens=tokens,
     )

@@ -140,14 +140,14 @@ class ChatPlusWiring(QObject):
 
     def after_content(self, view: TranscriptDocument, index: int, message: Message) -> None:
         """Token probabilities on the reply's words."""
-        extras = self.plus.extras_of(message)
+        record = self.plus.record_of(message)
         start = self._content_start.get(index)
-        if extras is None or extras.record is None or not len(extras.record) or start is None:
+        if record is None or not len(record) or start is None:
             return
         cursor = QTextCursor(view.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         tint = self.conversation.settings.features.tint
-        self.marks.mark(index, start, cursor.position(), extras.record, tint)
+        self.marks.mark(index, start, cursor.position(), record, tint)
 
     def after_reply(self, view: TranscriptDocument, index: int, message: Message) -> None:
         """The cut-context line under the reply whose request was cut."""
@@ -256,9 +256,8 @@ class ChatPlusWiring(QObject):
         """The reply is shown whole: write it again with its steps and marks in place."""
         messages = self.conversation.messages
         reply = messages[-1] if messages else None
-        extras = self.plus.extras_of(reply) if reply is not None else None
         self.switches.tool_status.setText("")
-        if extras is not None and extras.steps:
+        if reply is not None and reply.tool_steps:
             self.rerender()
 
     def _check_key(self, on: bool) -> None:
