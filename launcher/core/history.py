@@ -33,7 +33,7 @@ from launcher.core.chat import ChatTurn
 from launcher.core.conversation import Conversation, ConversationSummary, Message
 from launcher.core.explain import explain
 from launcher.core.reply_saving import follow_reply
-from launcher.core.store import NotFoundError, Store, StoreError
+from launcher.core.store import ImportResult, NotFoundError, Store, StoreError
 from launcher.core.store_async import AsyncStore
 from launcher.core.store_errors import DatabaseLockedError
 from launcher.core.write_queue import WriteQueue
@@ -200,16 +200,23 @@ class ConversationHistory(QObject):
             )
 
     async def export(self, conv_id: int, fmt: str, path: Path) -> None:
-        """Write a conversation to a Markdown or JSON file (off the Qt thread)."""
+        """Write a conversation to a Markdown or JSON file (off the Qt thread). A JSON
+        export of a conversation that has branches holds them too, so an import keeps
+        their links."""
         if fmt == "json":
-            data = await self.store.export_json(conv_id)
+            family = await self.store.family(conv_id)
+            if len(family) > 1:
+                data = await self.store.export_bundle(family)
+            else:
+                data = await self.store.export_json(conv_id)
             text = json.dumps(data, indent=2, ensure_ascii=False)
         else:
             text = await self.store.export_markdown(conv_id)
         await asyncio.to_thread(path.write_text, text, encoding="utf-8")
 
-    async def import_file(self, path: Path) -> Conversation:
-        """Read a JSON export back in as a new conversation.
+    async def import_file(self, path: Path) -> ImportResult:
+        """Read a JSON export back in as new conversations (a parent and its branches
+        keep their link); the result's notes say what was left out.
 
         Raises:
             ValueError: the file is not a conversation export (the message says why).
@@ -221,9 +228,11 @@ class ConversationHistory(QObject):
             raise ValueError(f"{path.name} is not JSON: {exc}") from None
         if not isinstance(data, dict):
             raise ValueError(f"{path.name} is not a conversation export.")
-        conversation = await self.writes.write(lambda: self.store.import_json(data))
+        result = await self.writes.write(lambda: self.store.import_bundle(data))
         await self.refresh()
-        return conversation
+        for note in result.notes:
+            log.info("import of %s: %s", path.name, note)
+        return result
 
     # ---- backups ------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from launcher.core.conversation import (
     MessageState,
     ReplyVersion,
 )
-from launcher.core.store import Store
+from launcher.core.store import ImportResult, Store
 from launcher.core.store_errors import CorruptDatabaseError, store_error
 from launcher.core.toolloop import ToolStep
 from launcher.ollama import Logprob
@@ -272,6 +272,15 @@ class AsyncStore:
 
     async def import_json(self, data: dict[str, object]) -> Conversation:
         return await self._run(lambda s: s.import_json(data))
+
+    async def family(self, conv_id: int) -> list[int]:
+        return await self._run(lambda s: s.family(conv_id))
+
+    async def export_bundle(self, conv_ids: list[int]) -> dict[str, object]:
+        return await self._run(lambda s: s.export_bundle(list(conv_ids)))
+
+    async def import_bundle(self, data: object) -> ImportResult:
+        return await self._run(lambda s: s.import_bundle(data))
 
 
 def _copy_versions(versions: list[ReplyVersion]) -> list[ReplyVersion]:

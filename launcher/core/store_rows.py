@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from launcher.core import extras_json, transcript
+from launcher.core import extras_json, transcript, transcript_import
 from launcher.core.conversation import (
     MESSAGE_STATES,
     ROLES,
@@ -91,7 +91,7 @@ def insert_message(conn: sqlite3.Connection, conv_id: int, message: Message) -> 
 
 
 def message_from_row(m: Sequence[Any]) -> Message:
-    versions = transcript.parse_versions(json.loads(m[9]), "message")
+    versions = transcript_import.parse_versions(json.loads(m[9]), "message")
     steps, tokens = _extras(m)
     return Message(
         role=m[1],
@@ -175,3 +175,40 @@ def message_assignments(
     }
     given = {column: value for column, value in values.items() if value is not None}
     return [f"{column} = ?" for column in given], list(given.values())
+
+
+def summaries_query(search: str) -> tuple[str, tuple[object, ...]]:
+    """The sidebar's query (rows of id, title, model, updated_at, message count, parent_id),
+    newest first, filtered by `search` in titles and message text (see Store.list_conversations).
+    """
+    sql = (
+        "SELECT c.id, c.title, c.model, c.updated_at,"
+        " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id), c.parent_id"
+        " FROM conversations c WHERE c.deleted_at IS NULL"
+    )
+    params: tuple[object, ...] = ()
+    needle = search.strip()
+    if needle and needle.isascii():
+        sql += (
+            " AND (c.title LIKE ?1 ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m"
+            " WHERE m.conversation_id = c.id AND m.content LIKE ?1 ESCAPE '\\'))"
+        )
+        params = (like_pattern(needle),)
+    elif needle:
+        sql += (
+            " AND (casefold_contains(c.title, ?1) OR EXISTS (SELECT 1 FROM messages m"
+            " WHERE m.conversation_id = c.id AND casefold_contains(m.content, ?1)))"
+        )
+        params = (needle.casefold(),)
+    return sql + " ORDER BY c.updated_at DESC, c.id DESC", params
+
+
+def family_ids(conn: sqlite3.Connection, conv_id: int) -> list[int]:
+    """`conv_id` first, then its branches, their branches and so on (not deleted ones)."""
+    found = conn.execute(
+        "WITH RECURSIVE family(id) AS (SELECT ?1 UNION SELECT c.id FROM conversations c"
+        " JOIN family f ON c.parent_id = f.id WHERE c.deleted_at IS NULL)"
+        " SELECT id FROM family",
+        (conv_id,),
+    ).fetchall()
+    return [conv_id, *sorted(row[0] for row in found if row[0] != conv_id)]

@@ -3,7 +3,9 @@ restart (a new window on the same data folder) and when it is opened again from 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QTextCursor
@@ -79,3 +81,37 @@ async def test_reopening_a_conversation_from_the_sidebar_shows_its_steps(
     await window.launcher.open_conversation(conv_id)
     await wait_until(lambda: STEP_SHOWN in transcript(window), 5)
     assert "Alternatives:" in _popup_at(window, "fortytwo")
+
+
+async def test_a_json_export_of_a_parent_holds_its_branch_and_an_import_keeps_the_link(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow], tmp_path: Path
+) -> None:
+    external.reply = ReplySpec(text="Sourdough needs time.")
+    window = await ready(make_window)
+    control(window, "Web search").click()  # a switch that travels with the conversation
+    type_and_send(window, "Bread tips?")
+    await reply_finished(window)
+    parent = window.launcher.chat.conversation.id
+    assert parent is not None
+    window.history_wiring.chatplus.branch(1)
+    history = window.launcher.history
+    await wait_until(lambda: len(history.summaries) == 2, 5)
+    branch = window.launcher.chat.conversation.id
+    file = tmp_path / "bread.json"
+    window.history_wiring.export(parent, "json", file)
+    await wait_until(file.exists, 5)
+    await window.launcher.tasks.wait(5)
+    data = json.loads(file.read_text(encoding="utf-8"))
+    assert [c["id"] for c in data["conversations"]] == [parent, branch]
+    assert data["conversations"][0]["settings"]["features"]["web_search"] is True
+
+    window.history_wiring.import_file(file)
+    await wait_until(lambda: len(history.summaries) == 4, 5)
+    new = [s for s in history.summaries if s.id not in (parent, branch)]
+    new_parent = next(s for s in new if s.parent_id is None)
+    new_branch = next(s for s in new if s.parent_id is not None)
+    assert new_branch.parent_id == new_parent.id
+    await wait_until(lambda: window.launcher.chat.conversation.id == new_parent.id, 5)
+    assert window.launcher.chat.conversation.settings.features.web_search
+    assert control(window, "Web search").isChecked()
+    assert "Imported bread.json." in window.statusBar().currentMessage()
