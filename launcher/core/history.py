@@ -169,20 +169,43 @@ class ConversationHistory(QObject):
         await self.refresh()
         await self.mirror(conv_id)
 
-    async def mirror(self, conv_id: int) -> None:
+    async def mirror(self, conv_id: int) -> bool:
         """Rewrite the conversation's Markdown file in `mirror_folder` (when one is set).
-        A failure is told once per cause, never raised: the conversation itself is saved."""
+        A failure is told, never raised (the conversation itself is saved): False then."""
         folder = self.mirror_folder
         if folder is None:
-            return
+            return True
         try:
             conv = await self.store.get_conversation(conv_id)
             text = await self.store.export_markdown(conv_id)
             await asyncio.to_thread(mirror.write, folder, conv.title, conv_id, text)
         except NotFoundError:
-            return
+            return True
         except (StoreError, OSError) as exc:
             self._fail(f"The Markdown copy in {folder} could not be written", exc)
+            return False
+        return True
+
+    async def mirror_all(self) -> int:
+        """Write every conversation into `mirror_folder` (just chosen): how many were written.
+        Stops early when the folder changes again meanwhile."""
+        folder = self.mirror_folder
+        if folder is None:
+            return 0
+        try:
+            summaries = await self.store.list_conversations("")
+        except (StoreError, OSError) as exc:
+            self._fail("Conversations could not be listed for the Markdown copies", exc)
+            return 0
+        written = 0
+        for summary in summaries:
+            if self.mirror_folder != folder or self._closing:
+                break
+            if not await self.mirror(summary.id):
+                break  # told once: the folder fails for the others too
+            written += 1
+        log.info("%d conversations written as Markdown to %s", written, folder)
+        return written
 
     async def delete(self, conv_id: int) -> None:
         await self.writes.write(lambda: self.store.delete_conversation(conv_id))
