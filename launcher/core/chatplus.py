@@ -167,8 +167,8 @@ class ChatPlus(QObject):
         if tools and self.supports_tools(conversation.settings.model) is False:
             tools = frozenset()  # the server would refuse the request: answer without tools
         # The reply's own lists: the steps and probabilities are saved with it and shown
-        # again when the conversation is reopened (a regenerated reply starts empty).
-        reply.tool_steps, reply.tokens = [], []
+        # again when the conversation is reopened. A new reply's lists are empty, so is a
+        # regenerated one's (its old lists went with its old version); Continue adds to them.
         extras = TurnExtras(
             tools=tools,
             logprobs=features.logprobs,

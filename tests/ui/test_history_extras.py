@@ -115,3 +115,25 @@ async def test_a_json_export_of_a_parent_holds_its_branch_and_an_import_keeps_th
     assert window.launcher.chat.conversation.settings.features.web_search
     assert control(window, "Web search").isChecked()
     assert "Imported bread.json." in window.statusBar().currentMessage()
+
+
+async def test_each_version_of_a_regenerated_reply_keeps_its_own_steps(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    window = await ready(make_window)
+    await _tool_turn_with_probabilities(external, window)
+    external.reply = ReplySpec(text="Forty-two, without tools")
+    window.chat.regenerate()
+    await reply_finished(window)
+    await wait_until(lambda: "without tools" in transcript(window), 5)
+    assert STEP_SHOWN not in transcript(window)  # the new version called no tool
+    await window.launcher.saving.wait(5)
+    await window.shutdown()
+
+    again = await ready(make_window)
+    await wait_until(lambda: "without tools" in transcript(again), 5)
+    assert STEP_SHOWN not in transcript(again)
+    again.chat.select_version(1, 0)  # back to the first version: its step comes with it
+    await wait_until(lambda: STEP_SHOWN in transcript(again), 5)
+    assert "It is fortytwo" in transcript(again)
+    assert "Alternatives:" in _popup_at(again, "fortytwo")
