@@ -114,7 +114,7 @@ def _extras(m: Sequence[Any]) -> tuple[list[ToolStep], list[Logprob]]:
     """The row's tool steps and token probabilities; a damaged value loses only those."""
     try:
         steps = extras_json.parse_steps(json.loads(m[11]), "message")
-        tokens = extras_json.parse_tokens(json.loads(m[12]), "message")
+        tokens = extras_json.parse_tokens(json.loads(m[12]), "message", trusted=True)
     except ValueError as exc:  # json.JSONDecodeError is a ValueError too
         log.warning(
             "message %s: its tool steps or token probabilities are unreadable (%s)", m[0], exc

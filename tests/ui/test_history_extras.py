@@ -10,6 +10,13 @@ from pathlib import Path
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QTextCursor
 
+from launcher.config import data_dir
+from launcher.core.conversation import ConversationSettings, Message
+from launcher.core.features import ChatFeatures
+from launcher.core.store import DB_FILENAME, Store
+from launcher.ollama import Logprob
+from launcher.ollama.types import TokenLogprob
+from launcher.ui.chatplus_wiring import MAX_MARKED_TOKENS
 from launcher.ui.main_window import MainWindow
 from tests.ollama_server import OllamaTestServer, ReplySpec
 from tests.ui.helpers import control, ready, reply_finished, transcript, type_and_send
@@ -21,9 +28,9 @@ STEP_SHOWN = 'Tool ▸ calculator: "6*7" — show result'
 def _popup_at(window: MainWindow, word: str) -> str:
     """The token-probability popup (tooltip) of the last `word` of the transcript."""
     view = window.chat.conversation
-    at = view.toPlainText().rindex(word)
+    at = view.toPlainText().rindex(word) + len(word)
     cursor = QTextCursor(view.document())
-    cursor.setPosition(at + 1)
+    cursor.setPosition(at - 1)
     return cursor.charFormat().toolTip()
 
 
@@ -65,6 +72,8 @@ async def test_tool_steps_and_token_popups_come_back_after_a_restart(
     assert 'Tool ▾ calculator: "6*7" — hide result' in transcript(again)
     popup = _popup_at(again, "fortytwo")
     assert popup.startswith("“fortytwo”:") and "Alternatives:" in popup
+    # The keyboard reaches the words too (Tab to a word shows its popup): they are known.
+    assert any(w.text == "fortytwo" for w in again.history_wiring.chatplus.marks.words.values())
     # The switches of the conversation came back with it.
     assert control(again, "Token probabilities").isChecked()
 
@@ -76,6 +85,11 @@ async def test_reopening_a_conversation_from_the_sidebar_shows_its_steps(
     await _tool_turn_with_probabilities(external, window)
     conv_id = window.launcher.chat.conversation.id
     assert conv_id is not None
+    window.chat.conversation.anchorClicked.emit(QUrl("toolstep:1/0"))  # opened here…
+    await wait_until(lambda: "6*7 = 42" in transcript(window), 5)
+    await window.launcher.open_conversation(conv_id)  # …and closed when opened again
+    await wait_until(lambda: "6*7 = 42" not in transcript(window), 5)
+    assert STEP_SHOWN in transcript(window)
     window.launcher.chat.new_conversation()
     await wait_until(lambda: "fortytwo" not in transcript(window), 5)
     await window.launcher.open_conversation(conv_id)
@@ -137,3 +151,27 @@ async def test_each_version_of_a_regenerated_reply_keeps_its_own_steps(
     await wait_until(lambda: STEP_SHOWN in transcript(again), 5)
     assert "It is fortytwo" in transcript(again)
     assert "Alternatives:" in _popup_at(again, "fortytwo")
+
+
+async def test_a_long_reopened_conversation_marks_only_its_latest_replies(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    """Marking every word of every reply would keep the window busy for seconds."""
+    words = [f"w{i}" for i in range(MAX_MARKED_TOKENS // 2 + 100)]
+    tokens = [Logprob(f" {w}", -0.2, top_logprobs=(TokenLogprob(f" {w}", -0.2),)) for w in words]
+    store = Store(data_dir() / DB_FILENAME)
+    settings = ConversationSettings("llama3.2:latest", features=ChatFeatures(logprobs=True))
+    conv_id = store.create_conversation(settings, "Long").id
+    assert conv_id is not None
+    for n in range(3):
+        store.add_message(conv_id, Message("user", f"Count, part {n}"))
+        store.add_message(
+            conv_id, Message("assistant", f"Part{n} " + " ".join(words), tokens=tokens)
+        )
+    store.close()
+    window = await ready(make_window)
+    await wait_until(lambda: "Part2" in transcript(window), 10)
+    shown = {index for index, _number in window.history_wiring.chatplus.marks.words}
+    assert shown == {5}  # the last reply; with the one before, the budget would be exceeded
+    assert "Alternatives:" in _popup_at(window, "Part2 w0")
+    assert _popup_at(window, "Part0 w0") == ""

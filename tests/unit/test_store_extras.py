@@ -117,12 +117,13 @@ def test_reply_versions_keep_their_own_steps_and_probabilities(store: Store) -> 
     assert [t.token for t in version.tokens] == ["Paris"]
 
 
+@pytest.mark.parametrize("damaged", ["{broken", "[[5, -1.0, []]]", '[["a", "b", []]]', '{"a": 1}'])
 def test_an_unreadable_value_loses_only_the_extras_never_the_message(
-    store: Store, db_path: Path
+    store: Store, db_path: Path, damaged: str
 ) -> None:
     conv_id = _conversation(store, _reply())
     raw = sqlite3.connect(db_path)
-    raw.execute("UPDATE messages SET tokens = '{broken' WHERE role = 'assistant'")
+    raw.execute("UPDATE messages SET tokens = ? WHERE role = 'assistant'", (damaged,))
     raw.commit()
     raw.close()
     reply = store.get_conversation(conv_id).messages[1]
