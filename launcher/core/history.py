@@ -186,6 +186,13 @@ class ConversationHistory(QObject):
             return False
         return True
 
+    def use_mirror_folder(self, text: str) -> Coroutine[Any, Any, int]:
+        """Set the continuous export's folder now ("" turns it off); the work returned
+        writes every conversation there when the folder is a new one."""
+        folder = Path(text) if text else None
+        changed, self.mirror_folder = folder != self.mirror_folder, folder
+        return self.mirror_all() if changed else _nothing()
+
     async def mirror_all(self) -> int:
         """Write every conversation into `mirror_folder` (just chosen): how many were written.
         Stops early when the folder changes again meanwhile."""
@@ -410,3 +417,7 @@ class ConversationHistory(QObject):
         await self.refresh()
         if turn.conversation.id is not None:
             await self.mirror(turn.conversation.id)
+
+
+async def _nothing() -> int:
+    return 0

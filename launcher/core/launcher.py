@@ -342,11 +342,7 @@ class Launcher(QObject):
     def _apply(self, settings: Settings) -> None:
         previous = self.settings.selected
         self.settings = settings
-        folder = Path(settings.markdown_folder) if settings.markdown_folder else None
-        if folder != self.history.mirror_folder:  # history12: a new folder gets every chat
-            self.history.mirror_folder = folder
-            if folder is not None:
-                self.tasks.spawn(self.history.mirror_all())
+        self.tasks.spawn(self.history.use_mirror_folder(settings.markdown_folder))
         self.monitor.local = settings.local
         self.profiles = host_profiles(settings, self.environ)
         self._rebind()

@@ -32,6 +32,7 @@ def file_name(title: str, conv_id: int) -> str:
 
 def write(folder: Path, title: str, conv_id: int, markdown: str) -> Path:
     """Write (or rewrite) one conversation's file; other files of the same id go (blocking)."""
+    folder = folder.expanduser()  # "~/Notes" typed in the settings file
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / file_name(title, conv_id)
     for old in folder.glob(f"*-{conv_id}.md"):

@@ -10,6 +10,7 @@ written is refused with words for a person, and the old choice stays.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
 
@@ -62,8 +63,9 @@ class HistoryPage(QWidget):
         self.folder.setText(settings.markdown_folder)
 
     def chosen(self) -> str:
-        """The folder as typed ("" when off)."""
-        return self.folder.text().strip()
+        """The folder as typed, "~" expanded ("" when off)."""
+        text = self.folder.text().strip()
+        return str(Path(text).expanduser()) if text else ""
 
     def apply_to(self, settings: Settings) -> None:
         settings.markdown_folder = self.chosen()
