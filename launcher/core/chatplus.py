@@ -191,12 +191,10 @@ class ChatPlus(QObject):
         """The reply's tool steps (live, saved or imported alike)."""
         return reply.tool_steps
 
-    def record_of(self, reply: Message) -> TokenRecord | None:
-        """The reply's token probabilities (None when it has none): the live turn's record,
-        or one over the saved tokens of a reopened reply."""
-        extras = self.extras.get(reply)
-        if extras is not None and extras.record is not None:
-            return extras.record
+    @staticmethod
+    def record_of(reply: Message) -> TokenRecord | None:
+        """The token probabilities of the reply (of the version shown), None when it has
+        none: live, the turn's record appends to this same list."""
         return TokenRecord(reply.tokens) if reply.tokens else None
 
     async def _open_web(self) -> WebTools | None:

@@ -141,16 +141,21 @@ async def test_each_version_of_a_regenerated_reply_keeps_its_own_steps(
     await reply_finished(window)
     await wait_until(lambda: "without tools" in transcript(window), 5)
     assert STEP_SHOWN not in transcript(window)  # the new version called no tool
+    assert "Alternatives:" in _popup_at(window, "without")
+    window.chat.select_version(1, 0)  # back to the first version: its step and words
+    await wait_until(lambda: STEP_SHOWN in transcript(window), 5)
+    assert "Alternatives:" in _popup_at(window, "fortytwo")
     await window.launcher.saving.wait(5)
     await window.shutdown()
 
     again = await ready(make_window)
+    await wait_until(lambda: "It is fortytwo" in transcript(again), 5)  # the version shown
+    assert STEP_SHOWN in transcript(again)
+    assert "Alternatives:" in _popup_at(again, "fortytwo")
+    again.chat.select_version(1, 1)
     await wait_until(lambda: "without tools" in transcript(again), 5)
     assert STEP_SHOWN not in transcript(again)
-    again.chat.select_version(1, 0)  # back to the first version: its step comes with it
-    await wait_until(lambda: STEP_SHOWN in transcript(again), 5)
-    assert "It is fortytwo" in transcript(again)
-    assert "Alternatives:" in _popup_at(again, "fortytwo")
+    assert "Alternatives:" in _popup_at(again, "without")
 
 
 async def test_a_long_reopened_conversation_marks_only_its_latest_replies(
