@@ -180,3 +180,50 @@ async def test_a_long_reopened_conversation_marks_only_its_latest_replies(
     assert shown == {5}  # the last reply; with the one before, the budget would be exceeded
     assert "Alternatives:" in _popup_at(window, "Part2 w0")
     assert _popup_at(window, "Part0 w0") == ""
+
+
+async def test_a_finished_tool_step_is_saved_while_the_answer_still_streams(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    """A launcher killed mid-answer keeps the steps that ran (the reply is interrupted)."""
+    external.models["llama3.2:latest"].capabilities = ["completion", "tools"]
+    external.reply = ReplySpec(
+        text="",
+        tool_calls=[{"function": {"name": "calculator", "arguments": {"expression": "6*7"}}}],
+    )
+
+    def answered(_reply: object, step: object) -> None:
+        if not getattr(step, "running", True):
+            external.reply = ReplySpec(tokens=[f"n{i} " for i in range(400)], chunk_interval=0.02)
+
+    window = await ready(make_window)
+    window.launcher.chatplus.stepChanged.connect(answered)
+    calculator = control(window, "Calculator")
+    await wait_until(calculator.isEnabled, 5)
+    calculator.click()
+    type_and_send(window, "6 times 7, slowly?")
+    reader = Store(data_dir() / DB_FILENAME)  # another connection, as after a crash
+    try:
+
+        def saved_reply() -> Message | None:
+            conversations = reader.list_conversations()
+            if not conversations:
+                return None
+            messages = reader.get_conversation(conversations[0].id).messages
+            return messages[-1] if messages and messages[-1].role == "assistant" else None
+
+        def step_saved_mid_answer() -> bool:
+            reply = saved_reply()
+            return (
+                reply is not None
+                and reply.state == "streaming"
+                and [s.title() for s in reply.tool_steps] == ['calculator: "6*7"']
+                and reply.tool_steps[0].result is not None
+                and "n1" in reply.content
+            )
+
+        await wait_until(step_saved_mid_answer, 10)
+        window.chat.stop_button.click()
+        await reply_finished(window)
+    finally:
+        reader.close()
