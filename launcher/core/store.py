@@ -10,8 +10,10 @@ Design goals, in order:
    "migrated" backwards (see `store_schema`).
 2. **The UI thread never touches SQLite.**  :class:`Store` is synchronous and single-threaded;
    `store_async.AsyncStore` runs it on one dedicated worker thread.
-3. **Formats live elsewhere.**  Export and import are `transcript` (pure); the schema and
-   migrations are `store_schema`; backups are `backups`.
+3. **Formats live elsewhere.**  Export is `transcript` and the import's checks
+   `transcript_import` (both pure), its writes `store_import`; a reply's tool steps and
+   token probabilities are `extras_json`; the schema and migrations are `store_schema`;
+   backups are `backups`.
 
 Search scans with ``LIKE`` (ASCII queries) or a ``casefold`` SQL function (other queries) rather
 than FTS5.  Measured on 1,000 conversations x 20 messages (~17 MB of text): ~20 ms (LIKE) and
