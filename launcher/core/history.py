@@ -260,6 +260,9 @@ class ConversationHistory(QObject):
             raise ValueError(f"{path.name} is not a conversation export.")
         result = await self.writes.write(lambda: self.store.import_bundle(data))
         await self.refresh()
+        for conversation in result.conversations:
+            if conversation.id is not None and not await self.mirror(conversation.id):
+                break
         for note in result.notes:
             log.info("import of %s: %s", path.name, note)
         return result
@@ -349,6 +352,7 @@ class ConversationHistory(QObject):
                             functools.partial(self.store.add_message, conv_id, message)
                         )
                 await self.refresh()
+                await self.mirror(conv_id)
             except DatabaseLockedError:
                 raise
             except (StoreError, OSError) as exc:

@@ -41,6 +41,13 @@ async def test_a_chosen_folder_gets_every_conversation_at_once_and_clear_turns_i
     # The conversation written before the folder was chosen is there at once.
     await wait_until(lambda: "Knead for ten minutes." in "".join(_markdown(folder).values()), 5)
     assert list(_markdown(folder)) == ["Bread tips-1.md"]
+    # An imported conversation gets its file at once too.
+    exported = tmp_path / "bread.json"
+    window.history_wiring.export(1, "json", exported)
+    await wait_until(exported.exists, 5)
+    await window.launcher.tasks.wait(5)
+    window.history_wiring.import_file(exported)
+    await wait_until(lambda: sorted(_markdown(folder)) == ["Bread tips-1.md", "Bread tips-2.md"], 5)
 
     dialog = await open_settings(window)
     assert control(dialog, "Markdown export folder").text() == str(folder)
@@ -53,7 +60,7 @@ async def test_a_chosen_folder_gets_every_conversation_at_once_and_clear_turns_i
     await reply_finished(window)
     await window.launcher.tasks.wait(5)
     await window.launcher.saving.wait(5)
-    assert list(_markdown(folder)) == ["Bread tips-1.md"]  # no copy of the new chat
+    assert sorted(_markdown(folder)) == ["Bread tips-1.md", "Bread tips-2.md"]  # none new
 
 
 async def test_a_folder_that_cannot_be_used_keeps_the_dialog_open_and_says_why(
