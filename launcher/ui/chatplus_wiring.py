@@ -147,7 +147,7 @@ class ChatPlusWiring(QObject):
         cursor = QTextCursor(view.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         tint = self.conversation.settings.features.tint
-        self.marks.mark(index, start, cursor.position(), extras.record, tint)
+        self.marks.mark(index, start, cursor.position(), extras.record, tint, view.document())
 
     def after_reply(self, view: TranscriptDocument, index: int, message: Message) -> None:
         """The cut-context line under the reply whose request was cut."""
