@@ -59,8 +59,11 @@ class ConversationView(TranscriptDocument):
     def show_conversation(self, conversation: Conversation, *, upto: int | None = None) -> None:
         """Render `conversation` again (see `TranscriptDocument`); the action bar goes."""
         self.actions_bar.hide()
+        again = self.earlier.loading and conversation is self.conversation
         self.earlier.reset()
         super().show_conversation(conversation, upto=upto)
+        if again:  # written again (a thinking block opened...): the batch asked for comes
+            self.earlier.load()
 
     def before_writing(self) -> None:
         """The button over the transcript comes or goes before the document is filled:

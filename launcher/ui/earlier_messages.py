@@ -122,9 +122,15 @@ class EarlierMessages(QObject):
     # ---- the batch, slice by slice ----------------------------------------
 
     def _current(self) -> tuple[Conversation, int, int, int] | None:
-        """The job, if the view still shows what it was started for."""
-        job = self._job
-        if job is None or job[0] is not self._view.conversation or job[3] != self._view.first_shown:
+        """The job, if the view still shows what it was started for (and is shown at all:
+        a closed window writes nothing)."""
+        job, view = self._job, self._view
+        if (
+            job is None
+            or job[0] is not view.conversation
+            or job[3] != view.first_shown
+            or not view.isVisible()
+        ):
             self.reset()
             self.sync()
             return None

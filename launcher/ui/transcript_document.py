@@ -89,6 +89,9 @@ class TranscriptDocument(SafeTextBrowser):
         self._earlier_codes = EARLIER_CODE_IDS  # the next id for code in earlier messages
         #: Where image resources go (another transcript's document, when writing for it).
         self.resources_into: QTextDocument | None = None
+        self._pinned = False  # following the end (see scroll_to_bottom)
+        self.verticalScrollBar().rangeChanged.connect(self._keep_pinned)
+        self.verticalScrollBar().valueChanged.connect(self._unpin)
         self.setAccessibleName("Conversation")
         self.setMinimumHeight(160)
         self.setMouseTracking(True)
@@ -109,8 +112,11 @@ class TranscriptDocument(SafeTextBrowser):
     # ---- layout: a readable column ----------------------------------------
 
     def resizeEvent(self, event: QResizeEvent) -> None:
+        pinned = self._pinned  # Qt keeps the top line in place; a reader at the end stays
         super().resizeEvent(event)
         self._fit_column()
+        if pinned:
+            self.scroll_to_bottom()
 
     def _fit_column(self) -> None:
         """Centre a column of about MAX_LINE_CHARS characters (the page's own margins)."""
@@ -130,8 +136,19 @@ class TranscriptDocument(SafeTextBrowser):
         return bar.value() >= bar.maximum() - 8
 
     def scroll_to_bottom(self) -> None:
+        """To the end, and stay there while the layout settles (Qt reports a document's
+        final height a turn later when a scroll bar appeared) until the reader scrolls."""
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
+        self._pinned = True
+
+    def _keep_pinned(self, _minimum: int, maximum: int) -> None:
+        if self._pinned:
+            self.verticalScrollBar().setValue(maximum)
+
+    def _unpin(self, _value: int) -> None:
+        if not self.at_bottom():
+            self._pinned = False
 
     # ---- building the document -------------------------------------------
 
