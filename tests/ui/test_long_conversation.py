@@ -121,7 +121,7 @@ async def test_a_long_conversation_opens_with_its_newest_messages_then_the_earli
     while view.first_shown > 0:
         shown = view.first_shown
         view.verticalScrollBar().setValue(0)
-        await wait_until(lambda shown=shown: view.first_shown < shown, 5)
+        await wait_until(lambda: view.first_shown < shown, 5)  # noqa: B023 (awaited here)
     await wait_until(lambda: not button.isVisible(), 5)
     assert transcript(window).lstrip("\n").startswith("You\nQuestion 0:")
     assert view.shows_messages(COUNT)
