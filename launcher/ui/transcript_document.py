@@ -15,7 +15,6 @@ from typing import Protocol
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import (
-    QResizeEvent,
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
@@ -28,9 +27,10 @@ from PySide6.QtWidgets import QWidget
 from launcher.core.attachments import split_message
 from launcher.core.conversation import Conversation, Message
 from launcher.ui.format import human_bytes
-from launcher.ui.markdown import MarkdownStream, SafeTextBrowser
+from launcher.ui.markdown import MarkdownStream
 from launcher.ui.thumbnails import ThumbnailCache
 from launcher.ui.transcript_budget import batch_start
+from launcher.ui.transcript_scroll import TranscriptView
 from launcher.ui.transcript_style import (
     ASSISTANT_COLOURS,
     ERROR_COLOURS,
@@ -63,14 +63,12 @@ VERSION_SCHEME = "version"
 #: A reply longer than this shows only its beginning (Copy still copies all of it): a
 #: multi-megabyte document makes every layout and paint slow, whatever the painter does.
 MAX_SHOWN_CHARS = 1_000_000
-#: Readable line length: text is kept to about this many average characters.
-MAX_LINE_CHARS = 88
 #: Copy-link ids of code in earlier messages (written apart, then moved in) start here,
 #: far from the ids the live transcript allocates from 0: the two never meet.
 EARLIER_CODE_IDS = 1 << 40
 
 
-class TranscriptDocument(SafeTextBrowser):
+class TranscriptDocument(TranscriptView):
     """Writes messages into the document and remembers which range is which message;
     `ConversationView` adds what a person does with them (hover actions, links, menu).
 
@@ -89,9 +87,6 @@ class TranscriptDocument(SafeTextBrowser):
         self._earlier_codes = EARLIER_CODE_IDS  # the next id for code in earlier messages
         #: Where image resources go (another transcript's document, when writing for it).
         self.resources_into: QTextDocument | None = None
-        self._pinned = False  # following the end (see scroll_to_bottom)
-        self.verticalScrollBar().rangeChanged.connect(self._keep_pinned)
-        self.verticalScrollBar().valueChanged.connect(self._unpin)
         self.setAccessibleName("Conversation")
         self.setMinimumHeight(160)
         self.setMouseTracking(True)
@@ -108,47 +103,6 @@ class TranscriptDocument(SafeTextBrowser):
         #: What replies show besides their text (tool steps, token probabilities, cut
         #: context): see ui/chatplus_wiring.py; None: nothing.
         self.extras: ReplyExtrasHook | None = None
-
-    # ---- layout: a readable column ----------------------------------------
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        pinned = self._pinned  # Qt keeps the top line in place; a reader at the end stays
-        super().resizeEvent(event)
-        self._fit_column()
-        if pinned:
-            self.scroll_to_bottom()
-
-    def _fit_column(self) -> None:
-        """Centre a column of about MAX_LINE_CHARS characters (the page's own margins)."""
-        column = self.fontMetrics().averageCharWidth() * MAX_LINE_CHARS
-        side = max(8, (self.viewport().width() - column) // 2)
-        root = self.document().rootFrame()
-        fmt = root.frameFormat()
-        if fmt.leftMargin() != side or fmt.rightMargin() != side:
-            fmt.setLeftMargin(side)
-            fmt.setRightMargin(side)
-            root.setFrameFormat(fmt)
-
-    # ---- scrolling: follow only a reader who is already at the bottom ----
-
-    def at_bottom(self) -> bool:
-        bar = self.verticalScrollBar()
-        return bar.value() >= bar.maximum() - 8
-
-    def scroll_to_bottom(self) -> None:
-        """To the end, and stay there while the layout settles (Qt reports a document's
-        final height a turn later when a scroll bar appeared) until the reader scrolls."""
-        bar = self.verticalScrollBar()
-        bar.setValue(bar.maximum())
-        self._pinned = True
-
-    def _keep_pinned(self, _minimum: int, maximum: int) -> None:
-        if self._pinned:
-            self.verticalScrollBar().setValue(maximum)
-
-    def _unpin(self, _value: int) -> None:
-        if not self.at_bottom():
-            self._pinned = False
 
     # ---- building the document -------------------------------------------
 
