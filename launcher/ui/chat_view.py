@@ -450,6 +450,7 @@ class ChatPanel(QWidget):
         self.cancel_edit()
         self.notice_bar.hide()
         self.conversation.expanded_thinking.clear()
+        self._update_page()  # first: showing the page costs no layout of an empty document
         self.conversation.show_conversation(conversation)
         self.options.load(conversation.settings)
         if conversation.settings.model:
@@ -460,5 +461,4 @@ class ChatPanel(QWidget):
             conversation.settings.model = self.model_combo.currentText()
         self.thinking_toggle.sync()
         self._update_actions()
-        self._update_page()
         self.stats.clear()

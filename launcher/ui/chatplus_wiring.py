@@ -169,7 +169,7 @@ class ChatPlusWiring(QObject):
         cursor = QTextCursor(view.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         tint = self.conversation.settings.features.tint
-        self.marks.mark(index, start, cursor.position(), record, tint)
+        self.marks.mark(index, start, cursor.position(), record, tint, view.document())
 
     def _marked(self, index: int) -> bool:
         """Whether message `index` is among the latest replies whose words, together, stay

@@ -12,6 +12,7 @@ from PySide6.QtGui import QContextMenuEvent, QMouseEvent, QTextCursor
 from PySide6.QtWidgets import QApplication, QWidget
 
 from launcher.core.conversation import Conversation
+from launcher.ui.earlier_messages import EarlierMessages
 from launcher.ui.message_actions import MessageActions
 from launcher.ui.transcript_document import (
     MAX_SHOWN_CHARS,
@@ -19,9 +20,8 @@ from launcher.ui.transcript_document import (
     VERSION_SCHEME,
     ReplyExtrasHook,
     TranscriptDocument,
-    stats_text,
-    thinking_text,
 )
+from launcher.ui.transcript_style import stats_text, thinking_text
 
 __all__ = [
     "MAX_SHOWN_CHARS",
@@ -53,11 +53,23 @@ class ConversationView(TranscriptDocument):
         self.actions_bar = MessageActions(self.viewport())
         self.actions_bar.triggered.connect(self._on_action)
         self.anchorClicked.connect(self._on_link)
+        #: "Show earlier messages (N)" and the writer behind it (long conversations).
+        self.earlier = EarlierMessages(self)
 
     def show_conversation(self, conversation: Conversation, *, upto: int | None = None) -> None:
         """Render `conversation` again (see `TranscriptDocument`); the action bar goes."""
         self.actions_bar.hide()
+        again = self.earlier.loading and conversation is self.conversation
+        self.earlier.reset()
         super().show_conversation(conversation, upto=upto)
+        if again:  # written again (a thinking block opened...): the batch asked for comes
+            self.earlier.load()
+
+    def before_writing(self) -> None:
+        """The button over the transcript comes or goes before the document is filled:
+        the viewport's new size then costs no second layout of it."""
+        self.earlier.sync()
+        self._fit_column()
 
     # ---- acting on a message -------------------------------------------
 
@@ -128,7 +140,9 @@ class ConversationView(TranscriptDocument):
         if not count:
             return
         current = self.actions_bar.index if self.actions_bar.isVisible() else count
-        index = min(count - 1, max(0, current + step))
+        if current + step < self.first_shown:
+            self.earlier.load()  # past the first message shown: the earlier ones come in
+        index = min(count - 1, max(self.first_shown, current + step))
         for start, _end, found, _role in self._ranges:
             if found == index:  # bring the message into view first
                 cursor = QTextCursor(self.document())

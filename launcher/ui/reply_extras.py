@@ -153,13 +153,22 @@ class TokenMarks:
     def clear(self) -> None:
         self.words.clear()
 
-    def mark(self, index: int, start: int, end: int, record: TokenRecord, tint: bool) -> int:
+    def mark(
+        self,
+        index: int,
+        start: int,
+        end: int,
+        record: TokenRecord,
+        tint: bool,
+        document: QTextDocument | None = None,
+    ) -> int:
         """Mark the words of the reply shown at [start, end) of the document; how many.
 
         The reply is shown rendered (Markdown), so each word is looked for in order,
         a little way ahead of the previous one; a word the rendering dropped (a `**`,
-        a code fence) is skipped."""
-        document = self.view.document()
+        a code fence) is skipped. `document`: where the reply is being written, when
+        not the view's own (earlier messages are written apart, then moved in)."""
+        document = document or self.view.document()
         text = _document_text(document, start, end)
         position = 0
         marked = 0

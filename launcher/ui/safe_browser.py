@@ -67,6 +67,7 @@ class SafeTextBrowser(QTextBrowser):
         self._open_links_externally = True
         self._codes: dict[int, str] = {}
         self._next_code_id = 0
+        self._provisional = 0  # ids from _next_code_id on that belong to the streaming tail
         document = SafeDocument(self, self.blocked_resource_requests)
         # Streaming replaces the tail many times per second; an undo history would keep
         # every replaced version alive for nothing.
@@ -130,13 +131,27 @@ class SafeTextBrowser(QTextBrowser):
 
     def commit_codes(self, codes: list[str]) -> None:
         """Register code blocks of a finished segment (ids are allocated in order)."""
+        self.set_provisional_codes([])
         for code in codes:
             self._codes[self._next_code_id] = code
             self._next_code_id += 1
 
     def set_provisional_codes(self, codes: list[str]) -> None:
-        """Code blocks of the streaming tail: ids after the committed ones, replaced often."""
-        for key in [k for k in self._codes if k >= self._next_code_id]:
-            del self._codes[key]
+        """Code blocks of the streaming tail: ids after the committed ones, replaced often
+        (only the tail's own ids are touched: the cost does not grow with the transcript)."""
+        for offset in range(self._provisional):
+            self._codes.pop(self._next_code_id + offset, None)
         for offset, code in enumerate(codes):
             self._codes[self._next_code_id + offset] = code
+        self._provisional = len(codes)
+
+    def forget_codes(self, first_id: int = 0) -> None:
+        """The document was cleared: its code blocks go with it; ids start at `first_id`."""
+        self._codes.clear()
+        self._next_code_id = first_id
+        self._provisional = 0
+
+    def adopt_codes(self, other: SafeTextBrowser) -> None:
+        """Take the code blocks `other` rendered (with ids apart from ours): the earlier
+        messages of a long transcript are rendered apart, then moved in front."""
+        self._codes.update(other._codes)

@@ -13,26 +13,39 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import (
-    QColor,
-    QGuiApplication,
-    QResizeEvent,
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
-    QTextFrameFormat,
+    QTextDocumentFragment,
     QTextImageFormat,
-    QTextLength,
 )
 from PySide6.QtWidgets import QWidget
 
 from launcher.core.attachments import split_message
 from launcher.core.conversation import Conversation, Message
-from launcher.ui.format import human_bytes, human_duration
-from launcher.ui.markdown import MarkdownStream, SafeTextBrowser
+from launcher.ui.format import human_bytes
+from launcher.ui.markdown import MarkdownStream
 from launcher.ui.thumbnails import ThumbnailCache
+from launcher.ui.transcript_budget import batch_start
+from launcher.ui.transcript_scroll import TranscriptView
+from launcher.ui.transcript_style import (
+    ASSISTANT_COLOURS,
+    ERROR_COLOURS,
+    NOTE_COLOURS,
+    QUIET_COLOURS,
+    THINKING_COLOURS,
+    USER_COLOURS,
+    line_format,
+    stats_text,
+    thinking_frame_format,
+    thinking_text,
+    tone,
+    user_frame_format,
+    write_versions,
+)
 
 
 class ReplyExtrasHook(Protocol):
@@ -47,55 +60,33 @@ class ReplyExtrasHook(Protocol):
 
 THINKING_SCHEME = "thinking"
 VERSION_SCHEME = "version"
-#: (on a light background, on a dark background)
-USER_COLOURS = ("#1565c0", "#8ab4f8")
-ASSISTANT_COLOURS = ("#2e7d32", "#81c995")
-NOTE_COLOURS = ("#6d4c41", "#c8a99a")
-ERROR_COLOURS = ("#c62828", "#f28b82")
-THINKING_COLOURS = ("#6a1b9a", "#d7aefb")
-QUIET_COLOURS = ("#757575", "#9aa0a6")
-USER_BACKGROUND = QColor(66, 133, 244, 28)  # a tint readable on light and dark palettes
 #: A reply longer than this shows only its beginning (Copy still copies all of it): a
 #: multi-megabyte document makes every layout and paint slow, whatever the painter does.
 MAX_SHOWN_CHARS = 1_000_000
-#: Readable line length: text is kept to about this many average characters.
-MAX_LINE_CHARS = 88
+#: Copy-link ids of code in earlier messages (written apart, then moved in) start here,
+#: far from the ids the live transcript allocates from 0: the two never meet.
+EARLIER_CODE_IDS = 1 << 40
 
 
-def stats_text(message: Message) -> str:
-    """'62.5 tokens/s · first token 120 ms' from a reply's stats."""
-    parts = []
-    tps = message.stats.get("tokens_per_second")
-    if tps:
-        parts.append(f"{tps:.1f} tokens/s")
-    ttft = message.stats.get("ttft_ms")
-    if ttft is not None:
-        parts.append(f"first token {ttft:.0f} ms")
-    return " · ".join(parts)
-
-
-def thinking_text(message: Message, *, shown: bool = False) -> str:
-    """'Thought for 12 s — show' (or in words for replies saved without a duration)."""
-    verb = "hide" if shown else "show"
-    seconds = message.stats.get("thinking_seconds")
-    if seconds is not None:
-        took = f"{seconds:.1f} s" if seconds < 10 else human_duration(seconds)
-        return f"Thought for {took} — {verb}"
-    return f"Thought for {len(message.thinking.split())} words — {verb}"
-
-
-def _tone(colours: tuple[str, str]) -> str:
-    """The colour for the current palette: light or dark background."""
-    dark = QGuiApplication.palette().base().color().lightness() < 128
-    return colours[1] if dark else colours[0]
-
-
-class TranscriptDocument(SafeTextBrowser):
+class TranscriptDocument(TranscriptView):
     """Writes messages into the document and remembers which range is which message;
-    `ConversationView` adds what a person does with them (hover actions, links, menu)."""
+    `ConversationView` adds what a person does with them (hover actions, links, menu).
+
+    A long conversation is written from `first_shown` on (its newest messages); older
+    ones are written apart (`write_messages` on another instance) and put in front with
+    `prepend_from`. Signal `closed()`: a message was finished (no message is open now).
+    """
+
+    closed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        #: The conversation shown, and the index of its first message in the document.
+        self.conversation: Conversation | None = None
+        self.first_shown = 0
+        self._earlier_codes = EARLIER_CODE_IDS  # the next id for code in earlier messages
+        #: Where image resources go (another transcript's document, when writing for it).
+        self.resources_into: QTextDocument | None = None
         self.setAccessibleName("Conversation")
         self.setMinimumHeight(160)
         self.setMouseTracking(True)
@@ -112,33 +103,6 @@ class TranscriptDocument(SafeTextBrowser):
         #: What replies show besides their text (tool steps, token probabilities, cut
         #: context): see ui/chatplus_wiring.py; None: nothing.
         self.extras: ReplyExtrasHook | None = None
-
-    # ---- layout: a readable column ----------------------------------------
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._fit_column()
-
-    def _fit_column(self) -> None:
-        """Centre a column of about MAX_LINE_CHARS characters (the page's own margins)."""
-        column = self.fontMetrics().averageCharWidth() * MAX_LINE_CHARS
-        side = max(8, (self.viewport().width() - column) // 2)
-        root = self.document().rootFrame()
-        fmt = root.frameFormat()
-        if fmt.leftMargin() != side or fmt.rightMargin() != side:
-            fmt.setLeftMargin(side)
-            fmt.setRightMargin(side)
-            root.setFrameFormat(fmt)
-
-    # ---- scrolling: follow only a reader who is already at the bottom ----
-
-    def at_bottom(self) -> bool:
-        bar = self.verticalScrollBar()
-        return bar.value() >= bar.maximum() - 8
-
-    def scroll_to_bottom(self) -> None:
-        bar = self.verticalScrollBar()
-        bar.setValue(bar.maximum())
 
     # ---- building the document -------------------------------------------
 
@@ -169,19 +133,7 @@ class TranscriptDocument(SafeTextBrowser):
             cursor.setBlockFormat(block)
         else:
             cursor.insertBlock(block, QTextCharFormat())
-        fmt = QTextCharFormat()
-        if bold:
-            fmt.setFontWeight(700)
-        if italic:
-            fmt.setFontItalic(True)
-        if small:
-            fmt.setProperty(QTextCharFormat.Property.FontSizeAdjustment, -1)
-        if colour:
-            fmt.setForeground(QColor(colour))
-        if href:
-            fmt.setAnchor(True)
-            fmt.setAnchorHref(href)
-            fmt.setFontUnderline(True)
+        fmt = line_format(bold=bold, colour=colour, italic=italic, href=href, small=small)
         cursor.insertText(text, fmt)
 
     def _begin_message(self, index: int, role: str) -> None:
@@ -192,6 +144,7 @@ class TranscriptDocument(SafeTextBrowser):
             start, index, role = self._open
             self._ranges.append((start, self._end().position(), index, role))
             self._open = None
+            self.closed.emit()
 
     def append_user(self, message: Message, index: int) -> None:
         """The user's message, in a tinted box."""
@@ -199,17 +152,8 @@ class TranscriptDocument(SafeTextBrowser):
         cursor = self._end()
         if not self.document().isEmpty():
             cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
-        frame = QTextFrameFormat()
-        frame.setBackground(USER_BACKGROUND)
-        frame.setPadding(8)
-        frame.setTopMargin(14)
-        frame.setBottomMargin(6)
-        frame.setWidth(QTextLength(QTextLength.Type.PercentageLength, 100))
-        cursor.insertFrame(frame)
-        header = QTextCharFormat()
-        header.setFontWeight(700)
-        header.setForeground(QColor(_tone(USER_COLOURS)))
-        cursor.insertText("You", header)
+        cursor.insertFrame(user_frame_format())
+        cursor.insertText("You", line_format(bold=True, colour=tone(USER_COLOURS)))
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
         text, files = split_message(message.content)
         if files:
@@ -236,7 +180,8 @@ class TranscriptDocument(SafeTextBrowser):
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
         for encoded, image in previews:
             name = QUrl(f"thumb:{self._thumb_names.setdefault(encoded, len(self._thumb_names))}")
-            self.document().addResource(QTextDocument.ResourceType.ImageResource, name, image)
+            target = self.resources_into or self.document()
+            target.addResource(QTextDocument.ResourceType.ImageResource, name, image)
             fmt = QTextImageFormat()
             fmt.setName(name.toString())
             fmt.setWidth(image.width())
@@ -250,7 +195,7 @@ class TranscriptDocument(SafeTextBrowser):
         self.append_line(
             f"Assistant ({model})" if model else "Assistant",
             bold=True,
-            colour=_tone(ASSISTANT_COLOURS),
+            colour=tone(ASSISTANT_COLOURS),
             top_margin=10,
         )
         self.open_stream = None
@@ -276,7 +221,7 @@ class TranscriptDocument(SafeTextBrowser):
             stats = {} if seconds is None else {"thinking_seconds": seconds}
             label = thinking_text(Message("assistant", "", thinking, stats=stats), shown=shown)
         self.append_line(
-            label, italic=True, colour=_tone(THINKING_COLOURS), href=f"{THINKING_SCHEME}:{index}"
+            label, italic=True, colour=tone(THINKING_COLOURS), href=f"{THINKING_SCHEME}:{index}"
         )
         if shown:
             self._thinking_block(thinking)
@@ -304,7 +249,7 @@ class TranscriptDocument(SafeTextBrowser):
             self.append_line(
                 thinking_text(message, shown=index in self.expanded_thinking),
                 italic=True,
-                colour=_tone(THINKING_COLOURS),
+                colour=tone(THINKING_COLOURS),
                 href=f"{THINKING_SCHEME}:{index}",
             )
             if index in self.expanded_thinking:
@@ -315,22 +260,20 @@ class TranscriptDocument(SafeTextBrowser):
                 f"Only the first {human_bytes(MAX_SHOWN_CHARS)} of this "
                 f"{human_bytes(len(message.content))} reply is shown; Copy copies all of it.",
                 italic=True,
-                colour=_tone(NOTE_COLOURS),
+                colour=tone(NOTE_COLOURS),
             )
         if message.state == "error":
-            self.append_line(f"⚠ {message.note}", colour=_tone(ERROR_COLOURS))
+            self.append_line(f"⚠ {message.note}", colour=tone(ERROR_COLOURS))
         elif message.state in ("stopped", "interrupted"):
             default = "Stopped." if message.state == "stopped" else "Interrupted."
-            self.append_line(
-                f"■ {message.note or default}", italic=True, colour=_tone(NOTE_COLOURS)
-            )
+            self.append_line(f"■ {message.note or default}", italic=True, colour=tone(NOTE_COLOURS))
         elif message.note:
-            self.append_line(message.note, italic=True, colour=_tone(NOTE_COLOURS))
+            self.append_line(message.note, italic=True, colour=tone(NOTE_COLOURS))
         if message.version_count > 1:
             self._version_line(message, index)
         stats = stats_text(message)
         if stats and message.state == "complete":
-            self.append_line(stats, italic=True, colour=_tone(QUIET_COLOURS), small=True)
+            self.append_line(stats, italic=True, colour=tone(QUIET_COLOURS), small=True)
         if self.extras is not None:
             self.extras.after_reply(self, index, message)
         self._messages_at(index, message)
@@ -339,67 +282,119 @@ class TranscriptDocument(SafeTextBrowser):
     def _thinking_block(self, thinking: str) -> None:
         """The reply's thinking, inside its message: plain text in a tinted box."""
         cursor = self._end()
-        frame = QTextFrameFormat()
-        frame.setBackground(QColor(106, 27, 154, 20))
-        frame.setPadding(6)
-        cursor.insertFrame(frame)
-        fmt = QTextCharFormat()
-        fmt.setFontItalic(True)
-        fmt.setForeground(QColor(_tone(QUIET_COLOURS)))
-        cursor.insertText(thinking, fmt)
+        cursor.insertFrame(thinking_frame_format())
+        cursor.insertText(thinking, line_format(italic=True, colour=tone(QUIET_COLOURS)))
 
     def _version_line(self, message: Message, index: int) -> None:
         """'‹ 2/3 ›': links to the neighbouring versions of a reply."""
-        shown, count = message.version_index, message.version_count
         cursor = self._end()
         cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
-        plain = QTextCharFormat()
-        plain.setForeground(QColor(_tone(QUIET_COLOURS)))
-        for label, target in (("‹", shown - 1), (None, None), ("›", shown + 1)):
-            if label is None:
-                cursor.insertText(f" {shown + 1}/{count} ", plain)
-                continue
-            assert target is not None
-            if 0 <= target < count:
-                link = QTextCharFormat()
-                link.setAnchor(True)
-                link.setAnchorHref(f"{VERSION_SCHEME}:{index}/{target}")
-                link.setToolTip("Previous version" if label == "‹" else "Next version")
-                cursor.insertText(label, link)
-            else:
-                cursor.insertText(label, plain)
+        write_versions(cursor, message, f"{VERSION_SCHEME}:{index}")
 
     def _messages_at(self, index: int, message: Message) -> None:
         while len(self._messages) <= index:
             self._messages.append(message)
         self._messages[index] = message
 
+    def is_writing(self) -> bool:
+        """A message is open (a reply is being written): nothing may move in front."""
+        return self._open is not None
+
     def shows_messages(self, count: int) -> bool:
-        """The view shows exactly messages 0 .. count-1 (all closed): a send may append."""
+        """The view shows messages first_shown .. count-1 (all closed; the earlier ones
+        are there to be written on request): a send may append."""
         indexes = [index for _start, _end, index, _role in self._ranges]
-        return self._open is None and indexes == list(range(count))
+        return self._open is None and indexes == list(range(self.first_shown, count))
 
     def show_conversation(self, conversation: Conversation, *, upto: int | None = None) -> None:
-        """Render a whole conversation (history) through the same paths as live replies.
+        """Render a conversation (history) through the same paths as live replies: its
+        newest messages (see `transcript_budget`), or, when it is the one already shown,
+        from the same message as before (the reader's place stays where it was).
 
         `upto`: render only the messages before this index.
         """
+        keep = self.first_shown if conversation is self.conversation else None
         self.clear()
+        self.forget_codes()
         self._fit_column()
         self._ranges.clear()
         self._messages.clear()
         self._open = None
         self.open_stream = None
-        messages = conversation.messages if upto is None else conversation.messages[:upto]
-        for index, message in enumerate(messages):
-            if message.role == "user":
-                self.append_user(message, index)
-            elif message.role == "assistant":
-                self.begin_reply(conversation.settings.model, index)
-                if message.thinking:
-                    seconds = message.stats.get("thinking_seconds")
-                    self.show_thinking(index, message.thinking, seconds=seconds, live=False)
-                self.content_stream().append(message.content[:MAX_SHOWN_CHARS])
-                self.end_reply(message, index)
+        self.conversation = conversation
+        stop = len(conversation.messages) if upto is None else upto
+        first = batch_start(conversation.messages, stop)
+        self.first_shown = first if keep is None else min(first, keep)
+        self.before_writing()
+        self.write_messages(conversation, self.first_shown, stop)
         if conversation.messages and upto is None:
             self.scroll_to_bottom()
+
+    def before_writing(self) -> None:
+        """Called by `show_conversation` on the empty document, before the messages are
+        written: a change of the view's geometry here costs no layout."""
+
+    def write_messages(self, conversation: Conversation, start: int, stop: int) -> None:
+        """Write messages start .. stop-1 at the end, in one edit block: the layout runs
+        once at its end instead of after every insertion (quadratic in a long one)."""
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        try:
+            for index in range(start, min(stop, len(conversation.messages))):
+                message = conversation.messages[index]
+                if message.role == "user":
+                    self.append_user(message, index)
+                elif message.role == "assistant":
+                    self.begin_reply(conversation.settings.model, index)
+                    if message.thinking:
+                        seconds = message.stats.get("thinking_seconds")
+                        self.show_thinking(index, message.thinking, seconds=seconds, live=False)
+                    self.content_stream().append(message.content[:MAX_SHOWN_CHARS])
+                    self.end_reply(message, index)
+        finally:
+            cursor.endEditBlock()
+
+    def start_earlier(self, source: TranscriptDocument) -> None:
+        """Make this (hidden) instance ready to write `source`'s earlier messages."""
+        self.clear()
+        self.forget_codes(source._earlier_codes)
+        self._ranges.clear()
+        self._messages.clear()
+        self._open = None
+        self.open_stream = None
+        self.expanded_thinking = source.expanded_thinking
+        self.thumbnails = source.thumbnails
+        self._thumb_names = source._thumb_names
+        self.extras = source.extras
+        self.resources_into = source.document()
+
+    def as_fragment(self) -> QTextDocumentFragment:
+        """All that was written, ending in a block separator (for `prepend_from`)."""
+        self._end().insertBlock(QTextBlockFormat(), QTextCharFormat())
+        return QTextDocumentFragment(self.document())
+
+    def prepend_from(
+        self, earlier: TranscriptDocument, first: int, fragment: QTextDocumentFragment
+    ) -> None:
+        """Put what `earlier` wrote (messages first .. first_shown-1, its `as_fragment`)
+        in front of the document, keeping the reader where they are. Not while a message
+        is open."""
+        assert self._open is None, "prepend_from while a message is being written"
+        document = self.document()
+        bar = self.verticalScrollBar()
+        value, height = bar.value(), document.size().height()
+        length = document.characterCount()
+        cursor = QTextCursor(document)
+        cursor.beginEditBlock()
+        cursor.setPosition(0)
+        cursor.insertFragment(fragment)
+        cursor.endEditBlock()
+        shift = document.characterCount() - length
+        ranges = [r for r in earlier._ranges if first <= r[2] < self.first_shown]
+        self._ranges = ranges + [(a + shift, b + shift, i, r) for a, b, i, r in self._ranges]
+        for index in range(first, self.first_shown):
+            self._messages[index] = earlier._messages[index]
+        self.adopt_codes(earlier)
+        self._earlier_codes = earlier.code_block_count
+        self.first_shown = first
+        bar.setValue(value + round(document.size().height() - height))
