@@ -9,8 +9,10 @@ before it commits. Before the first step the file is copied aside twice: a
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -149,18 +151,40 @@ def prepare(
             "a newer launcher; please upgrade. The file has not been modified."
         )
     try:
+        # First, so that another connection opening the file at the same moment (the
+        # window's store, a backup, a reader) waits for this one instead of failing.
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         if current < target:
-            if current > 0:
-                before_migration(conn, current)
-            conn.execute("PRAGMA foreign_keys=OFF")  # only outside a transaction
-            for version in range(current, target):
-                _apply_migration(conn, version + 1, migrations[version])
+            _migrate(conn, migrations, before_migration)
         conn.execute("PRAGMA foreign_keys=ON")
     except sqlite3.Error as exc:
         raise store_error(exc, path, "prepare") from exc
+
+
+def _migrate(
+    conn: sqlite3.Connection, migrations: Sequence[str], before_migration: BeforeMigration
+) -> None:
+    """Bring the file to the newest version, step by step, whoever else opens it meanwhile.
+
+    The version read at opening may be stale by the time a step runs (another
+    connection migrated in between): a step that fails is checked against the
+    version again. Two connections may both copy the file first; the copies are
+    written apart and each lands whole.
+    """
+    target = len(migrations)
+    conn.execute("PRAGMA foreign_keys=OFF")  # only outside a transaction
+    current = schema_version(conn)
+    if 0 < current < target:
+        before_migration(conn, current)
+    while (current := schema_version(conn)) < target:
+        try:
+            _apply_migration(conn, current + 1, migrations[current])
+        except sqlite3.OperationalError:
+            if schema_version(conn) > current:
+                continue  # another connection made this step meanwhile
+            raise
 
 
 def _check_integrity(conn: sqlite3.Connection, path: Path) -> None:
@@ -195,7 +219,8 @@ def _apply_migration(conn: sqlite3.Connection, version: int, script: str) -> Non
 def copy_database(conn: sqlite3.Connection, target: Path) -> None:
     """A consistent copy of the open database (SQLite's online backup API) at `target`."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".part")
+    # Its own name: two connections may copy the same file at the same moment.
+    tmp = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.part")
     tmp.unlink(missing_ok=True)
     copy = sqlite3.connect(tmp)
     try:

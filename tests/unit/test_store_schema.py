@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,35 @@ class TestMigrations:
             # Still writable after migration.
             s.add_message(1, Message(role="user", content="new"))
             assert [c.title for c in s.list_conversations()] == ["old chat"]
+        finally:
+            s.close()
+
+    @pytest.mark.parametrize("start", ["empty", "v1"])
+    def test_connections_opening_at_once_migrate_once(self, db_path: Path, start: str) -> None:
+        # The window's store, a backup and a reader may open a new or old file at the
+        # same moment: each reads the version before the write lock, so the later ones
+        # must notice that the step was done meanwhile instead of failing on it.
+        if start == "v1":
+            _make_v1_db(db_path)
+        barrier = threading.Barrier(6)
+        errors: list[BaseException] = []
+
+        def open_store() -> None:
+            barrier.wait()
+            try:
+                Store(db_path).close()
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_store) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert errors == []
+        s = Store(db_path)
+        try:
+            assert s.schema_version() == Store.SCHEMA_VERSION
         finally:
             s.close()
 
