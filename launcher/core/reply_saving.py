@@ -42,7 +42,9 @@ async def follow_reply(
         )
     saved = (turn.content, turn.thinking)
     saved_versions = (len(reply.versions), reply.version_index)
-    saved_steps = _steps_now(reply)
+    # Not the steps the reply has now: a quick tool may have run before the reply got
+    # its id (and this loop started), and the row was inserted without it.
+    saved_steps = (0, 0)
     waiter = asyncio.ensure_future(turn.wait())
     try:
         while not waiter.done():

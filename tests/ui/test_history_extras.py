@@ -179,7 +179,19 @@ async def test_a_long_reopened_conversation_marks_only_its_latest_replies(
     shown = {index for index, _number in window.history_wiring.chatplus.marks.words}
     assert shown == {5}  # the last reply; with the one before, the budget would be exceeded
     assert "Alternatives:" in _popup_at(window, "Part2 w0")
+    # The earlier replies are written on request (a long conversation opens lazily):
+    # brought in, they are still not marked.
+    view = window.chat.conversation
+    window.show()  # earlier messages are written only for a window on the screen
+    while view.first_shown > 0:
+        shown_from = view.first_shown
+        control(window, "Show earlier messages").click()
+        await wait_until(lambda: view.first_shown < shown_from, 10)  # noqa: B023 (awaited here)
+    await wait_until(lambda: not view.earlier.loading, 10)
+    assert {index for index, _number in window.history_wiring.chatplus.marks.words} == {5}
+    assert "Alternatives:" in _popup_at(window, "Part2 w0")
     assert _popup_at(window, "Part0 w0") == ""
+    await window.launcher.tasks.wait(5)
 
 
 async def test_a_finished_tool_step_is_saved_while_the_answer_still_streams(
