@@ -3,8 +3,10 @@
 Polling adapts to what is going on: every 150 ms while a server is starting
 or stopping (so Running shows within a fraction of a second of the port
 answering), every 2 s while steady (a server that dies shows within about
-2 s, at the cost of one tiny request), and with exponential backoff up to 30 s
-while a remote host is unreachable.
+2 s, at the cost of one tiny request), every 10 s while our own child runs
+and answers (its exit is seen at once by waiting on the process, so the poll
+only has to catch a hung server; an idle launcher then wakes up rarely), and
+with exponential backoff up to 30 s while a remote host is unreachable.
 
 It also owns the server's life around the user's clicks: auto-start at
 launch, adoption of a server a previous launcher left running, and restarts
@@ -25,7 +27,16 @@ from launcher.config import HostProfile, LocalServerSettings
 from launcher.core import restarts
 from launcher.core.childenv import child_environment
 from launcher.core.server import ServerExit, ServerStartError, ServerSupervisor
-from launcher.core.status import Probe, ProbeKind, ServerState, ServerStatus, Situation, decide
+from launcher.core.status import (
+    STEADY_INTERVAL,
+    Probe,
+    ProbeKind,
+    ServerState,
+    ServerStatus,
+    Situation,
+    decide,
+    poll_interval,
+)
 from launcher.ollama import (
     OllamaClient,
     OllamaConnectionError,
@@ -34,9 +45,6 @@ from launcher.ollama import (
     OllamaTimeoutError,
 )
 
-STEADY_INTERVAL = 2.0
-FAST_INTERVAL = 0.15
-MAX_BACKOFF = 30.0
 LOCAL_PROBE_TIMEOUT = 3.0
 REMOTE_PROBE_TIMEOUT = 5.0
 
@@ -363,18 +371,20 @@ class ServerMonitor(QObject):
         return had
 
     def _interval(self) -> float:
-        state = self.status.state
-        if self._start_pending or state in (
-            ServerState.STARTING,
-            ServerState.STOPPING,
-            ServerState.CHECKING,
-        ):
-            return FAST_INTERVAL
-        if state is ServerState.UNREACHABLE and not self.profile.managed:
-            self._backoff = min(self._backoff * 2, MAX_BACKOFF)
-            return self._backoff
-        self._backoff = STEADY_INTERVAL
-        return STEADY_INTERVAL
+        interval, self._backoff = poll_interval(
+            self.status.state,
+            backoff=self._backoff,
+            start_pending=self._start_pending,
+            remote=not self.profile.managed,
+            child_watched=self._child_watched(),
+        )
+        return interval
+
+    def _child_watched(self) -> bool:
+        """Our server runs, and the supervisor tells us the moment it exits (by waiting
+        on our child, or on an adopted server's exact process): `_on_child_exit`."""
+        sup = self.supervisor
+        return self.profile.managed and sup.running and not sup.stopping
 
     async def _run(self) -> None:
         if not self._first_probe_done:

@@ -1,16 +1,27 @@
-"""The server status: its states, and the pure rule that decides the state.
+"""The server status: its states, and the pure rules that decide the state and the poll.
 
-Kept apart from the polling loop so the rule is tested with plain values:
-given what the last probe saw and what our child is doing, what do we show?
+Kept apart from the polling loop so the rules are tested with plain values:
+given what the last probe saw and what our child is doing, what do we show,
+and how soon do we ask again?
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from launcher.core.explain import explain_server_exit
 from launcher.core.server import ServerExit
+
+#: Seconds between polls while steady: a server that dies shows within about this.
+STEADY_INTERVAL = 2.0
+#: While our own server answers: its exit is seen at once by waiting on the process,
+#: so the poll only has to notice a hung server, and an idle launcher rarely wakes up.
+OWN_SERVER_INTERVAL = 10.0
+#: While a server starts or stops: Running shows within a fraction of a second.
+FAST_INTERVAL = 0.15
+#: The longest wait between polls of an unreachable remote host.
+MAX_BACKOFF = 30.0
 
 
 class ServerState(enum.Enum):
@@ -60,7 +71,9 @@ class ServerStatus:
     detail: str = ""
     tooltip: str = ""
     version: str = ""
-    rtt_ms: float | None = None
+    # Not compared: the detail already says it to the millisecond, and a poll whose
+    # round trip differs by microseconds must not repaint everything that watches.
+    rtt_ms: float | None = field(default=None, compare=False)
     external: bool = False
 
     @property
@@ -185,3 +198,25 @@ def decide(probe: Probe | None, s: Situation) -> ServerStatus:
         tooltip="No `ollama` binary was found on PATH or in the usual install places.\n"
         "Install it from https://ollama.com/download, or set its path in Settings.",
     )
+
+
+def poll_interval(
+    state: ServerState,
+    *,
+    backoff: float,
+    start_pending: bool = False,
+    remote: bool = False,
+    child_watched: bool = False,
+) -> tuple[float, float]:
+    """Seconds until the next poll, and the remote backoff to remember.
+
+    `child_watched`: our own server runs and its exit wakes the monitor by itself.
+    """
+    if start_pending or state in (ServerState.STARTING, ServerState.STOPPING, ServerState.CHECKING):
+        return FAST_INTERVAL, backoff
+    if state is ServerState.UNREACHABLE and remote:
+        backoff = min(backoff * 2, MAX_BACKOFF)
+        return backoff, backoff
+    if state is ServerState.RUNNING and child_watched:
+        return OWN_SERVER_INTERVAL, STEADY_INTERVAL
+    return STEADY_INTERVAL, STEADY_INTERVAL
