@@ -320,6 +320,7 @@ class ServerMonitor(QObject):
             restart_attempt=self._restart_attempt if managed else 0,
             adopted=managed and sup.adopted,
             configured_binary=str(self.local.binary or "") if managed else "",
+            insecure_tls=not self.profile.verify_tls and self.profile.base_url.startswith("https:"),
         )
 
     def _publish(self) -> None:

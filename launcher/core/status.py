@@ -8,7 +8,7 @@ and how soon do we ask again?
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from launcher.core.explain import explain_server_exit
 from launcher.core.server import ServerExit
@@ -65,6 +65,8 @@ class ServerStatus:
         detail: what follows it, e.g. `Ollama 0.12.3, 3 ms`.
         tooltip: a longer explanation (log tail after a crash, where to get Ollama...).
         external: the answering server was not started by the launcher.
+        warning: a standing risk the user chose and should not forget (certificate
+            checks off for this host), "" when none; also said in the detail.
     """
 
     state: ServerState
@@ -75,6 +77,7 @@ class ServerStatus:
     # round trip differs by microseconds must not repaint everything that watches.
     rtt_ms: float | None = field(default=None, compare=False)
     external: bool = False
+    warning: str = ""
 
     @property
     def description(self) -> str:
@@ -103,6 +106,7 @@ class Situation:
         restart_attempt: a restart after a crash is scheduled (1, 2, 3), 0 when not.
         adopted: our running server was started by a previous launcher that died.
         configured_binary: the path to `ollama` chosen in Settings ("" for the search).
+        insecure_tls: an `https` host whose certificate checks the user turned off.
     """
 
     base_url: str
@@ -115,10 +119,36 @@ class Situation:
     restart_attempt: int = 0
     adopted: bool = False
     configured_binary: str = ""
+    insecure_tls: bool = False
+
+
+#: Said after the status words while a host's certificate checks are off.
+INSECURE_TLS_NOTE = "certificate checks off"
+
+
+def insecure_tls_warning(base_url: str) -> str:
+    """The standing warning for an https host whose certificate is not checked."""
+    return (
+        f"Certificate checks are off for {base_url}: the launcher does not verify that it "
+        "is talking to that server, so anyone on the way could read or change the "
+        "conversation and the API key.\nTurn the checks back on in Settings → Remote "
+        "hosts (or give the host's CA file there) when you can."
+    )
 
 
 def decide(probe: Probe | None, s: Situation) -> ServerStatus:
-    """The status to show for a probe result in a situation."""
+    """The status to show for a probe result in a situation (with the warning of an
+    https host whose certificate checks are off, whatever the state)."""
+    status = _decide(probe, s)
+    if not s.insecure_tls:
+        return status
+    warning = insecure_tls_warning(s.base_url)
+    detail = f"{status.detail} · {INSECURE_TLS_NOTE}" if status.detail else INSECURE_TLS_NOTE
+    tooltip = f"{warning}\n\n{status.tooltip}" if status.tooltip else warning
+    return replace(status, detail=detail, tooltip=tooltip, warning=warning)
+
+
+def _decide(probe: Probe | None, s: Situation) -> ServerStatus:
     if s.child_stopping:
         return ServerStatus(ServerState.STOPPING, "waiting for the server to exit")
     if probe is None:
