@@ -26,6 +26,7 @@ from PySide6.QtCore import QObject, Signal
 from launcher.config import HostProfile, LocalServerSettings
 from launcher.core import restarts
 from launcher.core.childenv import child_environment
+from launcher.core.hangup import wait_next, watchable
 from launcher.core.server import ServerExit, ServerStartError, ServerSupervisor
 from launcher.core.status import (
     STEADY_INTERVAL,
@@ -118,6 +119,10 @@ class ServerMonitor(QObject):
         self._restart_attempt = 0
         self._restart_task: asyncio.Task[None] | None = None
         self._first_probe_done = False  # adoption and auto-start happen once, at launch
+        # A local server not ours is watched for its hang-up (`core/hangup.py`), unless
+        # it turned out to close idle connections itself (then it is polled every 2 s).
+        self._hangup_ok = True
+        self._hung_up_early = False
         self.auto_started = False
         supervisor.exited.connect(self._on_child_exit)
 
@@ -142,6 +147,7 @@ class ServerMonitor(QObject):
         self.profile = profile
         self._last_probe = None
         self._backoff = STEADY_INTERVAL
+        self._hangup_ok = True
         if self._task is not None:
             self._task.cancel()
             self._task = None
@@ -377,9 +383,21 @@ class ServerMonitor(QObject):
             backoff=self._backoff,
             start_pending=self._start_pending,
             remote=not self.profile.managed,
-            child_watched=self._child_watched(),
+            exit_watched=self._child_watched() or self._hangup_watch() is not None,
         )
         return interval
+
+    def _hangup_watch(self) -> str | None:
+        """The base URL to watch for a hang-up while waiting, or None: a local server
+        that answers and is not our child (whose exit we wait on already)."""
+        if (
+            self._hangup_ok
+            and self.status.state is ServerState.RUNNING
+            and not self._child_watched()
+            and watchable(self.profile.base_url)
+        ):
+            return self.profile.base_url
+        return None
 
     def _child_watched(self) -> bool:
         """Our server runs, and the supervisor tells us the moment it exits (by waiting
@@ -400,10 +418,13 @@ class ServerMonitor(QObject):
             if result.kind is ProbeKind.OLLAMA and self.supervisor.running:
                 self.supervisor.mark_ready()
                 self._start_pending = False
+            if self._hung_up_early and result.kind is ProbeKind.OLLAMA:
+                self._hangup_ok = False  # it closes idle connections: a false alarm
             self._publish()
             if not self._first_probe_done:
                 self._first_probe_done = True
                 await self._auto_start(result)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval())
-            self._wake.clear()
+            watch = self._hangup_watch()
+            waited = time.monotonic()
+            hung_up = await wait_next(self._wake, self._interval(), watch)
+            self._hung_up_early = hung_up and time.monotonic() - waited < STEADY_INTERVAL

@@ -15,9 +15,10 @@ from launcher.core.server import ServerExit
 
 #: Seconds between polls while steady: a server that dies shows within about this.
 STEADY_INTERVAL = 2.0
-#: While our own server answers: its exit is seen at once by waiting on the process,
-#: so the poll only has to notice a hung server, and an idle launcher rarely wakes up.
-OWN_SERVER_INTERVAL = 10.0
+#: While a server answers whose end wakes the monitor by itself (our child, waited on;
+#: a local server, watched for its hang-up): the poll only has to notice a hung
+#: server, and an idle launcher rarely wakes up.
+WATCHED_INTERVAL = 10.0
 #: While a server starts or stops: Running shows within a fraction of a second.
 FAST_INTERVAL = 0.15
 #: The longest wait between polls of an unreachable remote host.
@@ -236,17 +237,18 @@ def poll_interval(
     backoff: float,
     start_pending: bool = False,
     remote: bool = False,
-    child_watched: bool = False,
+    exit_watched: bool = False,
 ) -> tuple[float, float]:
     """Seconds until the next poll, and the remote backoff to remember.
 
-    `child_watched`: our own server runs and its exit wakes the monitor by itself.
+    `exit_watched`: the server's end wakes the monitor by itself (our own child is
+    waited on; a local server's connection is held open: `core/hangup.py`).
     """
     if start_pending or state in (ServerState.STARTING, ServerState.STOPPING, ServerState.CHECKING):
         return FAST_INTERVAL, backoff
     if state is ServerState.UNREACHABLE and remote:
         backoff = min(backoff * 2, MAX_BACKOFF)
         return backoff, backoff
-    if state is ServerState.RUNNING and child_watched:
-        return OWN_SERVER_INTERVAL, STEADY_INTERVAL
+    if state is ServerState.RUNNING and exit_watched:
+        return WATCHED_INTERVAL, STEADY_INTERVAL
     return STEADY_INTERVAL, STEADY_INTERVAL

@@ -11,8 +11,8 @@ from launcher.core.logtail import LogTail, next_poll
 from launcher.core.status import (
     FAST_INTERVAL,
     MAX_BACKOFF,
-    OWN_SERVER_INTERVAL,
     STEADY_INTERVAL,
+    WATCHED_INTERVAL,
     ServerState,
     ServerStatus,
     poll_interval,
@@ -22,16 +22,17 @@ from tests.waiting import wait_until
 
 def test_our_running_server_is_polled_rarely_others_every_two_seconds() -> None:
     running = ServerState.RUNNING
-    # Our child: its exit wakes the monitor, so the poll only looks for a hang.
-    assert poll_interval(running, backoff=2.0, child_watched=True)[0] == OWN_SERVER_INTERVAL
-    assert OWN_SERVER_INTERVAL > STEADY_INTERVAL
-    # An external server (local or remote) is only seen by polling: within 2 s.
+    # Our child, or a local server watched for its hang-up: its end wakes the monitor,
+    # so the poll only looks for a hang.
+    assert poll_interval(running, backoff=2.0, exit_watched=True)[0] == WATCHED_INTERVAL
+    assert WATCHED_INTERVAL > STEADY_INTERVAL
+    # A server whose end nobody watches (remote, or closing idle connections): within 2 s.
     assert poll_interval(running, backoff=2.0)[0] == STEADY_INTERVAL
     assert poll_interval(running, backoff=2.0, remote=True)[0] == STEADY_INTERVAL
     assert STEADY_INTERVAL <= 2.0
     # Starting, stopping, checking, or a Start clicked: fast, even for our child.
     for state in (ServerState.STARTING, ServerState.STOPPING, ServerState.CHECKING):
-        assert poll_interval(state, backoff=2.0, child_watched=True)[0] == FAST_INTERVAL
+        assert poll_interval(state, backoff=2.0, exit_watched=True)[0] == FAST_INTERVAL
     assert poll_interval(running, backoff=2.0, start_pending=True)[0] == FAST_INTERVAL
     assert poll_interval(ServerState.STOPPED, backoff=2.0)[0] == STEADY_INTERVAL
 
