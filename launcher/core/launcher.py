@@ -30,7 +30,7 @@ from launcher.core.chatplus import ChatPlus
 from launcher.core.conversation import Conversation, Message
 from launcher.core.diskspace import models_folder
 from launcher.core.downloads import DownloadManager
-from launcher.core.guard import GuardSettings
+from launcher.core.guard_settings import GuardSettings
 from launcher.core.history import ConversationHistory
 from launcher.core.inspector import ModelInspector
 from launcher.core.logbuffer import LogBuffer

@@ -30,6 +30,10 @@ def casefold_contains(haystack: str | None, needle: str | None) -> int:
     """SQL function for non-ASCII searches, where SQLite's ``LIKE`` only folds ASCII case."""
     if haystack is None or needle is None:
         return 0
+    if haystack.isascii():
+        # Most text is ASCII (code, English): its casefold is its lower(), which
+        # has a fast path, and it cannot contain a needle that stays non-ASCII.
+        return int(needle.isascii() and needle in haystack.lower())
     return int(needle in haystack.casefold())
 
 

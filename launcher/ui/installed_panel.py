@@ -192,6 +192,9 @@ class InstalledModelsPanel(QWidget):
             if item is not None:
                 item.setText("")
                 item.setToolTip(", ".join(capabilities))
+                # The column sizes itself to its items, not to cell widgets: give the
+                # item the tags' width, or a model with several capabilities is cut off.
+                item.setSizeHint(label.sizeHint())
 
     def _row_of(self, name: str) -> int:
         for row in range(self.table.rowCount()):

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from launcher.config import Settings
 from launcher.core.explain import explain
-from launcher.core.guard import GuardSettings
+from launcher.core.guard_settings import GuardSettings
 from launcher.core.launcher import Launcher
 from launcher.ollama import is_loopback_url, resolve_host
 from launcher.ui.server_settings_page import ServerSettingsPage

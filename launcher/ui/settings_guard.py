@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QSpinBox, QWidget
 
-from launcher.core.guard import SHORT_PERIOD, GuardSettings
+from launcher.core.guard_settings import SHORT_PERIOD, GuardSettings
 from launcher.ui.settings_common import buddy_label, named
 
 

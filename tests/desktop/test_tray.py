@@ -98,6 +98,8 @@ async def test_a_line_per_running_download_then_a_notice(
     await wait_until(lambda: job.state is JobState.DONE, 30)
     await wait_until(lambda: not window.tray.download_lines, 5)
     assert not any(t.startswith("mistral") for t in menu_texts(window))
+    # The job turns DONE (its line goes) a moment before it emits `finished`.
+    await wait_until(lambda: bool(shown), 5, "the download notice")
     assert [(n.kind, n.title) for n in shown] == [("downloads", "Download finished")]
     assert "mistral" in shown[0].body
 

@@ -10,6 +10,7 @@ point the launcher at it with `OLLAMA_LAUNCHER_WEB_BASE=server.url`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable
@@ -98,7 +99,8 @@ class WebSearchServer:
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                with contextlib.suppress(ConnectionError):  # the client stopped: as a server would
+                    self.wfile.write(data)
 
             def do_GET(self) -> None:
                 self.send_response(405)

@@ -127,17 +127,22 @@ async def test_details_open_beside_the_list_follow_the_selection_and_close(
 async def test_capabilities_show_as_tags_in_the_list(
     external: OllamaTestServer, make_window: Callable[[], MainWindow], qtbot: Any
 ) -> None:
-    external.add_model("llava", capabilities=["completion", "vision"])
+    external.add_model("llava", capabilities=["completion", "vision", "tools", "thinking"])
     window = make_window()
     window.show()
     qtbot.waitExposed(window)
     window.tabs.setCurrentWidget(window.models)
-    await wait_until(lambda: control(window, "Installed models").rowCount() == 2, 5)
+    table: QTableWidget = control(window, "Installed models")
+    await wait_until(lambda: table.rowCount() == 2, 5)
     await wait_until(lambda: _tags(window, "llava:latest") is not None, 5)
     tags = _tags(window, "llava:latest")
     assert tags is not None
-    assert tags.accessibleDescription() == "completion, vision"
+    assert tags.accessibleDescription() == "completion, vision, tools, thinking"
     assert "vision" in tags.text()
+    # The column is as wide as the tags, so none is cut off.
+    column = table.horizontalHeader().logicalIndex(5)
+    assert table.horizontalHeaderItem(column).text() == "Capabilities"
+    await wait_until(lambda: table.columnWidth(column) >= tags.sizeHint().width(), 5)
 
 
 def _tags(window: MainWindow, name: str) -> Any:

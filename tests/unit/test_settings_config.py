@@ -19,7 +19,7 @@ from launcher.config import (
     load_settings,
     save_settings,
 )
-from launcher.core.guard import GuardSettings
+from launcher.core.guard_settings import GuardSettings
 from launcher.core.inspector import unloads_in
 
 

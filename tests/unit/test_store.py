@@ -275,6 +275,18 @@ class TestSearch:
         # Known trade-off: a pure-ASCII query uses LIKE (ASCII case folding only, about twice
         # as fast), so "strasse" does not find "Straße"; see bench_store.py for the numbers.
 
+    def test_non_ascii_query_finds_ascii_text_it_folds_to(self, store: Store) -> None:
+        # ASCII text takes a fast path (lower() instead of casefold()); a query whose
+        # casefold is ASCII ("ß" -> "ss", the Kelvin sign -> "k") must still find it,
+        # and one that stays non-ASCII must not match ASCII text.
+        street = store.create_conversation(_settings(), "Street")
+        store.add_message(street.id or 0, Message(role="user", content="GROSSE Strasse 5, 3 KM"))
+        assert self._titles(store, "große") == ["Street"]
+        assert self._titles(store, "STRAẞE") == ["Street"]
+        assert self._titles(store, "3 \u212am") == ["Street"]
+        assert self._titles(store, "straße 6") == []
+        assert self._titles(store, "strässe") == []
+
     def test_deleted_are_not_found(self, filled: Store) -> None:
         conv_id = filled.list_conversations("bread")[0].id
         filled.delete_conversation(conv_id)
