@@ -27,6 +27,7 @@ from launcher.config import HostProfile, LocalServerSettings
 from launcher.core import restarts
 from launcher.core.childenv import child_environment
 from launcher.core.hangup import wait_next, watchable
+from launcher.core.probe import probe
 from launcher.core.server import ServerExit, ServerStartError, ServerSupervisor
 from launcher.core.status import (
     STEADY_INTERVAL,
@@ -38,34 +39,12 @@ from launcher.core.status import (
     decide,
     poll_interval,
 )
-from launcher.ollama import (
-    OllamaClient,
-    OllamaConnectionError,
-    OllamaProtocolError,
-    OllamaResponseError,
-    OllamaTimeoutError,
-)
+from launcher.ollama import OllamaClient
 
 LOCAL_PROBE_TIMEOUT = 3.0
 REMOTE_PROBE_TIMEOUT = 5.0
 
 BinaryFinder = Callable[[], Path | None]
-
-
-async def probe(client: OllamaClient, timeout: float) -> Probe:
-    """One `GET /api/version`, classified. Never raises for a server problem."""
-    started = time.perf_counter()
-    try:
-        version = await client.version(retries=0, timeout=timeout)
-    except OllamaProtocolError as exc:
-        return Probe(ProbeKind.FOREIGN, error=str(exc))
-    except OllamaTimeoutError as exc:
-        return Probe(ProbeKind.TIMEOUT, error=str(exc))
-    except OllamaConnectionError as exc:
-        return Probe(ProbeKind.REFUSED, error=str(exc))
-    except OllamaResponseError as exc:
-        return Probe(ProbeKind.FOREIGN, error=str(exc))
-    return Probe(ProbeKind.OLLAMA, version, (time.perf_counter() - started) * 1000)
 
 
 class ServerMonitor(QObject):
@@ -112,6 +91,7 @@ class ServerMonitor(QObject):
         self._start_pending = False
         self._backoff = STEADY_INTERVAL
         self._wake = asyncio.Event()
+        self._probed = asyncio.Event()  # set after each probe's status is published
         self._task: asyncio.Task[None] | None = None
         self.status = ServerStatus(ServerState.CHECKING, profile.base_url)
         self.polls = 0
@@ -157,6 +137,17 @@ class ServerMonitor(QObject):
     def wake(self) -> None:
         """Probe now instead of at the next tick."""
         self._wake.set()
+
+    async def refresh(self, timeout: float = REMOTE_PROBE_TIMEOUT) -> None:
+        """Probe now and return once the status says what it found (or after `timeout`)."""
+        if self._task is None or self._task.done():
+            return
+        if self._probed.is_set():
+            self._probed = asyncio.Event()
+        probed = self._probed
+        self.wake()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(probed.wait(), timeout)
 
     # ---- actions ---------------------------------------------------------
 
@@ -421,6 +412,7 @@ class ServerMonitor(QObject):
             if self._hung_up_early and result.kind is ProbeKind.OLLAMA:
                 self._hangup_ok = False  # it closes idle connections: a false alarm
             self._publish()
+            self._probed.set()
             if not self._first_probe_done:
                 self._first_probe_done = True
                 await self._auto_start(result)

@@ -54,6 +54,7 @@ async def ensure_running(monitor: ServerMonitor, timeout: float = READY_TIMEOUT_
     monitor.statusChanged.connect(on_status)
     monitor.startFailed.connect(on_failed)
     started = False
+    refreshed = False
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -64,6 +65,12 @@ async def ensure_running(monitor: ServerMonitor, timeout: float = READY_TIMEOUT_
             if not started and monitor.can_start:
                 started = True
                 await monitor.start_server()
+                continue
+            if state in _HOPELESS and not refreshed and not failed:
+                # Ask the server once more first: the status may predate its return
+                # (a local server not ours, restarted by hand on the same address).
+                refreshed = True
+                await monitor.refresh()
                 continue
             if failed or state in _HOPELESS or loop.time() >= deadline:
                 raise ServerNotReady(
