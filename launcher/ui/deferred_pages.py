@@ -17,6 +17,8 @@ from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QTabWidget, QWidget
 
 PageBuilder = Callable[[], QWidget]
+#: The longest wait for the first paint before the rest is built anyway.
+FIRST_PAINT_WAIT_MS = 2000
 
 
 class DeferredPages(QObject):
@@ -72,11 +74,13 @@ class DeferredPages(QObject):
         """Build the remaining pages, one per event-loop turn, then run the `after` steps."""
         if not self._started:
             self._started = True
-            QTimer.singleShot(0, self._next)
+            QTimer.singleShot(0, self, self._next)
 
     def start_after_first_paint(self, window: QWidget) -> None:
-        """`start()` once `window` has painted for the first time."""
+        """`start()` once `window` has painted for the first time (or after
+        FIRST_PAINT_WAIT_MS, should a window manager never let it paint)."""
         window.installEventFilter(self)
+        QTimer.singleShot(FIRST_PAINT_WAIT_MS, self, self.start)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint:
@@ -87,7 +91,7 @@ class DeferredPages(QObject):
     def _next(self) -> None:
         if self._pending:
             self._build(next(iter(self._pending)))
-            QTimer.singleShot(0, self._next)
+            QTimer.singleShot(0, self, self._next)
             return
         self._done = True
         steps, self._after = self._after, []
