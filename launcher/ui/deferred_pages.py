@@ -63,6 +63,10 @@ class DeferredPages(QObject):
     def is_built(self, name: str) -> bool:
         return name in self._pages
 
+    def is_finished(self) -> bool:
+        """Every page is built and every `after` step has run."""
+        return self._done
+
     def after(self, step: Callable[[], None]) -> None:
         """Run `step` once every page is built (at once when that is done already)."""
         if self._done:

@@ -101,7 +101,8 @@ async def test_menus_and_shortcuts_end_up_as_in_a_window_built_at_once(
     eager = make_window()
     window = deferred_window()
     window.show()
-    await wait_until(lambda: all(window.pages.is_built(name) for name in DEFERRED), 10)
+    await wait_until(window.pages.is_finished, 10)  # the pages, then the tray and icons
+    assert all(window.pages.is_built(name) for name in DEFERRED)
     # A page built after the menus (Models: Ctrl+I, Ctrl+Shift+M) takes its keys from the
     # menu command, which then only names them: never two owners of one key.
     assert shortcuts(window) == shortcuts(eager)
