@@ -99,8 +99,11 @@ class ServerMonitor(QObject):
         self._restart_attempt = 0
         self._restart_task: asyncio.Task[None] | None = None
         self._first_probe_done = False  # adoption and auto-start happen once, at launch
-        # A local server not ours is watched for its hang-up (`core/hangup.py`), unless
-        # it turned out to close idle connections itself (then it is polled every 2 s).
+        # A local server not ours is also watched for its hang-up (`core/hangup.py`), so
+        # its end shows at once, not at the next 2 s poll; unless it turned out to close
+        # idle connections itself. (It is still polled every 2 s: a server that stops
+        # without closing its connections, like a stopped in-process test server, or a
+        # host that hangs, must still show within the usual time.)
         self._hangup_ok = True
         self._hung_up_early = False
         self.auto_started = False
@@ -374,7 +377,7 @@ class ServerMonitor(QObject):
             backoff=self._backoff,
             start_pending=self._start_pending,
             remote=not self.profile.managed,
-            exit_watched=self._child_watched() or self._hangup_watch() is not None,
+            exit_watched=self._child_watched(),
         )
         return interval
 

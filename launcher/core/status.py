@@ -15,9 +15,8 @@ from launcher.core.server import ServerExit
 
 #: Seconds between polls while steady: a server that dies shows within about this.
 STEADY_INTERVAL = 2.0
-#: While a server answers whose end wakes the monitor by itself (our child, waited on;
-#: a local server, watched for its hang-up): the poll only has to notice a hung
-#: server, and an idle launcher rarely wakes up.
+#: While our own server answers: its exit is seen at once by waiting on the process, so
+#: the poll only has to notice a hung server, and an idle launcher rarely wakes up.
 WATCHED_INTERVAL = 10.0
 #: While a server starts or stops: Running shows within a fraction of a second.
 FAST_INTERVAL = 0.15
@@ -241,8 +240,8 @@ def poll_interval(
 ) -> tuple[float, float]:
     """Seconds until the next poll, and the remote backoff to remember.
 
-    `exit_watched`: the server's end wakes the monitor by itself (our own child is
-    waited on; a local server's connection is held open: `core/hangup.py`).
+    `exit_watched`: the server's exit wakes the monitor by itself (our own server,
+    whose process is waited on).
     """
     if start_pending or state in (ServerState.STARTING, ServerState.STOPPING, ServerState.CHECKING):
         return FAST_INTERVAL, backoff

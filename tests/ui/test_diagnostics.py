@@ -312,21 +312,14 @@ async def test_the_api_is_asked_on_demand_not_per_poll(
 ) -> None:
     window = make_window()  # built, not shown: nobody looks at the tab
     await wait_until(lambda: "0.12.3" in window.diagnostics.server.text(), 5)
-    await two_more_polls(window)
+    polls = window.launcher.monitor.polls
+    await wait_until(lambda: window.launcher.monitor.polls >= polls + 2, 10)  # two more polls
     assert external.requests_to("/api/ps") == []
     control(window, "Refresh diagnostics").click()
     await wait_until(lambda: len(external.requests_to("/api/ps")) == 1, 5)
-    await two_more_polls(window)
+    polls = window.launcher.monitor.polls
+    await wait_until(lambda: window.launcher.monitor.polls >= polls + 2, 10)
     assert len(external.requests_to("/api/ps")) == 1
-
-
-async def two_more_polls(window: MainWindow) -> None:
-    """Two status polls, asked for (a watched local server is polled only every 10 s)."""
-    monitor = window.launcher.monitor
-    for _ in range(2):
-        polls = monitor.polls
-        monitor.wake()
-        await wait_until(lambda polls=polls: monitor.polls > polls, 10)
 
 
 async def test_opening_the_tab_asks_the_external_server_what_it_runs(

@@ -22,11 +22,11 @@ from tests.waiting import wait_until
 
 def test_our_running_server_is_polled_rarely_others_every_two_seconds() -> None:
     running = ServerState.RUNNING
-    # Our child, or a local server watched for its hang-up: its end wakes the monitor,
-    # so the poll only looks for a hang.
+    # Our own server: its exit wakes the monitor, so the poll only looks for a hang.
     assert poll_interval(running, backoff=2.0, exit_watched=True)[0] == WATCHED_INTERVAL
     assert WATCHED_INTERVAL > STEADY_INTERVAL
-    # A server whose end nobody watches (remote, or closing idle connections): within 2 s.
+    # Any other server (local or remote) is polled every 2 s (a local one is also
+    # watched for its hang-up, which only makes its end show sooner).
     assert poll_interval(running, backoff=2.0)[0] == STEADY_INTERVAL
     assert poll_interval(running, backoff=2.0, remote=True)[0] == STEADY_INTERVAL
     assert STEADY_INTERVAL <= 2.0
