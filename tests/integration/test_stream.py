@@ -254,6 +254,20 @@ async def test_many_lines_in_one_chunk_and_lines_split_across_chunks() -> None:
         assert await chat_text(client) == "Hello, world"
 
 
+async def test_lines_the_fast_decoder_refuses_are_read_as_before() -> None:
+    """Padded lines, CRLF, a blank line, a lone surrogate escape (which orjson, the fast
+    path, refuses: the standard library reads it, as before)."""
+    lines = [
+        b'  {"message": {"role": "assistant", "content": "a"}, "done": false}  \r\n',
+        b'{"message": {"role": "assistant", "content": "\\ud800b"}, "done": false}\n',
+        b'\n',
+        b'{"message": {"role": "assistant", "content": "c"}, "done": true}\n',
+    ]
+    reply = send(head(Transfer_Encoding="chunked"), chunked(lines))
+    async with RawServer(reply) as server, OllamaClient(server.host) as client:
+        assert await chat_text(client) == "a\ud800bc"
+
+
 # --- failures -------------------------------------------------------------------------------
 
 
