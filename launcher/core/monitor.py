@@ -106,6 +106,8 @@ class ServerMonitor(QObject):
         # host that hangs, must still show within the usual time.)
         self._hangup_ok = True
         self._hung_up_early = False
+        #: An Ollama answered at this host during this session (it may have gone since).
+        self.seen_ollama = False
         self.auto_started = False
         supervisor.exited.connect(self._on_child_exit)
 
@@ -131,6 +133,7 @@ class ServerMonitor(QObject):
         self._last_probe = None
         self._backoff = STEADY_INTERVAL
         self._hangup_ok = True
+        self.seen_ollama = False
         if self._task is not None:
             self._task.cancel()
             self._task = None
@@ -412,6 +415,7 @@ class ServerMonitor(QObject):
             if result.kind is ProbeKind.OLLAMA and self.supervisor.running:
                 self.supervisor.mark_ready()
                 self._start_pending = False
+            self.seen_ollama = self.seen_ollama or result.kind is ProbeKind.OLLAMA
             if self._hung_up_early and result.kind is ProbeKind.OLLAMA:
                 self._hangup_ok = False  # it closes idle connections: a false alarm
             self._publish()
