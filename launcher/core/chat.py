@@ -50,6 +50,8 @@ def _as_version(message: Message) -> ReplyVersion:
         message.note,
         dict(message.stats),
         message.created_at,
+        message.tool_steps,
+        message.tokens,
     )
 
 
@@ -60,6 +62,7 @@ def _show_version(message: Message, version: ReplyVersion) -> None:
     message.note = version.note
     message.stats = dict(version.stats)
     message.created_at = version.created_at
+    message.tool_steps, message.tokens = version.tool_steps, version.tokens
 
 
 class ChatController(QObject):

@@ -27,6 +27,7 @@ from launcher.core.conversation import Conversation, Message
 from launcher.core.explain import Explanation, explain
 from launcher.core.logbuffer import LogBuffer
 from launcher.core.logwatch import ServerLogWatch
+from launcher.core.tokenprobs import TokenRecord
 from launcher.core.toolloop import ToolStep
 from launcher.core.turnextras import TurnExtras
 from launcher.core.webtools import WebTools, find_key, web_base
@@ -165,11 +166,16 @@ class ChatPlus(QObject):
         tools = features.switches().enabled()
         if tools and self.supports_tools(conversation.settings.model) is False:
             tools = frozenset()  # the server would refuse the request: answer without tools
+        # The reply's own lists: the steps and probabilities are saved with it and shown
+        # again when the conversation is reopened. A new reply's lists are empty, so is a
+        # regenerated one's (its old lists went with its old version); Continue adds to them.
         extras = TurnExtras(
             tools=tools,
             logprobs=features.logprobs,
             web=self._open_web,
             on_step=lambda step: self.stepChanged.emit(reply, step),
+            steps=reply.tool_steps,
+            record=TokenRecord(reply.tokens) if features.logprobs else None,
         )
         if not extras.active:
             self.extras.pop(reply)
@@ -180,9 +186,16 @@ class ChatPlus(QObject):
     def extras_of(self, reply: Message) -> TurnExtras | None:
         return self.extras.get(reply)
 
-    def steps_of(self, reply: Message) -> list[ToolStep]:
-        extras = self.extras.get(reply)
-        return extras.steps if extras is not None else []
+    @staticmethod
+    def steps_of(reply: Message) -> list[ToolStep]:
+        """The reply's tool steps (live, saved or imported alike)."""
+        return reply.tool_steps
+
+    @staticmethod
+    def record_of(reply: Message) -> TokenRecord | None:
+        """The token probabilities of the reply (of the version shown), None when it has
+        none: live, the turn's record appends to this same list."""
+        return TokenRecord(reply.tokens) if reply.tokens else None
 
     async def _open_web(self) -> WebTools | None:
         key = await find_key(self.secrets, self.environ)

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Final, Literal, get_args
+from typing import TYPE_CHECKING, Final, Literal, get_args
 
 from launcher.core.features import ChatFeatures
+
+if TYPE_CHECKING:  # the records stay light: the types are only annotations here
+    from launcher.core.toolloop import ToolStep
+    from launcher.ollama import Logprob
 
 Role = Literal["system", "user", "assistant"]
 MessageState = Literal["complete", "streaming", "stopped", "interrupted", "error"]
@@ -34,6 +38,8 @@ class ReplyVersion:
     note: str = ""
     stats: dict[str, float] = field(default_factory=dict)
     created_at: float = field(default_factory=time.time)
+    tool_steps: list[ToolStep] = field(default_factory=list)
+    tokens: list[Logprob] = field(default_factory=list)
 
 
 @dataclass
@@ -61,6 +67,10 @@ class Message:
     #: ``len(versions) + 1`` versions. Only assistant messages have versions.
     versions: list[ReplyVersion] = field(default_factory=list)
     version_index: int = 0
+    #: The tools this reply called, in order, with their results (the collapsible steps).
+    tool_steps: list[ToolStep] = field(default_factory=list)
+    #: The reply's token probabilities (when the conversation asked for them).
+    tokens: list[Logprob] = field(default_factory=list)
 
     @property
     def version_count(self) -> int:

@@ -32,7 +32,8 @@ from launcher.core.backups import BackupInfo
 from launcher.core.chat import ChatTurn
 from launcher.core.conversation import Conversation, ConversationSummary, Message
 from launcher.core.explain import explain
-from launcher.core.store import NotFoundError, Store, StoreError
+from launcher.core.reply_saving import follow_reply
+from launcher.core.store import ImportResult, NotFoundError, Store, StoreError
 from launcher.core.store_async import AsyncStore
 from launcher.core.store_errors import DatabaseLockedError
 from launcher.core.write_queue import WriteQueue
@@ -168,20 +169,50 @@ class ConversationHistory(QObject):
         await self.refresh()
         await self.mirror(conv_id)
 
-    async def mirror(self, conv_id: int) -> None:
+    async def mirror(self, conv_id: int) -> bool:
         """Rewrite the conversation's Markdown file in `mirror_folder` (when one is set).
-        A failure is told once per cause, never raised: the conversation itself is saved."""
+        A failure is told, never raised (the conversation itself is saved): False then."""
         folder = self.mirror_folder
         if folder is None:
-            return
+            return True
         try:
             conv = await self.store.get_conversation(conv_id)
             text = await self.store.export_markdown(conv_id)
             await asyncio.to_thread(mirror.write, folder, conv.title, conv_id, text)
         except NotFoundError:
-            return
+            return True
         except (StoreError, OSError) as exc:
             self._fail(f"The Markdown copy in {folder} could not be written", exc)
+            return False
+        return True
+
+    def use_mirror_folder(self, text: str) -> Coroutine[Any, Any, int]:
+        """Set the continuous export's folder now ("" turns it off); the work returned
+        writes every conversation there when the folder is a new one."""
+        folder = Path(text) if text else None
+        changed, self.mirror_folder = folder != self.mirror_folder, folder
+        return self.mirror_all() if changed else _nothing()
+
+    async def mirror_all(self) -> int:
+        """Write every conversation into `mirror_folder` (just chosen): how many were written.
+        Stops early when the folder changes again meanwhile."""
+        folder = self.mirror_folder
+        if folder is None:
+            return 0
+        try:
+            summaries = await self.store.list_conversations("")
+        except (StoreError, OSError) as exc:
+            self._fail("Conversations could not be listed for the Markdown copies", exc)
+            return 0
+        written = 0
+        for summary in summaries:
+            if self.mirror_folder != folder or self._closing:
+                break
+            if not await self.mirror(summary.id):
+                break  # told once: the folder fails for the others too
+            written += 1
+        log.info("%d conversations written as Markdown to %s", written, folder)
+        return written
 
     async def delete(self, conv_id: int) -> None:
         await self.writes.write(lambda: self.store.delete_conversation(conv_id))
@@ -199,16 +230,23 @@ class ConversationHistory(QObject):
             )
 
     async def export(self, conv_id: int, fmt: str, path: Path) -> None:
-        """Write a conversation to a Markdown or JSON file (off the Qt thread)."""
+        """Write a conversation to a Markdown or JSON file (off the Qt thread). A JSON
+        export of a conversation that has branches holds them too, so an import keeps
+        their links."""
         if fmt == "json":
-            data = await self.store.export_json(conv_id)
+            family = await self.store.family(conv_id)
+            if len(family) > 1:
+                data = await self.store.export_bundle(family)
+            else:
+                data = await self.store.export_json(conv_id)
             text = json.dumps(data, indent=2, ensure_ascii=False)
         else:
             text = await self.store.export_markdown(conv_id)
         await asyncio.to_thread(path.write_text, text, encoding="utf-8")
 
-    async def import_file(self, path: Path) -> Conversation:
-        """Read a JSON export back in as a new conversation.
+    async def import_file(self, path: Path) -> ImportResult:
+        """Read a JSON export back in as new conversations (a parent and its branches
+        keep their link); the result's notes say what was left out.
 
         Raises:
             ValueError: the file is not a conversation export (the message says why).
@@ -220,9 +258,14 @@ class ConversationHistory(QObject):
             raise ValueError(f"{path.name} is not JSON: {exc}") from None
         if not isinstance(data, dict):
             raise ValueError(f"{path.name} is not a conversation export.")
-        conversation = await self.writes.write(lambda: self.store.import_json(data))
+        result = await self.writes.write(lambda: self.store.import_bundle(data))
         await self.refresh()
-        return conversation
+        for conversation in result.conversations:
+            if conversation.id is not None and not await self.mirror(conversation.id):
+                break
+        for note in result.notes:
+            log.info("import of %s: %s", path.name, note)
+        return result
 
     # ---- backups ------------------------------------------------------------------
 
@@ -309,6 +352,7 @@ class ConversationHistory(QObject):
                             functools.partial(self.store.add_message, conv_id, message)
                         )
                 await self.refresh()
+                await self.mirror(conv_id)
             except DatabaseLockedError:
                 raise
             except (StoreError, OSError) as exc:
@@ -336,6 +380,8 @@ class ConversationHistory(QObject):
                     stats=dict(message.stats),
                     versions=message.versions,
                     version_index=message.version_index,
+                    tool_steps=message.tool_steps,
+                    tokens=message.tokens,
                 )
             )
 
@@ -368,59 +414,14 @@ class ConversationHistory(QObject):
             self._fail("The conversation could not be saved", exc)
 
     async def _follow(self, turn: ChatTurn) -> None:
-        """Save the reply while it grows (every `SAVE_INTERVAL_SECONDS`) and when it ends."""
-        reply = turn.reply
-        if reply.id is None:
+        """Save the reply while it grows and when it ends, then mirror its conversation."""
+        if turn.reply.id is None:
             return
-        reply_id = reply.id
-        if reply.versions:  # a regenerated reply: its earlier versions first
-            versions, index = reply.versions, reply.version_index
-            await self.writes.write(
-                lambda: self.store.update_message(reply_id, versions=versions, version_index=index)
-            )
-        saved = (reply.content, reply.thinking)
-        saved_versions = (len(reply.versions), reply.version_index)
-        waiter = asyncio.ensure_future(turn.wait())
-        try:
-            while not waiter.done():
-                await asyncio.wait({waiter}, timeout=SAVE_INTERVAL_SECONDS)
-                if waiter.done():
-                    break
-                current = (turn.content, turn.thinking)
-                versions_now = (len(reply.versions), reply.version_index)
-                if current != saved or versions_now != saved_versions:
-                    changed = versions_now != saved_versions  # e.g. the old reply moved aside
-                    await self.writes.write(
-                        functools.partial(
-                            self.store.update_message,
-                            reply_id,
-                            content=current[0],
-                            thinking=current[1],
-                            state="streaming",
-                            versions=list(reply.versions) if changed else None,
-                            version_index=reply.version_index if changed else None,
-                        )
-                    )
-                    self.saves += 1
-                    saved, saved_versions = current, versions_now
-        finally:
-            if not waiter.done():
-                waiter.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await waiter
-        await self.writes.write(
-            lambda: self.store.update_message(
-                reply_id,
-                content=reply.content,
-                thinking=reply.thinking,
-                state=reply.state,
-                note=reply.note,
-                stats=dict(reply.stats),
-                versions=reply.versions,
-                version_index=reply.version_index,
-            )
-        )
-        self.saves += 1
+        self.saves += await follow_reply(self.writes, self.store, turn, SAVE_INTERVAL_SECONDS)
         await self.refresh()
         if turn.conversation.id is not None:
             await self.mirror(turn.conversation.id)
+
+
+async def _nothing() -> int:
+    return 0

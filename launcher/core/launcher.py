@@ -342,8 +342,7 @@ class Launcher(QObject):
     def _apply(self, settings: Settings) -> None:
         previous = self.settings.selected
         self.settings = settings
-        folder = settings.markdown_folder
-        self.history.mirror_folder = Path(folder) if folder else None
+        self.tasks.spawn(self.history.use_mirror_folder(settings.markdown_folder))
         self.monitor.local = settings.local
         self.profiles = host_profiles(settings, self.environ)
         self._rebind()

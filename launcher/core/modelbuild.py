@@ -9,6 +9,8 @@ installed list after a change and reports every ending as a `BuildOutcome`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, Signal
 
 from launcher.core.explain import explain
@@ -16,6 +18,11 @@ from launcher.core.modelimport import BuildJob, BuildOutcome, ModelRecipe
 from launcher.core.models import ModelCatalog
 from launcher.core.tasks import BackgroundTasks
 from launcher.ollama import OllamaError
+
+
+def catalog_host(catalog: ModelCatalog) -> Callable[[], str]:
+    """The catalog's current host id, asked when needed (it changes at a host switch)."""
+    return lambda: catalog.host_id
 
 
 class ModelBuilder(QObject):
@@ -53,7 +60,14 @@ class ModelBuilder(QObject):
         """Start building `recipe`; None when a build is running already."""
         if self.busy:
             return None
-        job = BuildJob(self.catalog.client, recipe, self)
+        catalog = self.catalog  # history12: the job names its host once the user switches
+        job = BuildJob(
+            catalog.client,
+            recipe,
+            self,
+            host_id=catalog.host_id,
+            current_host=catalog_host(catalog),
+        )
         job.finished.connect(self._job_finished)
         self.job = job
         self.jobStarted.emit(job)
@@ -65,7 +79,7 @@ class ModelBuilder(QObject):
             self.job.cancel()
 
     def _job_finished(self, outcome: BuildOutcome) -> None:
-        if outcome.ok:
+        if outcome.ok and not outcome.host:  # another host's list is not the one shown
             self.tasks.spawn(self._refresh_then(outcome))
         else:
             self.done.emit(outcome)

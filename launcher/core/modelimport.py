@@ -4,6 +4,8 @@ A `BuildJob` is the one object the Models page watches while a model is being
 imported or derived ("New model from…"): its stage, bytes done, speed, and in
 the end one `BuildOutcome`. Every way it can end (created, failed, cancelled,
 shut down) goes through `run()`'s `finally`, which emits `finished` once.
+A job stays on the host it started on; when the user has switched to another
+host meanwhile, its progress and its outcome name that host.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from launcher.core.explain import explain
+from launcher.core.explain import explain, host_label
 from launcher.core.modelnames import GGUF_MAGIC, NotGGUFError
 from launcher.core.tasks import BackgroundTasks
 from launcher.ollama import BlobProgress, OllamaClient
@@ -55,6 +58,8 @@ class BuildOutcome:
     details: str = ""
     cancelled: bool = False
     model: str = ""
+    #: The host it ran on, when that is not the current host any more ("" when it is).
+    host: str = ""
 
 
 async def _check_gguf(path: Path) -> None:
@@ -74,8 +79,11 @@ def _file_key(path: Path) -> str:
     return path.name if path.name.endswith(".gguf") else f"{path.stem}.gguf"
 
 
-def _stopped(name: str) -> BuildOutcome:
-    return BuildOutcome(False, f"Stopped before {name} was created.", cancelled=True, model=name)
+def _stopped(name: str, host: str = "") -> BuildOutcome:
+    where = f" on {host}" if host else ""
+    return BuildOutcome(
+        False, f"Stopped before {name} was created{where}.", cancelled=True, model=name, host=host
+    )
 
 
 class BuildJob(QObject):
@@ -99,11 +107,21 @@ class BuildJob(QObject):
     finished = Signal(object)
 
     def __init__(
-        self, client: OllamaClient, recipe: ModelRecipe, parent: QObject | None = None
+        self,
+        client: OllamaClient,
+        recipe: ModelRecipe,
+        parent: QObject | None = None,
+        *,
+        host_id: str = "",
+        current_host: Callable[[], str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.client = client
         self.recipe = recipe
+        #: The host the job runs on (its id; `host` is how a person names it).
+        self.host_id = host_id
+        self.host = host_label(client.base_url)
+        self._current_host = current_host
         self.stage = "waiting"
         self.completed = 0
         self.total = 0
@@ -118,11 +136,25 @@ class BuildJob(QObject):
     def active(self) -> bool:
         return self.outcome is None
 
+    @property
+    def elsewhere(self) -> bool:
+        """The user switched to another host since the job started (it goes on there)."""
+        return self._current_host is not None and self._current_host() != self.host_id
+
+    def headline(self) -> str:
+        """What the job does, naming its host when that is not the current one."""
+        recipe = self.recipe
+        if not self.elsewhere:
+            return ""
+        if recipe.path is not None:
+            return f"Importing {recipe.name} to {self.host}…"
+        return f"Creating {recipe.name} on {self.host}…"
+
     def start(self, tasks: BackgroundTasks) -> asyncio.Task[None]:
         """Run the job as one of `tasks` (cancelled with them at quit)."""
         self._task = tasks.spawn(self.run())
         # A task cancelled before its first step never enters `run()`: end it here then.
-        self._task.add_done_callback(lambda _task: self._finish(_stopped(self.recipe.name)))
+        self._task.add_done_callback(lambda _task: self._finish(self._stopped()))
         return self._task
 
     def cancel(self) -> None:
@@ -138,7 +170,7 @@ class BuildJob(QObject):
     async def run(self) -> None:
         """Check, hash, upload (unless present), create; whatever happens, `_finish` once."""
         recipe = self.recipe
-        outcome = _stopped(recipe.name)
+        outcome = self._stopped()
         try:
             files: dict[str, str] | None = None
             if recipe.path is not None:
@@ -159,17 +191,32 @@ class BuildJob(QObject):
                     self.changed.emit()
             how = "imported" if recipe.path is not None else f"created from {recipe.base}"
             outcome = BuildOutcome(True, f"{recipe.name} is {how}.", model=recipe.name)
+            if self.elsewhere:
+                outcome = BuildOutcome(
+                    True,
+                    f"Created {recipe.name} on {self.host} (not the host shown now).",
+                    model=recipe.name,
+                    host=self.host,
+                )
         except asyncio.CancelledError:
-            raise  # the outcome above: cancelled, by the user or at quit
+            outcome = self._stopped()  # cancelled, by the user or at quit (named by host)
+            raise
         except Exception as exc:  # every failure becomes words for a person, then ends here
             what = recipe.path.name if recipe.path is not None else recipe.base
             said = explain(exc, host=self.client.base_url, model=recipe.base or recipe.name)
+            on = f" on {self.host}" if self.elsewhere else ""
             outcome = BuildOutcome(
-                False, f"Could not build {recipe.name} from {what}. {said.headline}", said.details
+                False,
+                f"Could not build {recipe.name} from {what}{on}. {said.headline}",
+                said.details,
+                host=self.host if on else "",
             )
             log.warning("building %s failed: %s", recipe.name, said.details)
         finally:
             self._finish(outcome)
+
+    def _stopped(self) -> BuildOutcome:
+        return _stopped(self.recipe.name, self.host if self.elsewhere else "")
 
     def _finish(self, outcome: BuildOutcome) -> None:
         if self.outcome is not None:

@@ -10,8 +10,10 @@ Design goals, in order:
    "migrated" backwards (see `store_schema`).
 2. **The UI thread never touches SQLite.**  :class:`Store` is synchronous and single-threaded;
    `store_async.AsyncStore` runs it on one dedicated worker thread.
-3. **Formats live elsewhere.**  Export and import are `transcript` (pure); the schema and
-   migrations are `store_schema`; backups are `backups`.
+3. **Formats live elsewhere.**  Export is `transcript` and the import's checks
+   `transcript_import` (both pure), its writes `store_import`; a reply's tool steps and
+   token probabilities are `extras_json`; the schema and migrations are `store_schema`;
+   backups are `backups`.
 
 Search scans with ``LIKE`` (ASCII queries) or a ``casefold`` SQL function (other queries) rather
 than FTS5.  Measured on 1,000 conversations x 20 messages (~17 MB of text): ~20 ms (LIKE) and
@@ -26,14 +28,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import ClassVar
 
-from launcher.core import backups, store_schema, transcript
+from launcher.core import backups, store_import, store_schema, transcript, transcript_import
 from launcher.core import store_rows as rows
 from launcher.core.conversation import (
     Conversation,
@@ -52,8 +53,11 @@ from launcher.core.store_errors import (
     SchemaTooNewError,
     StoreError,
 )
+from launcher.core.store_import import ImportResult
 from launcher.core.store_schema import DB_FILENAME, MIGRATIONS
+from launcher.core.toolloop import ToolStep
 from launcher.core.transcript import EXPORT_FORMAT, INTERRUPTED_NOTE, redact_secrets
+from launcher.ollama import Logprob
 
 __all__ = [
     "DB_FILENAME",
@@ -61,6 +65,7 @@ __all__ = [
     "INTERRUPTED_NOTE",
     "CorruptDatabaseError",
     "DatabaseLockedError",
+    "ImportResult",
     "NotFoundError",
     "SchemaTooNewError",
     "Store",
@@ -212,26 +217,7 @@ class Store:
         (``%`` and ``_`` are not wildcards).  ASCII queries use ``LIKE`` (fast, ASCII case
         folding); queries with other characters use Python ``casefold`` so "Über" finds "über".
         """
-        sql = (
-            "SELECT c.id, c.title, c.model, c.updated_at,"
-            " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id), c.parent_id"
-            " FROM conversations c WHERE c.deleted_at IS NULL"
-        )
-        params: tuple[object, ...] = ()
-        needle = search.strip()
-        if needle and needle.isascii():
-            sql += (
-                " AND (c.title LIKE ?1 ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m"
-                " WHERE m.conversation_id = c.id AND m.content LIKE ?1 ESCAPE '\\'))"
-            )
-            params = (rows.like_pattern(needle),)
-        elif needle:
-            sql += (
-                " AND (casefold_contains(c.title, ?1) OR EXISTS (SELECT 1 FROM messages m"
-                " WHERE m.conversation_id = c.id AND casefold_contains(m.content, ?1)))"
-            )
-            params = (needle.casefold(),)
-        sql += " ORDER BY c.updated_at DESC, c.id DESC"
+        sql, params = rows.summaries_query(search)
         return [
             ConversationSummary(
                 id=row[0],
@@ -350,31 +336,27 @@ class Store:
         stats: Mapping[str, float] | None = None,
         versions: list[ReplyVersion] | None = None,
         version_index: int | None = None,
+        tool_steps: list[ToolStep] | None = None,
+        tokens: list[Logprob] | None = None,
     ) -> None:
         """Overwrite the given fields of a message (``None`` = leave as is).
 
         This is the streaming save path: one small committed statement, no read-back, so it can
         run every second on a growing reply without noticeable cost.
         """
-        assignments: list[str] = []
-        params: list[object] = []
-        for column, value in (("content", content), ("thinking", thinking), ("note", note)):
-            if value is not None:
-                assignments.append(f"{column} = ?")
-                params.append(value)
         if state is not None:
             rows.check_state(state)
-            assignments.append("state = ?")
-            params.append(state)
-        if stats is not None:
-            assignments.append("stats = ?")
-            params.append(rows.dump_stats(stats))
-        if versions is not None:
-            assignments.append("versions = ?")
-            params.append(json.dumps(transcript.versions_to_json(versions)))
-        if version_index is not None:
-            assignments.append("version_index = ?")
-            params.append(int(version_index))
+        assignments, params = rows.message_assignments(
+            content=content,
+            thinking=thinking,
+            state=state,
+            note=note,
+            stats=stats,
+            versions=versions,
+            version_index=version_index,
+            tool_steps=tool_steps,
+            tokens=tokens,
+        )
         if not assignments:
             if (
                 self._conn.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone()
@@ -421,27 +403,38 @@ class Store:
         return transcript.to_markdown(self.get_conversation(conv_id))
 
     def export_json(self, conv_id: int) -> dict[str, object]:
-        """A lossless, versioned copy that :meth:`import_json` accepts."""
-        return transcript.to_json(self.get_conversation(conv_id))
+        """A lossless, versioned copy that :meth:`import_json` accepts (with the switches, and
+        the link to the conversation it branched from)."""
+        conv = self.get_conversation(conv_id)
+        parent = None
+        if conv.parent_id is not None:
+            parent = self._conn.execute(
+                "SELECT created_at FROM conversations WHERE id = ?", (conv.parent_id,)
+            ).fetchone()
+        return transcript.to_json(conv, parent_created_at=parent[0] if parent else None)
 
-    def import_json(self, data: dict[str, object]) -> Conversation:
-        """Create a new conversation from :meth:`export_json` output.
+    def family(self, conv_id: int) -> list[int]:
+        """The conversation's id, then those of its branches (and theirs)."""
+        return rows.family_ids(self._conn, conv_id)
 
-        Everything is validated before anything is written, so a bad file never leaves a
-        half-imported conversation; errors are ``ValueError`` naming the offending field.
-        A reply that was still streaming when exported is imported as interrupted.
+    def export_bundle(self, conv_ids: list[int]) -> dict[str, object]:
+        """Several conversations in one file; an import keeps their branch links."""
+        return transcript.bundle_to_json([self.export_json(conv_id) for conv_id in conv_ids])
+
+    def import_bundle(self, data: object) -> ImportResult:
+        """New conversations from :meth:`export_json` or :meth:`export_bundle` output.
+
+        Everything is validated before anything is written, and all of it is written in one
+        transaction, so a bad file never leaves a half-imported conversation; errors are
+        ``ValueError`` naming the offending field. A reply that was still streaming when
+        exported is imported as interrupted. What is left out (an unknown switch, a branch
+        link to a conversation that is not here) is said in the result's notes.
         """
-        settings, title, created_at, messages = transcript.parse_export(data)
+        parsed = transcript_import.parse_bundle(data)
         with self._tx() as conn:
-            now = self._tick()
-            cursor = conn.execute(
-                "INSERT INTO conversations (title, model, system_prompt, temperature, num_ctx,"
-                " seed, top_p, keep_alive, think, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (title, *rows.settings_row(settings), created_at or now, now),
-            )
-            conv_id = cursor.lastrowid
-            assert conv_id is not None
-            for message in messages:
-                message.id = rows.insert_message(conn, conv_id, message).lastrowid
-        return self.get_conversation(conv_id)
+            ids, notes = store_import.insert_all(conn, parsed, self._tick)
+        return ImportResult([self.get_conversation(conv_id) for conv_id in ids], notes)
+
+    def import_json(self, data: object) -> Conversation:
+        """Like :meth:`import_bundle`, for a file of one conversation: the new conversation."""
+        return self.import_bundle(data).conversations[0]

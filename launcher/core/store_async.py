@@ -31,8 +31,10 @@ from launcher.core.conversation import (
     MessageState,
     ReplyVersion,
 )
-from launcher.core.store import Store
+from launcher.core.store import ImportResult, Store
 from launcher.core.store_errors import CorruptDatabaseError, store_error
+from launcher.core.toolloop import ToolStep
+from launcher.ollama import Logprob
 
 T = TypeVar("T")
 
@@ -214,6 +216,8 @@ class AsyncStore:
             images=list(message.images),
             stats=dict(message.stats),
             versions=_copy_versions(message.versions),
+            tool_steps=_copy_steps(message.tool_steps),
+            tokens=list(message.tokens),
         )
         message_id = await self._run(lambda s: s.add_message(conv_id, snapshot))
         message.id = message_id
@@ -230,9 +234,15 @@ class AsyncStore:
         stats: Mapping[str, float] | None = None,
         versions: list[ReplyVersion] | None = None,
         version_index: int | None = None,
+        tool_steps: list[ToolStep] | None = None,
+        tokens: list[Logprob] | None = None,
     ) -> None:
+        """Like :meth:`Store.update_message`, on copies of the values taken now (a reply
+        still streaming goes on growing its lists meanwhile)."""
         stats_copy = None if stats is None else dict(stats)
         versions_copy = None if versions is None else _copy_versions(versions)
+        steps_copy = None if tool_steps is None else _copy_steps(tool_steps)
+        tokens_copy = None if tokens is None else list(tokens)
         await self._run(
             lambda s: s.update_message(
                 message_id,
@@ -243,6 +253,8 @@ class AsyncStore:
                 stats=stats_copy,
                 versions=versions_copy,
                 version_index=version_index,
+                tool_steps=steps_copy,
+                tokens=tokens_copy,
             )
         )
 
@@ -261,6 +273,25 @@ class AsyncStore:
     async def import_json(self, data: dict[str, object]) -> Conversation:
         return await self._run(lambda s: s.import_json(data))
 
+    async def family(self, conv_id: int) -> list[int]:
+        return await self._run(lambda s: s.family(conv_id))
+
+    async def export_bundle(self, conv_ids: list[int]) -> dict[str, object]:
+        return await self._run(lambda s: s.export_bundle(list(conv_ids)))
+
+    async def import_bundle(self, data: object) -> ImportResult:
+        return await self._run(lambda s: s.import_bundle(data))
+
 
 def _copy_versions(versions: list[ReplyVersion]) -> list[ReplyVersion]:
-    return [dataclasses.replace(v, stats=dict(v.stats)) for v in versions]
+    return [
+        dataclasses.replace(
+            v, stats=dict(v.stats), tool_steps=_copy_steps(v.tool_steps), tokens=list(v.tokens)
+        )
+        for v in versions
+    ]
+
+
+def _copy_steps(steps: list[ToolStep]) -> list[ToolStep]:
+    """The steps as they are now (a running step gets its result later)."""
+    return [dataclasses.replace(step) for step in steps]

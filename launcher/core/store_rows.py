@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from launcher.core import transcript
+from launcher.core import extras_json, transcript, transcript_import
 from launcher.core.conversation import (
     MESSAGE_STATES,
     ROLES,
     ConversationSettings,
     Message,
+    ReplyVersion,
 )
+from launcher.core.toolloop import ToolStep
+from launcher.ollama import Logprob
 
 MESSAGE_COLUMNS: Final = (
-    "id, role, content, thinking, images, state, note, stats, created_at, versions, version_index"
+    "id, role, content, thinking, images, state, note, stats, created_at, versions, version_index,"
+    " tool_steps, tokens"
 )
+
+log = logging.getLogger(__name__)
 
 
 def like_pattern(text: str) -> str:
@@ -67,8 +74,8 @@ def settings_from_row(row: Sequence[Any]) -> ConversationSettings:
 def insert_message(conn: sqlite3.Connection, conv_id: int, message: Message) -> sqlite3.Cursor:
     return conn.execute(
         "INSERT INTO messages (conversation_id, role, content, thinking, images, state,"
-        " note, stats, created_at, versions, version_index)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " note, stats, created_at, versions, version_index, tool_steps, tokens)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             conv_id,
             message.role,
@@ -81,12 +88,15 @@ def insert_message(conn: sqlite3.Connection, conv_id: int, message: Message) -> 
             message.created_at,
             json.dumps(transcript.versions_to_json(message.versions)),
             message.version_index,
+            dump_steps(message.tool_steps),
+            dump_tokens(message.tokens),
         ),
     )
 
 
 def message_from_row(m: Sequence[Any]) -> Message:
-    versions = transcript.parse_versions(json.loads(m[9]), "message")
+    versions = transcript_import.parse_versions(json.loads(m[9]), "message")
+    steps, tokens = _extras(m)
     return Message(
         role=m[1],
         content=m[2],
@@ -99,7 +109,30 @@ def message_from_row(m: Sequence[Any]) -> Message:
         id=m[0],
         versions=versions,
         version_index=min(max(int(m[10]), 0), len(versions)),
+        tool_steps=steps,
+        tokens=tokens,
     )
+
+
+def _extras(m: Sequence[Any]) -> tuple[list[ToolStep], list[Logprob]]:
+    """The row's tool steps and token probabilities; a damaged value loses only those."""
+    try:
+        steps = extras_json.parse_steps(json.loads(m[11]), "message")
+        tokens = extras_json.parse_tokens(json.loads(m[12]), "message", trusted=True)
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError too
+        log.warning(
+            "message %s: its tool steps or token probabilities are unreadable (%s)", m[0], exc
+        )
+        return [], []
+    return steps, tokens
+
+
+def dump_steps(steps: Sequence[ToolStep]) -> str:
+    return json.dumps(extras_json.steps_to_json(steps), ensure_ascii=False)
+
+
+def dump_tokens(tokens: Sequence[Logprob]) -> str:
+    return json.dumps(extras_json.tokens_to_json(tokens), ensure_ascii=False)
 
 
 def check_role(role: str) -> None:
@@ -116,3 +149,70 @@ def check_state(state: str) -> None:
 
 def dump_stats(stats: Mapping[str, float]) -> str:
     return json.dumps(transcript.clean_stats(stats))
+
+
+def message_assignments(
+    *,
+    content: str | None,
+    thinking: str | None,
+    state: str | None,
+    note: str | None,
+    stats: Mapping[str, float] | None,
+    versions: list[ReplyVersion] | None,
+    version_index: int | None,
+    tool_steps: list[ToolStep] | None,
+    tokens: list[Logprob] | None,
+) -> tuple[list[str], list[object]]:
+    """The ``column = ?`` parts and their values of an UPDATE, for the fields given."""
+    values: dict[str, object | None] = {
+        "content": content,
+        "thinking": thinking,
+        "state": state,
+        "note": note,
+        "stats": None if stats is None else dump_stats(stats),
+        "versions": None
+        if versions is None
+        else json.dumps(transcript.versions_to_json(versions), ensure_ascii=False),
+        "version_index": None if version_index is None else int(version_index),
+        "tool_steps": None if tool_steps is None else dump_steps(tool_steps),
+        "tokens": None if tokens is None else dump_tokens(tokens),
+    }
+    given = {column: value for column, value in values.items() if value is not None}
+    return [f"{column} = ?" for column in given], list(given.values())
+
+
+def summaries_query(search: str) -> tuple[str, tuple[object, ...]]:
+    """The sidebar's query (rows of id, title, model, updated_at, message count, parent_id),
+    newest first, filtered by `search` in titles and message text (see Store.list_conversations).
+    """
+    sql = (
+        "SELECT c.id, c.title, c.model, c.updated_at,"
+        " (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id), c.parent_id"
+        " FROM conversations c WHERE c.deleted_at IS NULL"
+    )
+    params: tuple[object, ...] = ()
+    needle = search.strip()
+    if needle and needle.isascii():
+        sql += (
+            " AND (c.title LIKE ?1 ESCAPE '\\' OR EXISTS (SELECT 1 FROM messages m"
+            " WHERE m.conversation_id = c.id AND m.content LIKE ?1 ESCAPE '\\'))"
+        )
+        params = (like_pattern(needle),)
+    elif needle:
+        sql += (
+            " AND (casefold_contains(c.title, ?1) OR EXISTS (SELECT 1 FROM messages m"
+            " WHERE m.conversation_id = c.id AND casefold_contains(m.content, ?1)))"
+        )
+        params = (needle.casefold(),)
+    return sql + " ORDER BY c.updated_at DESC, c.id DESC", params
+
+
+def family_ids(conn: sqlite3.Connection, conv_id: int) -> list[int]:
+    """`conv_id` first, then its branches, their branches and so on (not deleted ones)."""
+    found = conn.execute(
+        "WITH RECURSIVE family(id) AS (SELECT ?1 UNION SELECT c.id FROM conversations c"
+        " JOIN family f ON c.parent_id = f.id WHERE c.deleted_at IS NULL)"
+        " SELECT id FROM family",
+        (conv_id,),
+    ).fetchall()
+    return [conv_id, *sorted(row[0] for row in found if row[0] != conv_id)]

@@ -82,7 +82,14 @@ ALTER TABLE conversations ADD COLUMN parent_id INTEGER
     REFERENCES conversations (id) ON DELETE SET NULL;
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3)
+# A reply's tool steps and token probabilities (see `extras_json`): JSON lists, empty for
+# every message written before (and for replies without tools or probabilities).
+SCHEMA_V4: Final = """
+ALTER TABLE messages ADD COLUMN tool_steps TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE messages ADD COLUMN tokens TEXT NOT NULL DEFAULT '[]';
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4)
 
 #: Called with (connection, version about to be upgraded) before the first migration step.
 BeforeMigration = Callable[[sqlite3.Connection, int], None]

@@ -53,10 +53,14 @@ class Word:
 
 
 class TokenRecord:
-    """The log-probabilities of one reply, appended while it streams."""
+    """The log-probabilities of one reply, appended while it streams.
 
-    def __init__(self) -> None:
-        self.tokens: list[Logprob] = []
+    `tokens`: the list to append to (the reply's own `Message.tokens`, so what is
+    saved with the reply is what was shown); a new one when not given.
+    """
+
+    def __init__(self, tokens: list[Logprob] | None = None) -> None:
+        self.tokens: list[Logprob] = [] if tokens is None else tokens
 
     def feed(self, logprobs: Iterable[Logprob] | None) -> None:
         if logprobs:

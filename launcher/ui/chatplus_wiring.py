@@ -46,6 +46,10 @@ from launcher.ui.transcript_document import TranscriptDocument
 
 log = logging.getLogger(__name__)
 
+#: The most token records marked in one showing of a conversation (the latest replies
+#: first; the last reply always): about a quarter of a second of marking.
+MAX_MARKED_TOKENS = 8000
+
 NO_KEY = "Web search needs an ollama.com API key: set OLLAMA_API_KEY, or click “ollama.com key…”."
 
 
@@ -64,7 +68,10 @@ class ChatPlusWiring(QObject):
         self.plus = launcher.chatplus
         self.dialog_parent = dialog_parent
         self.key_dialog: QInputDialog | None = None
-        self.expanded: set[tuple[int, int]] = set()
+        self._expanded: set[tuple[int, int]] = set()
+        #: The conversation `expanded` and `marks` belong to: the transcript is rendered
+        #: when the conversation changes, before this object hears of the change.
+        self._shown: Conversation | None = None
         self._content_start: dict[int, int] = {}
         self.use: ContextUse | None = None
         self.meter = ContextMeter(chat)
@@ -121,12 +128,27 @@ class ChatPlusWiring(QObject):
 
     # ---- the transcript's extras hook -----------------------------------------
 
+    @property
+    def expanded(self) -> set[tuple[int, int]]:
+        """The tool steps shown open in the current conversation."""
+        self._follow_conversation()
+        return self._expanded
+
+    def _follow_conversation(self) -> None:
+        """A transcript showing another conversation: forget the open steps and the marks
+        of the one before (its message indexes mean other messages now)."""
+        if self._shown is not self.conversation:
+            self._shown = self.conversation
+            self._expanded = set()
+            self.marks.clear()
+
     def _message(self, index: int) -> Message | None:
         messages = self.conversation.messages
         return messages[index] if 0 <= index < len(messages) else None
 
     def before_content(self, view: TranscriptDocument, index: int) -> None:
         """Tool steps go between the reply's header (and thinking) and its text."""
+        self._follow_conversation()
         message = self._message(index)
         if message is not None and message.role == "assistant":
             steps = self.plus.steps_of(message)
@@ -139,15 +161,26 @@ class ChatPlusWiring(QObject):
         self._content_start[index] = cursor.position()
 
     def after_content(self, view: TranscriptDocument, index: int, message: Message) -> None:
-        """Token probabilities on the reply's words."""
-        extras = self.plus.extras_of(message)
+        """Token probabilities on the reply's words (the latest replies', within a budget)."""
+        record = self.plus.record_of(message)
         start = self._content_start.get(index)
-        if extras is None or extras.record is None or not len(extras.record) or start is None:
+        if record is None or not len(record) or start is None or not self._marked(index):
             return
         cursor = QTextCursor(view.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         tint = self.conversation.settings.features.tint
-        self.marks.mark(index, start, cursor.position(), extras.record, tint)
+        self.marks.mark(index, start, cursor.position(), record, tint)
+
+    def _marked(self, index: int) -> bool:
+        """Whether message `index` is among the latest replies whose words, together, stay
+        within MAX_MARKED_TOKENS: a reopened conversation with token probabilities on every
+        reply would otherwise mark tens of thousands of words on the UI thread."""
+        total = 0
+        for at in range(len(self.conversation.messages) - 1, index - 1, -1):
+            total += len(self.conversation.messages[at].tokens)
+            if total > MAX_MARKED_TOKENS and at != len(self.conversation.messages) - 1:
+                return False
+        return True
 
     def after_reply(self, view: TranscriptDocument, index: int, message: Message) -> None:
         """The cut-context line under the reply whose request was cut."""
@@ -173,7 +206,7 @@ class ChatPlusWiring(QObject):
     def _on_link(self, url: QUrl) -> None:
         step = parse_step(url)
         if step is not None:
-            self.expanded ^= {step}
+            self.expanded.symmetric_difference_update({step})
             self.rerender()
             return
         if url.scheme() != CONTEXT_SCHEME:
@@ -256,9 +289,8 @@ class ChatPlusWiring(QObject):
         """The reply is shown whole: write it again with its steps and marks in place."""
         messages = self.conversation.messages
         reply = messages[-1] if messages else None
-        extras = self.plus.extras_of(reply) if reply is not None else None
         self.switches.tool_status.setText("")
-        if extras is not None and extras.steps:
+        if reply is not None and reply.tool_steps:
             self.rerender()
 
     def _check_key(self, on: bool) -> None:
@@ -306,8 +338,7 @@ class ChatPlusWiring(QObject):
     def _on_conversation(self, conversation: Conversation) -> None:
         self.switches.load(conversation.settings.features)
         self.notice.hide()
-        self.expanded.clear()
-        self.marks.clear()
+        self._follow_conversation()  # when nothing was rendered (an empty conversation)
         self.meter.show_use(None)
 
     def branch(self, index: int) -> None:

@@ -130,12 +130,14 @@ class HistoryWiring:
     def import_file(self, path: Path) -> None:
         async def run() -> None:
             try:
-                conversation = await self.launcher.history.import_file(path)
+                result = await self.launcher.history.import_file(path)
             except (OSError, ValueError) as exc:
                 self.status.showMessage(f"Import failed: {exc}", 15_000)
                 return
+            conversation = result.conversations[0]
             if conversation.id is not None:
                 await self.launcher.open_conversation(conversation.id)
-            self.status.showMessage(f"Imported {path.name}", 10_000)
+            # history12: what was left out (an unknown switch, a branch link) is said.
+            self.status.showMessage(" ".join([f"Imported {path.name}.", *result.notes]), 15_000)
 
         self._spawn(run())

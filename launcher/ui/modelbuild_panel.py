@@ -36,7 +36,14 @@ REPAINT_INTERVAL_MS = 100
 
 
 def describe(job: BuildJob) -> str:
-    """The status line of a build: what it does now, how far, how fast."""
+    """The status line of a build: what it does now, how far, how fast (and on which host,
+    when the user has switched to another one since it started)."""
+    headline = job.headline()
+    now = _stage_text(job)
+    return f"{headline} {now}" if headline else now
+
+
+def _stage_text(job: BuildJob) -> str:
     recipe = job.recipe
     file = recipe.path.name if recipe.path is not None else ""
     done = f"{human_bytes(job.completed)} of {human_bytes(job.total)}"
@@ -278,7 +285,7 @@ class ModelBuildPanel(QWidget):
             self.row.hide()
         self._say(outcome.message, outcome.details)
         self._enable()
-        if outcome.ok and outcome.model:
+        if outcome.ok and outcome.model and not outcome.host:  # not in another host's list
             self._select(outcome.model)
 
     def _select(self, name: str) -> None:

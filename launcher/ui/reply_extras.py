@@ -163,13 +163,14 @@ class TokenMarks:
         text = _document_text(document, start, end)
         position = 0
         marked = 0
+        cursor = QTextCursor(document)
+        cursor.beginEditBlock()  # one layout pass for all the words, not one per word
         for number, word in enumerate(record.words()):
             found = text.find(word.text, position, position + len(word.text) + 40)
             if found < 0:
                 continue
             position = found + len(word.text)
             self.words[(index, number)] = word
-            cursor = QTextCursor(document)
             cursor.setPosition(start + found)
             cursor.setPosition(start + position, QTextCursor.MoveMode.KeepAnchor)
             fmt = QTextCharFormat()
@@ -180,6 +181,7 @@ class TokenMarks:
                 fmt.setBackground(UNSURE)
             cursor.mergeCharFormat(fmt)
             marked += 1
+        cursor.endEditBlock()
         return marked
 
     def word_for(self, url: QUrl) -> Word | None:

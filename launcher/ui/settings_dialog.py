@@ -28,6 +28,7 @@ from launcher.core.guard_settings import GuardSettings
 from launcher.core.launcher import Launcher
 from launcher.ollama import is_loopback_url, resolve_host
 from launcher.ui.server_settings_page import ServerSettingsPage
+from launcher.ui.settings_history import HistoryPage
 from launcher.ui.settings_pages import (
     WARNING_STYLE,
     GeneralPage,
@@ -69,6 +70,7 @@ class SettingsDialog(QDialog):
         self.local_page = LocalServerPage(self)
         self.remote_page = RemoteHostsPage(keyring_available, self)
         self.guard_page = GuardPage(self)
+        self.history_page = HistoryPage(self)
         self.server_page = ServerSettingsPage(launcher.settings, self)
         self.server_page.link(self.local_page.listen, self.local_page.models_dir)
         self.keep_in_tray = self.general_page.keep_in_tray
@@ -79,6 +81,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self.remote_page, "&Remote hosts")
         self.tabs.addTab(self.guard_page, "Runaway &guard")
         self.tabs.addTab(self.general_page, "Ge&neral")
+        self.tabs.addTab(self.history_page, "&History")
         self.problem = QLabel(self)
         self.problem.setAccessibleName("Settings problem")
         self.problem.setWordWrap(True)
@@ -105,6 +108,7 @@ class SettingsDialog(QDialog):
         self.remote_page.load(settings.remotes, keys)
         self.guard_page.load(GuardSettings.from_dict(settings.guard))
         self.general_page.load(settings)
+        self.history_page.load(settings)
         self.buttons.accepted.connect(self.apply)
         self.buttons.rejected.connect(self.reject)
 
@@ -121,6 +125,7 @@ class SettingsDialog(QDialog):
             page = self.guard_page
             settings.guard = dict(self.guard_page.result().to_dict())
             self.general_page.apply_to(settings)
+            self.history_page.apply_to(settings)
         except ValueError as exc:
             self.tabs.setCurrentWidget(page)
             self._show_problem(str(exc))
@@ -130,6 +135,13 @@ class SettingsDialog(QDialog):
         self.launcher.tasks.spawn(self._save(settings, keys))
 
     async def _save(self, settings: Settings, keys: dict[str, str]) -> None:
+        current = self.launcher.settings.markdown_folder
+        problem = await self.history_page.check(settings, current)  # history12: off the Qt thread
+        if problem:
+            self.buttons.setEnabled(True)
+            self.tabs.setCurrentWidget(self.history_page)
+            self._show_problem(problem)
+            return
         try:
             session_only = await self.launcher.update_settings(settings, keys)
         except OSError as exc:

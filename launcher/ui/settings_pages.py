@@ -11,6 +11,7 @@ from __future__ import annotations
 from launcher.ui.settings_common import WARNING_STYLE
 from launcher.ui.settings_general import GeneralPage
 from launcher.ui.settings_guard import GuardPage, guard_summary
+from launcher.ui.settings_history import HistoryPage
 from launcher.ui.settings_local import LocalServerPage
 from launcher.ui.settings_remote import KEYRING_NOTE, SESSION_ONLY_NOTE, RemoteHostsPage
 
@@ -20,6 +21,7 @@ __all__ = [
     "WARNING_STYLE",
     "GeneralPage",
     "GuardPage",
+    "HistoryPage",
     "LocalServerPage",
     "RemoteHostsPage",
     "guard_summary",

@@ -260,7 +260,7 @@ async def test_lines_the_fast_decoder_refuses_are_read_as_before() -> None:
     lines = [
         b'  {"message": {"role": "assistant", "content": "a"}, "done": false}  \r\n',
         b'{"message": {"role": "assistant", "content": "\\ud800b"}, "done": false}\n',
-        b'\n',
+        b"\n",
         b'{"message": {"role": "assistant", "content": "c"}, "done": true}\n',
     ]
     reply = send(head(Transfer_Encoding="chunked"), chunked(lines))

@@ -10,7 +10,6 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,19 +28,6 @@ from launcher.core.store import (
 from tests.unit.store_helpers import REPO_ROOT
 from tests.unit.store_helpers import settings_ as _settings
 from tests.unit.store_helpers import sha256 as _sha256
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "conversations.sqlite3"
-
-
-@pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
-    s = Store(db_path)
-    yield s
-    s.close()
-
 
 # ------------------------------------------------------------------------------------------
 # Records

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,19 +20,6 @@ from launcher.core.store import (
 from launcher.core.store_async import AsyncStore
 from tests.unit.store_helpers import make_v1_db as _make_v1_db
 from tests.unit.store_helpers import settings_ as _settings
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "conversations.sqlite3"
-
-
-@pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
-    s = Store(db_path)
-    yield s
-    s.close()
-
 
 # ------------------------------------------------------------------------------------------
 # AsyncStore

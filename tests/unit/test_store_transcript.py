@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -20,19 +18,6 @@ from launcher.core.store import (
 )
 from tests.unit.store_helpers import settings_ as _settings
 from tests.unit.store_helpers import strip_ids as _strip_ids
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "conversations.sqlite3"
-
-
-@pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
-    s = Store(db_path)
-    yield s
-    s.close()
-
 
 # ------------------------------------------------------------------------------------------
 # Export / import
