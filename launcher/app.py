@@ -27,24 +27,37 @@ log = logging.getLogger(__name__)
 EXIT_GRACE_SECONDS = 2.0  # after the orderly shutdown, the interpreter's own exit
 
 
-def build_main_window(host: str | None = None) -> MainWindow:
+def build_main_window(host: str | None = None, *, deferred: bool = False) -> MainWindow:
     """The fully wired main window, not yet shown.
 
     Needs a QApplication and a running qasync loop. Reads configuration the
     way the app does: the environment, then the stored settings. `host`
     (from `--host`) takes the place of `OLLAMA_HOST`.
+
+    `deferred` (the app): the Models, Server log and Diagnostics pages and the
+    tray are built after the window's first paint (or `window.pages.start()`),
+    and only then does the launcher start (first poll, conversations,
+    downloads), in the same order as without it. Without it, everything is
+    built and started before this returns.
     """
     environ: Mapping[str, str] | None = None
     if host:
         environ = {**os.environ, "OLLAMA_HOST": host}
     launcher = Launcher(load_settings(), environ=environ)
-    window = MainWindow(launcher)
+    window = MainWindow(launcher, deferred=deferred)
     if window.windowIcon().isNull():
         window.setWindowIcon(app_icon())
     launcher.profilesChanged.connect(lambda _profiles: sync_autostart(window))
-    launcher.start()
-    if launcher.settings.start_at_login:
-        sync_autostart(window)  # rewrite the entry: the installation may have moved
+
+    def start() -> None:
+        launcher.start()
+        if launcher.settings.start_at_login:
+            sync_autostart(window)  # rewrite the entry: the installation may have moved
+
+    if deferred:
+        window.pages.after(start)
+    else:
+        start()
     return window
 
 
@@ -76,7 +89,7 @@ def activate(window: MainWindow, activation: Activation) -> None:
 
 
 async def _run_app(options: Options, instance: SingleInstance | None = None) -> int:
-    window = build_main_window(options.host)
+    window = build_main_window(options.host, deferred=True)
     # Cyclic garbage is freed on this thread only: a collection run by a worker thread
     # would destroy QObjects there (see launcher.core.gcguard).
     collector = MainThreadCollector(window)
@@ -92,9 +105,11 @@ async def _run_app(options: Options, instance: SingleInstance | None = None) -> 
         instance.activated.connect(lambda activation: activate(window, activation))
         window.shutdownFinished.connect(instance.close)
     if not options.minimized:
-        window.show()
-    elif not QSystemTrayIcon.isSystemTrayAvailable():
-        window.showMinimized()  # no tray to hide in: at least not in the way
+        window.show()  # the rest is built after its first paint
+    else:
+        window.pages.start()  # nothing to paint first: build the rest now
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            window.showMinimized()  # no tray to hide in: at least not in the way
     # SIGTERM, SIGINT, SIGHUP: quit as the window's close does; a second signal, or a
     # shutdown still running after 10 s, ends our server's group and leaves at once.
     exits = ExitOnSignal(window.quit, window.launcher.supervisor.kill_now)

@@ -18,6 +18,8 @@ class LogBuffer:
     def __init__(self, maxlen: int = 5000) -> None:
         self._lines: deque[str] = deque(maxlen=maxlen)
         self._listeners: list[LineListener] = []
+        #: Views showing these lines as they come: the file tail polls faster while > 0.
+        self.viewers = 0
 
     def append(self, line: str) -> None:
         self._lines.append(line)

@@ -18,7 +18,11 @@ from pathlib import Path
 from launcher.core.logbuffer import LogBuffer
 
 POLL_SECONDS = 0.05
+#: The slowest poll while a view shows the log as it comes (`LogBuffer.viewers`).
 IDLE_POLL_SECONDS = 0.5
+#: The slowest poll while nobody looks: the lines still reach the log's listeners
+#: (context length, prompt cuts, hints), a little later.
+UNWATCHED_POLL_SECONDS = 2.0
 MAX_READ = 1 << 20  # bytes per read: a flood of log never stalls the loop for long
 # Ollama prints its proxy settings (`HTTPS_PROXY:http://user:secret@proxy`) in its first
 # line: a password must not reach the log view, diagnostics or a bug report.
@@ -28,6 +32,22 @@ _URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][\w+.-]*://[^\s:/@]+):[^\s/@]+@"
 def redact(line: str) -> str:
     """The line with passwords in URLs replaced by `***`."""
     return _URL_PASSWORD.sub(r"\g<head>:***@", line)
+
+
+def next_poll(
+    interval: float,
+    *,
+    grew: bool,
+    watched: bool,
+    fastest: float = POLL_SECONDS,
+    slowest: float = IDLE_POLL_SECONDS,
+    unwatched: float = UNWATCHED_POLL_SECONDS,
+) -> float:
+    """The wait before the next read of the file, after a read that found lines (`grew`)
+    or not, while a view shows the log (`watched`) or not."""
+    if grew:
+        return max(fastest, interval / 4)
+    return min(interval * 2, slowest if watched else unwatched)
 
 
 class LogTail:
@@ -71,15 +91,31 @@ class LogTail:
             self._partial = b""
 
     async def follow(
-        self, fastest: float = POLL_SECONDS, slowest: float = IDLE_POLL_SECONDS
+        self,
+        fastest: float = POLL_SECONDS,
+        slowest: float = IDLE_POLL_SECONDS,
+        unwatched: float = UNWATCHED_POLL_SECONDS,
     ) -> None:
-        """Poll the file until cancelled (the supervisor cancels it when the server ends):
-        often while lines flow, backing off to `slowest` while the server is quiet (an
-        idle launcher should cost nothing; a crash is seen by waiting on the process)."""
+        """Poll the file until cancelled (the supervisor cancels it when the server ends).
+
+        An idle launcher should cost nothing (a crash is seen by waiting on the
+        process, not here), so the interval follows the file: each read that found
+        lines divides it by 4 (a flood is followed within `fastest`), each empty read
+        doubles it, up to `slowest` while a view shows the log and `unwatched` while
+        nobody does. A lone line (a server logs every request, the status polls too)
+        then costs a few reads, not a burst of them.
+        """
         interval = fastest
         while True:
             more = self.read_new()
             grew = self._pos != self._seen
             self._seen = self._pos
-            interval = fastest if grew else min(interval * 2, slowest)
+            interval = next_poll(
+                interval,
+                grew=grew,
+                watched=self.log.viewers > 0,
+                fastest=fastest,
+                slowest=slowest,
+                unwatched=unwatched,
+            )
             await asyncio.sleep(0 if more else interval)

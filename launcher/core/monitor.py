@@ -3,8 +3,10 @@
 Polling adapts to what is going on: every 150 ms while a server is starting
 or stopping (so Running shows within a fraction of a second of the port
 answering), every 2 s while steady (a server that dies shows within about
-2 s, at the cost of one tiny request), and with exponential backoff up to 30 s
-while a remote host is unreachable.
+2 s, at the cost of one tiny request), every 10 s while our own child runs
+and answers (its exit is seen at once by waiting on the process, so the poll
+only has to catch a hung server; an idle launcher then wakes up rarely), and
+with exponential backoff up to 30 s while a remote host is unreachable.
 
 It also owns the server's life around the user's clicks: auto-start at
 launch, adoption of a server a previous launcher left running, and restarts
@@ -24,39 +26,25 @@ from PySide6.QtCore import QObject, Signal
 from launcher.config import HostProfile, LocalServerSettings
 from launcher.core import restarts
 from launcher.core.childenv import child_environment
+from launcher.core.hangup import wait_next, watchable
+from launcher.core.probe import probe
 from launcher.core.server import ServerExit, ServerStartError, ServerSupervisor
-from launcher.core.status import Probe, ProbeKind, ServerState, ServerStatus, Situation, decide
-from launcher.ollama import (
-    OllamaClient,
-    OllamaConnectionError,
-    OllamaProtocolError,
-    OllamaResponseError,
-    OllamaTimeoutError,
+from launcher.core.status import (
+    STEADY_INTERVAL,
+    Probe,
+    ProbeKind,
+    ServerState,
+    ServerStatus,
+    Situation,
+    decide,
+    poll_interval,
 )
+from launcher.ollama import OllamaClient
 
-STEADY_INTERVAL = 2.0
-FAST_INTERVAL = 0.15
-MAX_BACKOFF = 30.0
 LOCAL_PROBE_TIMEOUT = 3.0
 REMOTE_PROBE_TIMEOUT = 5.0
 
 BinaryFinder = Callable[[], Path | None]
-
-
-async def probe(client: OllamaClient, timeout: float) -> Probe:
-    """One `GET /api/version`, classified. Never raises for a server problem."""
-    started = time.perf_counter()
-    try:
-        version = await client.version(retries=0, timeout=timeout)
-    except OllamaProtocolError as exc:
-        return Probe(ProbeKind.FOREIGN, error=str(exc))
-    except OllamaTimeoutError as exc:
-        return Probe(ProbeKind.TIMEOUT, error=str(exc))
-    except OllamaConnectionError as exc:
-        return Probe(ProbeKind.REFUSED, error=str(exc))
-    except OllamaResponseError as exc:
-        return Probe(ProbeKind.FOREIGN, error=str(exc))
-    return Probe(ProbeKind.OLLAMA, version, (time.perf_counter() - started) * 1000)
 
 
 class ServerMonitor(QObject):
@@ -103,6 +91,7 @@ class ServerMonitor(QObject):
         self._start_pending = False
         self._backoff = STEADY_INTERVAL
         self._wake = asyncio.Event()
+        self._probed = asyncio.Event()  # set after each probe's status is published
         self._task: asyncio.Task[None] | None = None
         self.status = ServerStatus(ServerState.CHECKING, profile.base_url)
         self.polls = 0
@@ -110,6 +99,15 @@ class ServerMonitor(QObject):
         self._restart_attempt = 0
         self._restart_task: asyncio.Task[None] | None = None
         self._first_probe_done = False  # adoption and auto-start happen once, at launch
+        # A local server not ours is also watched for its hang-up (`core/hangup.py`), so
+        # its end shows at once, not at the next 2 s poll; unless it turned out to close
+        # idle connections itself. (It is still polled every 2 s: a server that stops
+        # without closing its connections, like a stopped in-process test server, or a
+        # host that hangs, must still show within the usual time.)
+        self._hangup_ok = True
+        self._hung_up_early = False
+        #: An Ollama answered at this host during this session (it may have gone since).
+        self.seen_ollama = False
         self.auto_started = False
         supervisor.exited.connect(self._on_child_exit)
 
@@ -134,6 +132,8 @@ class ServerMonitor(QObject):
         self.profile = profile
         self._last_probe = None
         self._backoff = STEADY_INTERVAL
+        self._hangup_ok = True
+        self.seen_ollama = False
         if self._task is not None:
             self._task.cancel()
             self._task = None
@@ -143,6 +143,17 @@ class ServerMonitor(QObject):
     def wake(self) -> None:
         """Probe now instead of at the next tick."""
         self._wake.set()
+
+    async def refresh(self, timeout: float = REMOTE_PROBE_TIMEOUT) -> None:
+        """Probe now and return once the status says what it found (or after `timeout`)."""
+        if self._task is None or self._task.done():
+            return
+        if self._probed.is_set():
+            self._probed = asyncio.Event()
+        probed = self._probed
+        self.wake()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(probed.wait(), timeout)
 
     # ---- actions ---------------------------------------------------------
 
@@ -312,6 +323,7 @@ class ServerMonitor(QObject):
             restart_attempt=self._restart_attempt if managed else 0,
             adopted=managed and sup.adopted,
             configured_binary=str(self.local.binary or "") if managed else "",
+            insecure_tls=not self.profile.verify_tls and self.profile.base_url.startswith("https:"),
         )
 
     def _publish(self) -> None:
@@ -363,18 +375,32 @@ class ServerMonitor(QObject):
         return had
 
     def _interval(self) -> float:
-        state = self.status.state
-        if self._start_pending or state in (
-            ServerState.STARTING,
-            ServerState.STOPPING,
-            ServerState.CHECKING,
+        interval, self._backoff = poll_interval(
+            self.status.state,
+            backoff=self._backoff,
+            start_pending=self._start_pending,
+            remote=not self.profile.managed,
+            exit_watched=self._child_watched(),
+        )
+        return interval
+
+    def _hangup_watch(self) -> str | None:
+        """The base URL to watch for a hang-up while waiting, or None: a local server
+        that answers and is not our child (whose exit we wait on already)."""
+        if (
+            self._hangup_ok
+            and self.status.state is ServerState.RUNNING
+            and not self._child_watched()
+            and watchable(self.profile.base_url)
         ):
-            return FAST_INTERVAL
-        if state is ServerState.UNREACHABLE and not self.profile.managed:
-            self._backoff = min(self._backoff * 2, MAX_BACKOFF)
-            return self._backoff
-        self._backoff = STEADY_INTERVAL
-        return STEADY_INTERVAL
+            return self.profile.base_url
+        return None
+
+    def _child_watched(self) -> bool:
+        """Our server runs, and the supervisor tells us the moment it exits (by waiting
+        on our child, or on an adopted server's exact process): `_on_child_exit`."""
+        sup = self.supervisor
+        return self.profile.managed and sup.running and not sup.stopping
 
     async def _run(self) -> None:
         if not self._first_probe_done:
@@ -389,10 +415,15 @@ class ServerMonitor(QObject):
             if result.kind is ProbeKind.OLLAMA and self.supervisor.running:
                 self.supervisor.mark_ready()
                 self._start_pending = False
+            self.seen_ollama = self.seen_ollama or result.kind is ProbeKind.OLLAMA
+            if self._hung_up_early and result.kind is ProbeKind.OLLAMA:
+                self._hangup_ok = False  # it closes idle connections: a false alarm
             self._publish()
+            self._probed.set()
             if not self._first_probe_done:
                 self._first_probe_done = True
                 await self._auto_start(result)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval())
-            self._wake.clear()
+            watch = self._hangup_watch()
+            waited = time.monotonic()
+            hung_up = await wait_next(self._wake, self._interval(), watch)
+            self._hung_up_early = hung_up and time.monotonic() - waited < STEADY_INTERVAL

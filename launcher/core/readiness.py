@@ -54,6 +54,7 @@ async def ensure_running(monitor: ServerMonitor, timeout: float = READY_TIMEOUT_
     monitor.statusChanged.connect(on_status)
     monitor.startFailed.connect(on_failed)
     started = False
+    refreshed = False
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -64,6 +65,16 @@ async def ensure_running(monitor: ServerMonitor, timeout: float = READY_TIMEOUT_
             if not started and monitor.can_start:
                 started = True
                 await monitor.start_server()
+                continue
+            if state is ServerState.NOT_INSTALLED and monitor.seen_ollama and not failed:
+                # An Ollama we did not start answered here before: it has stopped, it is
+                # not missing. The request says so ("isn't running — start it").
+                return
+            if state in _HOPELESS and not refreshed and not failed:
+                # Ask the server once more first: the status may predate its return
+                # (a local server not ours, restarted by hand on the same address).
+                refreshed = True
+                await monitor.refresh()
                 continue
             if failed or state in _HOPELESS or loop.time() >= deadline:
                 raise ServerNotReady(

@@ -1,16 +1,27 @@
-"""The server status: its states, and the pure rule that decides the state.
+"""The server status: its states, and the pure rules that decide the state and the poll.
 
-Kept apart from the polling loop so the rule is tested with plain values:
-given what the last probe saw and what our child is doing, what do we show?
+Kept apart from the polling loop so the rules are tested with plain values:
+given what the last probe saw and what our child is doing, what do we show,
+and how soon do we ask again?
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from launcher.core.explain import explain_server_exit
 from launcher.core.server import ServerExit
+
+#: Seconds between polls while steady: a server that dies shows within about this.
+STEADY_INTERVAL = 2.0
+#: While our own server answers: its exit is seen at once by waiting on the process, so
+#: the poll only has to notice a hung server, and an idle launcher rarely wakes up.
+WATCHED_INTERVAL = 10.0
+#: While a server starts or stops: Running shows within a fraction of a second.
+FAST_INTERVAL = 0.15
+#: The longest wait between polls of an unreachable remote host.
+MAX_BACKOFF = 30.0
 
 
 class ServerState(enum.Enum):
@@ -54,14 +65,19 @@ class ServerStatus:
         detail: what follows it, e.g. `Ollama 0.12.3, 3 ms`.
         tooltip: a longer explanation (log tail after a crash, where to get Ollama...).
         external: the answering server was not started by the launcher.
+        warning: a standing risk the user chose and should not forget (certificate
+            checks off for this host), "" when none; also said in the detail.
     """
 
     state: ServerState
     detail: str = ""
     tooltip: str = ""
     version: str = ""
-    rtt_ms: float | None = None
+    # Not compared: the detail already says it to the millisecond, and a poll whose
+    # round trip differs by microseconds must not repaint everything that watches.
+    rtt_ms: float | None = field(default=None, compare=False)
     external: bool = False
+    warning: str = ""
 
     @property
     def description(self) -> str:
@@ -90,6 +106,7 @@ class Situation:
         restart_attempt: a restart after a crash is scheduled (1, 2, 3), 0 when not.
         adopted: our running server was started by a previous launcher that died.
         configured_binary: the path to `ollama` chosen in Settings ("" for the search).
+        insecure_tls: an `https` host whose certificate checks the user turned off.
     """
 
     base_url: str
@@ -102,10 +119,36 @@ class Situation:
     restart_attempt: int = 0
     adopted: bool = False
     configured_binary: str = ""
+    insecure_tls: bool = False
+
+
+#: Said after the status words while a host's certificate checks are off.
+INSECURE_TLS_NOTE = "certificate checks off"
+
+
+def insecure_tls_warning(base_url: str) -> str:
+    """The standing warning for an https host whose certificate is not checked."""
+    return (
+        f"Certificate checks are off for {base_url}: the launcher does not verify that it "
+        "is talking to that server, so anyone on the way could read or change the "
+        "conversation and the API key.\nTurn the checks back on in Settings → Remote "
+        "hosts (or give the host's CA file there) when you can."
+    )
 
 
 def decide(probe: Probe | None, s: Situation) -> ServerStatus:
-    """The status to show for a probe result in a situation."""
+    """The status to show for a probe result in a situation (with the warning of an
+    https host whose certificate checks are off, whatever the state)."""
+    status = _decide(probe, s)
+    if not s.insecure_tls:
+        return status
+    warning = insecure_tls_warning(s.base_url)
+    detail = f"{status.detail} · {INSECURE_TLS_NOTE}" if status.detail else INSECURE_TLS_NOTE
+    tooltip = f"{warning}\n\n{status.tooltip}" if status.tooltip else warning
+    return replace(status, detail=detail, tooltip=tooltip, warning=warning)
+
+
+def _decide(probe: Probe | None, s: Situation) -> ServerStatus:
     if s.child_stopping:
         return ServerStatus(ServerState.STOPPING, "waiting for the server to exit")
     if probe is None:
@@ -185,3 +228,26 @@ def decide(probe: Probe | None, s: Situation) -> ServerStatus:
         tooltip="No `ollama` binary was found on PATH or in the usual install places.\n"
         "Install it from https://ollama.com/download, or set its path in Settings.",
     )
+
+
+def poll_interval(
+    state: ServerState,
+    *,
+    backoff: float,
+    start_pending: bool = False,
+    remote: bool = False,
+    exit_watched: bool = False,
+) -> tuple[float, float]:
+    """Seconds until the next poll, and the remote backoff to remember.
+
+    `exit_watched`: the server's exit wakes the monitor by itself (our own server,
+    whose process is waited on).
+    """
+    if start_pending or state in (ServerState.STARTING, ServerState.STOPPING, ServerState.CHECKING):
+        return FAST_INTERVAL, backoff
+    if state is ServerState.UNREACHABLE and remote:
+        backoff = min(backoff * 2, MAX_BACKOFF)
+        return backoff, backoff
+    if state is ServerState.RUNNING and exit_watched:
+        return WATCHED_INTERVAL, STEADY_INTERVAL
+    return STEADY_INTERVAL, STEADY_INTERVAL

@@ -25,7 +25,7 @@ import httpx
 from .blobs import BlobProgress, Progress, file_body, file_digest, normal_digest
 from .bodies import chat_body, create_body
 from .connection import DEFAULT_TIMEOUT, SYSTEM_PROXY, Reach, build_http, effective_proxy
-from .errors import OllamaConnectionError, OllamaProtocolError, OllamaResponseError
+from .errors import OllamaConnectionError, OllamaError, OllamaProtocolError, OllamaResponseError
 from .failures import error_text, mapped_errors
 from .host import resolve_host
 from .stream import OllamaStream
@@ -82,11 +82,28 @@ class OllamaClient:
         key = api_key if api_key is not None else os.environ.get("OLLAMA_API_KEY")
         self._retries = retries
         self.reach = Reach(proxy=proxy, ca_file=ca_file, verify_tls=verify_tls)
-        self._http, self._setup_error = build_http(
-            self.base_url, key=key, reach=self.reach, timeout=timeout
-        )
+        self._key, self._timeout = key, timeout
+        self._built: tuple[httpx.AsyncClient, OllamaError | None] | None = None
         self.proxy = effective_proxy(self.base_url, self.reach)  # for messages; no password
         self.has_api_key = bool(key)
+
+    def _connection(self) -> tuple[httpx.AsyncClient, OllamaError | None]:
+        """The httpx client and the setup error, built at the first use: building them
+        imports httpx's transport and loads the trust store, which the launcher's
+        window should not wait for before it first paints."""
+        if self._built is None:
+            self._built = build_http(
+                self.base_url, key=self._key, reach=self.reach, timeout=self._timeout
+            )
+        return self._built
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        return self._connection()[0]
+
+    @property
+    def _setup_error(self) -> OllamaError | None:
+        return self._connection()[1]
 
     def __repr__(self) -> str:
         key = "<set>" if self.has_api_key else "None"

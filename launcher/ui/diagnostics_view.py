@@ -119,6 +119,7 @@ class DiagnosticsPanel(QWidget):
         self.setTabOrder(self.copy_button, self.save_button)
 
         self._timer = QTimer(self)
+        self._timer.setSingleShot(True)  # started when something changed: idle costs nothing
         self._timer.setInterval(200)
         self._timer.timeout.connect(self._paint_if_dirty)
         self._timer.start()
@@ -206,6 +207,18 @@ class DiagnosticsPanel(QWidget):
         self._dirty = True
 
     # ---- painting --------------------------------------------------------
+
+    @property
+    def _dirty(self) -> bool:
+        return self._needs_paint
+
+    @_dirty.setter
+    def _dirty(self, value: bool) -> None:
+        """A change to paint: at most one paint per 200 ms, and no timer while idle."""
+        self._needs_paint = value
+        timer: QTimer | None = getattr(self, "_timer", None)
+        if value and timer is not None and not timer.isActive():
+            timer.start()
 
     def _paint_if_dirty(self) -> None:
         if self._dirty:

@@ -17,9 +17,11 @@ from PySide6.QtGui import (
     QColor,
     QFontDatabase,
     QGuiApplication,
+    QHideEvent,
     QKeySequence,
     QPalette,
     QShortcut,
+    QShowEvent,
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
@@ -122,6 +124,8 @@ class LogView(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(100)
         self._timer.timeout.connect(self._flush)
+        self._log = log
+        self._viewing = False  # counted in log.viewers: the file tail polls faster
         self._unsubscribe = log.subscribe(self._on_line)
         self.destroyed.connect(lambda *_: self._unsubscribe())
         if self._pending:
@@ -141,6 +145,20 @@ class LogView(QWidget):
         self.save_button.clicked.connect(self.ask_save)
 
     # ---- lines ----------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Shown: the server's log file is read promptly while somebody looks."""
+        super().showEvent(event)
+        self._set_viewing(True)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._set_viewing(False)
+
+    def _set_viewing(self, viewing: bool) -> None:
+        if viewing != self._viewing:
+            self._viewing = viewing
+            self._log.viewers += 1 if viewing else -1
 
     def _on_line(self, line: str) -> None:
         self._lines.append(line)

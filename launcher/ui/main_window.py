@@ -5,17 +5,20 @@ commands. It never resizes itself (long texts are elided, the central area
 has a fixed small minimum), remembers its layout (`window_state`), and closing
 it quits the app in order: streams and downloads are cancelled, a server we
 started is stopped, connections are closed.
+
+Built `deferred` (as the app does), the pages nobody sees at first and the tray
+come after the first paint (`deferred_pages`); their modules are imported then.
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import (
     QLabel,
-    QMainWindow,
     QProgressBar,
     QSplitter,
     QStatusBar,
@@ -29,18 +32,18 @@ from launcher.core.guidance import DOWNLOAD_URL, status_explanation
 from launcher.core.launcher import Launcher
 from launcher.core.status import ServerState, ServerStatus
 from launcher.ui.chat_view import ChatPanel
-from launcher.ui.diagnostics_view import DiagnosticsPanel
+from launcher.ui.deferred_pages import DeferredPages
 from launcher.ui.history_wiring import HistoryWiring
-from launcher.ui.log_view import LogView
 from launcher.ui.menus import WindowMenus
-from launcher.ui.models_view import ModelsPanel
 from launcher.ui.notice import ServerNotice
 from launcher.ui.server_bar import ServerBar
-from launcher.ui.settings_dialog import SettingsDialog
 from launcher.ui.sidebar import ConversationsSidebar
 from launcher.ui.theme import Theme, ThemeMode, icon
-from launcher.ui.tray import LauncherTray
+from launcher.ui.window_pages import WindowPages
 from launcher.ui.window_state import WindowState, load_state, save_state
+
+if TYPE_CHECKING:  # imported when first opened: not on the way to the first paint
+    from launcher.ui.settings_dialog import SettingsDialog
 
 #: The smallest central area: with the menu and status bars the window fits 640x480.
 MIN_CENTRAL = (600, 380)
@@ -54,7 +57,7 @@ NOTICE_STATES = (
 )
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowPages):
     """The launcher window.
 
     Signals:
@@ -63,7 +66,9 @@ class MainWindow(QMainWindow):
 
     shutdownFinished = Signal()
 
-    def __init__(self, launcher: Launcher, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, launcher: Launcher, parent: QWidget | None = None, *, deferred: bool = False
+    ) -> None:
         super().__init__(parent)
         self.launcher = launcher
         # Qt owns the launcher from now on, so it is destroyed with the window on
@@ -95,19 +100,16 @@ class MainWindow(QMainWindow):
         chat_page.setCollapsible(0, False)  # hidden with Ctrl+B, never squeezed to nothing
         chat_page.setCollapsible(1, False)
         self.splitter = chat_page
-        self.models = ModelsPanel(
-            launcher.downloads, launcher.catalog, launcher.tasks, self, inspector=launcher.inspector
-        )
-        self.log_view = LogView(launcher.log, self, spawn=launcher.tasks.spawn)
         self.notice = ServerNotice(self)
         self.tabs = QTabWidget(self)
         self.tabs.setAccessibleName("Sections")
         self.tabs.tabBar().setAccessibleName("Section tabs")
         self.tabs.addTab(chat_page, "&Chat")
-        self.tabs.addTab(self.models, "M&odels")
-        self.tabs.addTab(self.log_view, "Server &log")
-        self.diagnostics = DiagnosticsPanel(launcher, self)
-        self.tabs.addTab(self.diagnostics, "&Diagnostics")
+        self.pages = DeferredPages(self.tabs, self)
+        self.pages.built.connect(self._on_page_built)
+        self.pages.add("models", "M&odels", self._build_models, defer=deferred)
+        self.pages.add("log", "Server &log", self._build_log, defer=deferred)
+        self.pages.add("diagnostics", "&Diagnostics", self._build_diagnostics, defer=deferred)
 
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -128,7 +130,6 @@ class MainWindow(QMainWindow):
         self.download_bar.hide()
         self.statusBar().addPermanentWidget(self.download_label)
         self.statusBar().addPermanentWidget(self.download_bar)
-        self.models.summaryChanged.connect(self._on_download_summary)
         self.history_wiring = HistoryWiring(
             launcher, self.sidebar, self.chat, self.statusBar(), self
         )
@@ -140,9 +141,10 @@ class MainWindow(QMainWindow):
         self.setTabOrder(self.stop_server_button, self.notice.action)
         self.setTabOrder(self.notice.action, self.tabs)
         self.menus = WindowMenus(self)
+        # Menu icons are not seen until a menu opens: drawn after the first paint.
+        self._menu_icons_later = deferred
         self.theme = Theme(parent=self)
         self.theme.changed.connect(self._on_theme)
-        self.log_view.message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.notice.actionRequested.connect(self._notice_action)
         self._restore_state()
 
@@ -160,7 +162,16 @@ class MainWindow(QMainWindow):
         launcher.catalog.modelsChanged.connect(self.chat.set_models)
         launcher.hostChanged.connect(self._on_host_changed)
         self._on_status(monitor.status)
-        self.tray = LauncherTray(self)
+        self._tray = None
+        for name in ("models", "log", "diagnostics"):
+            if self.pages.is_built(name):
+                self._on_page_built(name, self.pages.get(name))
+        if deferred:
+            self.pages.after(self._draw_menu_icons)
+            self.pages.after(self._ensure_tray)  # the tray icon right after the pages
+            self.pages.start_after_first_paint(self)
+        else:
+            self._tray = self._build_tray()
 
     # ---- layout, theme, remembered state ---------------------------------
 
@@ -197,15 +208,17 @@ class MainWindow(QMainWindow):
         self.theme.set_mode(mode)
 
     def _on_theme(self, _scheme: object) -> None:
-        self.menus.refresh_icons()
-        for button, art in (
+        if not self._menu_icons_later:
+            self.menus.refresh_icons()
+        buttons = [
             (self.start_button, "start"),
             (self.stop_server_button, "stop"),
             (self.settings_button, "settings"),
-            (self.log_view.copy_button, "copy"),
-            (self.log_view.save_button, "save"),
             (self.notice.copy_command, "copy"),
-        ):
+        ]
+        if self.pages.is_built("log"):
+            buttons += [(self.log_view.copy_button, "copy"), (self.log_view.save_button, "save")]
+        for button, art in buttons:
             button.setIcon(icon(art))
 
     # ---- menu commands --------------------------------------------------
@@ -254,6 +267,8 @@ class MainWindow(QMainWindow):
             self.launcher.tasks.spawn(self._open_settings())
 
     async def _open_settings(self) -> None:
+        from launcher.ui.settings_dialog import SettingsDialog
+
         try:
             available, keys = await self.launcher.read_keys()
         finally:
@@ -310,15 +325,6 @@ class MainWindow(QMainWindow):
         self.notice.set_explanation(explanation, install=status.state is ServerState.NOT_INSTALLED)
         self._update_buttons()
 
-    def _on_download_summary(self, text: str, per_mille: int) -> None:
-        """Keep a running download visible from every tab."""
-        active = per_mille >= 0
-        self.download_label.setText(text)
-        self.download_label.setVisible(active)
-        self.download_bar.setVisible(active)
-        if active:
-            self.download_bar.setValue(per_mille)
-
     def _on_start_failed(self, message: str) -> None:
         self.statusBar().showMessage(message)
 
@@ -365,7 +371,8 @@ class MainWindow(QMainWindow):
             return
         if self._shutdown_task is None:
             self.save_state()
-        if not self._quit_requested and self.tray.hide_window():
+        tray = self._tray
+        if not self._quit_requested and tray is not None and tray.hide_window():
             event.ignore()
             return
         event.ignore()

@@ -42,6 +42,7 @@ class WindowMenus:
         self.window = window
         self.dialog: ShortcutsDialog | AboutDialog | None = None
         self._icons: list[tuple[QAction, str]] = []
+        self._owned: list[QKeySequence] | None = None
         bar = window.menuBar()
         bar.setAccessibleName("Menu bar")
 
@@ -145,6 +146,7 @@ class WindowMenus:
             help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1", "help"
         )
         self.about = self._add(help_menu, "&About Ollama Launcher", self.show_about)
+        self._owned = None  # pages may gain keys later: look again next time
 
     def ask_pull(self) -> None:
         """Models > Pull: the Models page, with the cursor in the name box."""
@@ -207,11 +209,14 @@ class WindowMenus:
         return action
 
     def _owned_by_button(self, keys: QKeySequence) -> bool:
-        """Whether a button or shortcut of a page already answers to `keys`."""
-        window = self.window
-        return any(b.shortcut() == keys for b in window.findChildren(QAbstractButton)) or any(
-            s.key() == keys for s in window.findChildren(QShortcut)
-        )
+        """Whether a button or shortcut of a page already answers to `keys` (the
+        window's keys are collected once per menu built: two searches of every
+        widget per command were a noticeable part of start-up)."""
+        if self._owned is None:
+            window = self.window
+            self._owned = [b.shortcut() for b in window.findChildren(QAbstractButton)]
+            self._owned += [s.key() for s in window.findChildren(QShortcut)]
+        return keys in self._owned
 
     def refresh_icons(self) -> None:
         """Redraw the icons in the current palette's colours (after a theme change)."""

@@ -1,4 +1,5 @@
-"""The server status indicator: a coloured dot and words (elided), the whole text as tooltip."""
+"""The server status indicator: a coloured dot, words (elided), a warning sign when the host
+carries a risk the user chose (certificate checks off), the whole text as tooltip."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ COLOURS = {
     ServerState.CRASHED: "#c62828",
     ServerState.UNREACHABLE: "#c62828",
 }
+#: The warning sign's colour: readable on light and dark backgrounds.
+WARNING_COLOUR = "#ef6c00"
 
 
 class ElidedLabel(QLabel):
@@ -62,9 +65,14 @@ class StatusIndicator(QWidget):
         self._dot = QLabel("●", self)
         self._dot.setAccessibleName("Server status colour")
         self._text = ElidedLabel(self)
+        self.warning = QLabel("\u26a0", self)  # shown while the status carries a warning
+        self.warning.setAccessibleName("Server status warning")
+        self.warning.setStyleSheet(f"color: {WARNING_COLOUR}; font-size: 16px;")
+        self.warning.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 0, 6, 0)
         layout.addWidget(self._dot)
+        layout.addWidget(self.warning)
         layout.addWidget(self._text, 1)
         self.status: ServerStatus | None = None
 
@@ -77,6 +85,9 @@ class StatusIndicator(QWidget):
         tip = status.description + (f"\n\n{status.tooltip}" if status.tooltip else "")
         self.setToolTip(tip)
         self._text.setToolTip(tip)
+        self.warning.setVisible(bool(status.warning))
+        self.warning.setToolTip(status.warning)
+        self.warning.setAccessibleDescription(status.warning)
 
     def text(self) -> str:
         return self._text.text()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 from PySide6.QtCore import QByteArray, QObject, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
@@ -109,8 +110,14 @@ QStatusBar QLabel { padding: 0 4px; }
 
 
 @cache
+def _icons() -> Traversable:
+    """The icons folder, looked up once (each lookup costs milliseconds at start-up)."""
+    return resources.files("launcher.ui").joinpath("icons")
+
+
+@cache
 def _svg(name: str) -> str:
-    return resources.files("launcher.ui").joinpath("icons", f"{name}.svg").read_text("utf-8")
+    return _icons().joinpath(f"{name}.svg").read_text("utf-8")
 
 
 def icon(name: str, colour: QColor | None = None) -> QIcon:
