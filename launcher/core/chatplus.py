@@ -106,6 +106,7 @@ class ChatPlus(QObject):
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
         self.local = local
         self._spawn: Spawn | None = None
+        self.log = log
         self.watch = ServerLogWatch(log)
         self._shows: dict[tuple[str, str], ModelShow | None] = {}
         self._marks: ByMessage[int] = ByMessage()  # log mark when the reply's turn started
@@ -230,6 +231,8 @@ class ChatPlus(QObject):
         """Measure the context after a reply and check whether its request was cut."""
         use = await self.refresh(conversation)
         mark = self._marks.pop(reply)
+        if mark is not None and self.local:
+            self.log.catch_up()  # the tail reads slowly while the Server log is hidden
         cuts = self.watch.cuts_since(mark) if mark is not None and self.local else []
         try:
             index = next(i for i, m in enumerate(conversation.messages) if m is reply)

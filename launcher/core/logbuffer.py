@@ -20,6 +20,9 @@ class LogBuffer:
         self._listeners: list[LineListener] = []
         #: Views showing these lines as they come: the file tail polls faster while > 0.
         self.viewers = 0
+        #: Reads what the source has written and not yet appended (the file tail's
+        #: `read_new`), for `catch_up`; None while nothing follows a source.
+        self.reader: Callable[[], object] | None = None
 
     def append(self, line: str) -> None:
         self._lines.append(line)
@@ -34,6 +37,13 @@ class LogBuffer:
 
     def clear(self) -> None:
         self._lines.clear()
+
+    def catch_up(self) -> None:
+        """Take in at once what the source has written so far: the tail polls slowly
+        while nobody watches, and a caller about to ask what the log said (did the
+        server cut my prompt?) must not miss the last line."""
+        if self.reader is not None:
+            self.reader()
 
     def subscribe(self, listener: LineListener) -> Callable[[], None]:
         """Call `listener(line)` for each new line; returns the unsubscribe function."""

@@ -264,6 +264,7 @@ class ServerSupervisor(QObject):
 
     def _follow(self, tail: LogTail) -> None:
         self._tail = tail
+        self.log.reader = tail.read_new
         self._tail_task = asyncio.ensure_future(tail.follow())
 
     # ---- exit ------------------------------------------------------------
@@ -301,6 +302,7 @@ class ServerSupervisor(QObject):
                 tail_task.cancel()
             if self._tail is not None:
                 self._tail.finish()
+                self.log.reader = None
             ownership.clear_record(self.folder)
         outcome = ServerExit(
             code=code,

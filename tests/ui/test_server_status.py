@@ -331,3 +331,25 @@ async def test_ensure_running_says_no_when_ollama_is_missing(
     window = make_window()
     await wait_until(lambda: status_of(window).startswith("Not installed"), 5)
     assert not await window.launcher.monitor.ensure_running(5)
+
+
+async def test_the_log_catches_up_at_once_when_asked(
+    fake_ollama: Callable[..., dict[str, Any]], make_window: Callable[[], MainWindow]
+) -> None:
+    # The file tail polls slowly while the Server log is hidden; a turn that asks the
+    # log whether its prompt was cut first makes it read what the server wrote.
+    fake_ollama()
+    window = make_window()
+    await wait_until(lambda: status_of(window).startswith("Stopped"), 5)
+    control(window, "Start server").click()
+    await wait_until(lambda: status_of(window).startswith("Running"), 15)
+    log = window.launcher.log
+    path = window.launcher.supervisor.folder / "server.log"
+    line = 'time=2025-10-26T17:15:24Z level=WARN msg="truncating input prompt" limit=8'
+    with path.open("a", encoding="utf-8") as out:
+        out.write(line + "\n")
+    log.catch_up()
+    assert log.lines()[-1] == line
+    control(window, "Stop server").click()
+    await wait_until(lambda: status_of(window).startswith("Stopped"), 15)
+    assert log.reader is None  # nothing follows a file any more
