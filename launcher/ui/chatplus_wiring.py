@@ -279,6 +279,8 @@ class ChatPlusWiring(QObject):
             show = await self.plus.model_show(model)
             if model == self.chat.model_combo.currentText():
                 self.switches.set_tools_available(show is None or "tools" in show.capabilities)
+                # The context in use depends on the model (its maximum caps it).
+                self.meter.show_use(self.plus.measure(self.conversation))
 
         self._spawn(look_up())
 
@@ -339,7 +341,9 @@ class ChatPlusWiring(QObject):
         self.switches.load(conversation.settings.features)
         self.notice.hide()
         self._follow_conversation()  # when nothing was rendered (an empty conversation)
-        self.meter.show_use(None)
+        # What is known at once: the last reply's counts against the context in use
+        # ("– / 4,096" before any reply); the model's maximum follows from /api/show.
+        self.meter.show_use(self.plus.measure(conversation))
 
     def branch(self, index: int) -> None:
         """A new conversation with the history up to message `index`, linked to this one."""

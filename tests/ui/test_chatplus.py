@@ -408,3 +408,24 @@ async def test_the_switches_follow_the_transcript_in_tab_order(
             widget = widget.nextInFocusChain()
         names.append(widget.accessibleName())
     assert names == ["Attach file", "Web search", "Web fetch", "ollama.com API key"]
+
+
+async def test_the_context_label_shows_what_is_known_at_once(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    # Before any reply: the context in use; a conversation opened again: its last counts.
+    external.reply = ReplySpec(text="one two three", prompt_eval_count=1000)
+    window = await ready(make_window)
+    meter = control(window, "Context")
+    await wait_until(lambda: meter.text() == "– / 4,096", 5)
+    type_and_send(window, "count")
+    await reply_finished(window)
+    await wait_until(lambda: meter.text() == "1,003 / 4,096", 5)
+    window.sidebar.new_button.click()
+    await wait_until(lambda: meter.text() == "– / 4,096", 5)
+    items = window.sidebar.list
+    await wait_until(lambda: items.count() == 1, 5)
+    items.setCurrentRow(0)
+    await wait_until(lambda: "one two three" in transcript(window), 5)
+    assert meter.text() == "1,003 / 4,096"  # at once, not after the next reply
+    await window.launcher.tasks.wait(5)
