@@ -23,7 +23,9 @@ from tests.waiting import wait_until
 async def test_reply_streams_into_the_conversation(
     external: OllamaTestServer, make_window: Callable[[], MainWindow]
 ) -> None:
-    external.reply = ReplySpec(text="Paris is the capital of France.", chunk_interval=0.01)
+    # Slow enough that the painter (12 paints a second at model speeds) shows text
+    # well before the reply ends.
+    external.reply = ReplySpec(text="Paris is the capital of France.", chunk_interval=0.2)
     window = await ready(make_window)
     type_and_send(window, "Capital of France?")
     assert window.chat.message.toPlainText() == ""
@@ -138,7 +140,7 @@ async def test_thinking_streams_live_inside_the_message_when_open(
 ) -> None:
     external.add_model("qwen3", capabilities=["completion", "thinking"])
     external.reply = ReplySpec(
-        text="Done.", thinking="step " * 200, chunk_interval=0.01, first_chunk_delay=0
+        text="Done.", thinking="step " * 200, chunk_interval=0.02, first_chunk_delay=0
     )
     window = await ready(make_window)
     window.chat.model_combo.setCurrentText("qwen3:latest")
