@@ -32,7 +32,7 @@ from launcher.core.backups import BackupInfo
 from launcher.core.chat import ChatTurn
 from launcher.core.conversation import Conversation, ConversationSummary, Message
 from launcher.core.explain import explain
-from launcher.core.reply_saving import follow_reply
+from launcher.core.reply_saving import follow_reply, save_whole
 from launcher.core.store import ImportResult, NotFoundError, Store, StoreError
 from launcher.core.store_async import AsyncStore
 from launcher.core.store_errors import DatabaseLockedError
@@ -370,20 +370,7 @@ class ConversationHistory(QObject):
             if message.id is None:
                 return
             message_id = message.id
-            await self.writes.write(
-                lambda: self.store.update_message(
-                    message_id,
-                    content=message.content,
-                    thinking=message.thinking,
-                    state=message.state,
-                    note=message.note,
-                    stats=dict(message.stats),
-                    versions=message.versions,
-                    version_index=message.version_index,
-                    tool_steps=message.tool_steps,
-                    tokens=message.tokens,
-                )
-            )
+            await self.writes.write(lambda: save_whole(self.store, message_id, message))
 
         return self.writes.in_order(work)
 

@@ -76,18 +76,21 @@ async def follow_reply(
             waiter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await waiter
-    await writes.write(
-        lambda: store.update_message(
-            reply_id,
-            content=reply.content,
-            thinking=reply.thinking,
-            state=reply.state,
-            note=reply.note,
-            stats=dict(reply.stats),
-            versions=reply.versions,
-            version_index=reply.version_index,
-            tool_steps=reply.tool_steps,
-            tokens=reply.tokens,
-        )
-    )
+    await writes.write(lambda: save_whole(store, reply_id, reply))
     return saves + 1
+
+
+async def save_whole(store: AsyncStore, message_id: int, message: Message) -> None:
+    """Write every field of `message` as it is now (the end of a reply, a flipped version)."""
+    await store.update_message(
+        message_id,
+        content=message.content,
+        thinking=message.thinking,
+        state=message.state,
+        note=message.note,
+        stats=message.stats,
+        versions=message.versions,
+        version_index=message.version_index,
+        tool_steps=message.tool_steps,
+        tokens=message.tokens,
+    )
