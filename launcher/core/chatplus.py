@@ -22,7 +22,13 @@ from PySide6.QtCore import QObject, Signal
 
 from launcher.core.branching import branch_at, summarise, summary_conversation
 from launcher.core.chat import ChatController, ChatTurn
-from launcher.core.context import ContextUse, Truncation, detect_truncation, measure
+from launcher.core.context import (
+    ContextUse,
+    LoggedTruncation,
+    Truncation,
+    detect_truncation,
+    measure,
+)
 from launcher.core.conversation import Conversation, Message
 from launcher.core.explain import Explanation, explain
 from launcher.core.logbuffer import LogBuffer
@@ -231,9 +237,10 @@ class ChatPlus(QObject):
         """Measure the context after a reply and check whether its request was cut."""
         use = await self.refresh(conversation)
         mark = self._marks.pop(reply)
+        cuts: list[LoggedTruncation] = []
         if mark is not None and self.local:
             self.log.catch_up()  # the tail reads slowly while the Server log is hidden
-        cuts = self.watch.cuts_since(mark) if mark is not None and self.local else []
+            cuts = self.watch.cuts_since(mark)
         try:
             index = next(i for i, m in enumerate(conversation.messages) if m is reply)
         except StopIteration:
