@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices
-from PySide6.QtWidgets import QLabel, QProgressBar, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from launcher.ui.deferred_pages import DeferredPages
 from launcher.ui.shell import MIN_CENTRAL as MIN_CENTRAL
@@ -123,17 +123,6 @@ class MainWindow(WindowPages):
         layout.addWidget(self.tabs, 1)
         central.setMinimumSize(*MIN_CENTRAL)  # children are squeezed, the window never grows
         self.setCentralWidget(central)
-        self.download_label = QLabel(self)
-        self.download_label.setAccessibleName("Download summary")
-        self.download_bar = QProgressBar(self)
-        self.download_bar.setAccessibleName("Download summary progress")
-        self.download_bar.setRange(0, 1000)
-        self.download_bar.setMaximumWidth(160)
-        self.download_bar.setTextVisible(False)
-        self.download_label.hide()
-        self.download_bar.hide()
-        self.statusBar().addPermanentWidget(self.download_label)
-        self.statusBar().addPermanentWidget(self.download_bar)
         self.history_wiring: HistoryWiring = HistoryWiring(
             launcher, self.sidebar, self.chat, self.statusBar(), self
         )

@@ -13,11 +13,14 @@ can be clicked: the menu titles and other tabs are disabled, there are no button
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QPalette
+from PySide6.QtGui import QAction, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QLabel,
     QMainWindow,
+    QProgressBar,
+    QPushButton,
     QSplitter,
     QStatusBar,
     QTabWidget,
@@ -67,6 +70,19 @@ class WindowShell(QMainWindow):
         self.setCentralWidget(skeleton(state, self))
         self.setStatusBar(QStatusBar(self))
         self.statusBar().showMessage(STARTING)
+        # The running download's summary (hidden until one runs): here from the start,
+        # because the status bar is as high as it makes it, shown or not.
+        self.download_label = QLabel(self)
+        self.download_label.setAccessibleName("Download summary")
+        self.download_bar = QProgressBar(self)
+        self.download_bar.setAccessibleName("Download summary progress")
+        self.download_bar.setRange(0, 1000)
+        self.download_bar.setMaximumWidth(160)
+        self.download_bar.setTextVisible(False)
+        self.download_label.hide()
+        self.download_bar.hide()
+        self.statusBar().addPermanentWidget(self.download_label)
+        self.statusBar().addPermanentWidget(self.download_bar)
 
     def is_attached(self) -> bool:
         """The real controls replaced the skeleton (`MainWindow.attach`)."""
@@ -90,8 +106,11 @@ def skeleton(state: WindowState, parent: QWidget) -> QWidget:
     central.setAccessibleName(STARTING)
     central.setMinimumSize(*MIN_CENTRAL)
     layout = QVBoxLayout(central)
-    bar = QLabel(central)  # the server bar's row, empty until it is built
-    bar.setMinimumHeight(bar.fontMetrics().height() + 14)
+    # The server bar's row, empty until it is built: as high as its buttons will be
+    # (measured on ones never shown), so that nothing below moves when it comes.
+    bar = QWidget(central)
+    with_icon = QPushButton(QIcon(QPixmap(16, 16)), "Settings…")  # as the bar's buttons
+    bar.setFixedHeight(max(with_icon.sizeHint().height(), QComboBox().sizeHint().height()))
     layout.addWidget(bar)
     tabs = QTabWidget(central)
     current = min(max(state.tab, 0), len(TAB_TITLES) - 1)

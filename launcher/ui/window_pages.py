@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import QAbstractButton, QLabel, QProgressBar, QWidget
+from PySide6.QtWidgets import QAbstractButton, QWidget
 
 from launcher.ui.shell import WindowShell
 from launcher.ui.theme import icon
@@ -35,8 +35,6 @@ class WindowPages(WindowShell):
     menus: WindowMenus
     _tray: LauncherTray | None
     _menu_icons_later: bool
-    download_label: QLabel
-    download_bar: QProgressBar
 
     @property
     def models(self) -> ModelsPanel:
