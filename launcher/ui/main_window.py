@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
@@ -165,6 +165,8 @@ class MainWindow(WindowPages):
             self.pages.start_after_first_paint(self)
         else:
             self._tray = self._build_tray()
+        if self.close_requested:  # closed while it was the shell
+            QTimer.singleShot(0, self, self.close)
 
     # ---- layout, theme, remembered state ---------------------------------
 
@@ -374,6 +376,9 @@ class MainWindow(WindowPages):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Close only after the orderly shutdown: the first close starts it, then closes
         again. With "keep in tray" on and a tray to live in, closing only hides."""
+        if not self.is_attached():
+            super().closeEvent(event)  # closed once attached
+            return
         if self._shutdown_done:
             event.accept()
             return

@@ -13,7 +13,7 @@ can be clicked: the menu titles and other tabs are disabled, there are no button
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QIcon, QPalette, QPixmap
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -61,6 +61,7 @@ class WindowShell(QMainWindow):
         # Before the first show, so the window appears where and as large as it was left.
         if state.geometry.isEmpty() or not self.restoreGeometry(state.geometry):
             self.resize(*DEFAULT_SIZE)
+        self.close_requested = False
         self._skeleton_menus: list[QAction] = []
         for title in MENU_TITLES:
             action = QAction(title)  # no parent: deleted with the list at attach
@@ -83,6 +84,12 @@ class WindowShell(QMainWindow):
         self.download_bar.hide()
         self.statusBar().addPermanentWidget(self.download_label)
         self.statusBar().addPermanentWidget(self.download_bar)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closed before the launcher is attached: nothing to shut down yet, so the
+        window stays until it is, and then closes as usual (`close_requested`)."""
+        event.ignore()
+        self.close_requested = True
 
     def is_attached(self) -> bool:
         """The real controls replaced the skeleton (`MainWindow.attach`)."""
