@@ -1,10 +1,11 @@
-"""Start-up and shutdown: the QApplication, the first paint, the qasync loop, the wired window.
+"""Start-up and shutdown: the QApplication, the first paint, the event loop, the wired window.
 
 Start-up is paint-first: `start_window` needs only Qt, the single-instance
 socket and the window's shell (`launcher.ui.shell`), and returns once the
 real main window has painted its skeleton. Only then are the launcher's core,
-the HTTP client, asyncio and qasync imported, and the window is attached
-(`MainWindow.attach`). This module's own imports stay that light for it.
+the HTTP client, asyncio and the event loop (`launcher.core.qtloop`, on qasync)
+imported, and the window is attached (`MainWindow.attach`). This module's own
+imports stay that light for it.
 """
 
 from __future__ import annotations
@@ -212,10 +213,10 @@ def run(options: Options) -> int:
     started = start_window(options)
     if isinstance(started, int):
         return started
-    import qasync
+    from launcher.core import qtloop
 
     try:
-        return int(qasync.run(_run_app(options, started)))
+        return int(qtloop.run(_run_app(options, started)))
     except RuntimeError as exc:
         if "Event loop stopped" not in str(exc):
             raise

@@ -13,10 +13,11 @@ launcher`` does, through the app's own functions: the command line and preflight
 then ``launcher.app.start_window`` (QApplication, single-instance socket, the real main
 window's shell shown and painted: what ``launcher.app.run`` calls first), with a running
 fake ``ollama serve`` as its host and empty config and data folders. It then attaches the
-launcher as ``_run_app`` does (``attach_launcher(deferred=True)`` in a qasync loop) and
-prints a second mark when the window is usable: chat attached, the hidden pages built and
-the launcher started (its first poll sent). The two kinds alternate, so a noisy moment
-hurts both; the ratio of the paint medians is the figure (target <= 2.0).
+launcher as ``_run_app`` does (``attach_launcher(deferred=True)`` on the app's event loop,
+``launcher.core.qtloop``) and prints a second mark when the window is usable: chat
+attached, the hidden pages built and ``launcher.start()`` run (first status poll,
+conversations and downloads begun). The two kinds alternate, so a noisy moment hurts
+both; the ratio of the paint medians is the figure (target <= 2.0).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ BARE = _PAINTED + textwrap.dedent(
 # the command line and preflight checks, then `start_window`, which returns once the
 # shell has painted (the moment is taken after that whole paint, not at its first Paint
 # event). Then the rest as `_run_app` does it: the launcher is attached (deferred) inside
-# the qasync loop; "usable" is when its pages are built and the launcher has started.
+# the app's event loop; "usable" is when its pages are built and the launcher has started.
 LAUNCHER = textwrap.dedent(
     """
     import os, sys, time
@@ -80,7 +81,7 @@ LAUNCHER = textwrap.dedent(
     started = app.start_window(options)
     print(f"PAINTED {time.monotonic()!r} {time.process_time()!r}", flush=True)
     import asyncio
-    import qasync
+    from launcher.core import qtloop
 
     async def main():
         app.attach_launcher(started.window, options.host, deferred=True)
@@ -91,7 +92,7 @@ LAUNCHER = textwrap.dedent(
         started.instance.close()
         os._exit(0)
 
-    qasync.run(main())
+    qtloop.run(main())
     """
 )
 
