@@ -43,7 +43,8 @@ if TYPE_CHECKING:  # imported by `attach` or when first opened: not before the f
 
 
 class MainWindow(WindowPages):
-    """The launcher window.
+    """The launcher window: `MainWindow()` is its shell, `attach(launcher)` makes it work
+    (`MainWindow(launcher)` does both).
 
     Signals:
         shutdownFinished(): the orderly shutdown after a close request is done.
@@ -78,7 +79,8 @@ class MainWindow(WindowPages):
         from launcher.ui.server_bar import ServerBar
         from launcher.ui.sidebar import ConversationsSidebar
 
-        assert not self.is_attached(), "a window shows one launcher"
+        if self.is_attached():
+            raise RuntimeError("attach() once: a window shows one launcher")
         self.drop_skeleton()
         self.launcher = launcher
         # Qt owns the launcher from now on, so it is destroyed with the window on
