@@ -3,10 +3,17 @@ the launcher's core is imported, and that same window then works (focus, sending
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from launcher.app import StartedWindow, start_window
+from launcher.cli import Options
+from launcher.core.instance import Activation
 from tests.conftest import REPO
 from tests.desktop.processes import launcher_env
 from tests.ollama_server import OllamaTestServer
@@ -42,3 +49,32 @@ def test_the_window_paints_before_the_core_loads_and_then_works(
     ] == ["Hello there"]
     assert lines["EXIT"] == "EXIT 0", out
     assert "Traceback" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.qt_log_ignore("does not support raise")  # brought to the front, offscreen
+def test_a_second_launch_while_the_shell_shows_is_kept_for_the_launcher(qtbot: Any) -> None:
+    # This process is the first launcher, up to its first paint (its real start); a real
+    # second `python -m launcher --host ...` asks it to come to the front meanwhile.
+    started = start_window(Options())
+    assert isinstance(started, StartedWindow)
+    try:
+        assert started.window.isVisible() and not started.window.is_attached()
+        second = subprocess.Popen(
+            [sys.executable, "-m", "launcher", "--host", "http://gpu-box:11434"],
+            cwd=REPO,
+            env=dict(os.environ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        qtbot.waitUntil(lambda: second.poll() is not None, timeout=30_000)
+        out, err = second.communicate()
+        assert second.returncode == 0, out + err
+        assert "already running: brought it to the front" in out
+        # Kept until the launcher is attached (`_run_app` then opens that host).
+        assert started.activations == [Activation("http://gpu-box:11434")]
+        assert started.window.isVisible()
+    finally:
+        started.instance.close()
+        started.window.hide()
+        started.window.deleteLater()
