@@ -241,12 +241,23 @@ class ChatController(QObject):
         turn.firstText.connect(self._on_first_text)
         turn.settled.connect(self._on_settled)
         turn.finished.connect(self.turnFinished.emit)
-        self.turn = turn
+        turn.finished.connect(self._release)  # after every listener heard it
+        previous, self.turn = self.turn, turn
+        if previous is not None:
+            self._release(previous)
         self._replaced = replaced
         turn.start()
         if replaced is None or replaced.tail is None:
             self.turnStarted.emit(turn)
         return turn
+
+    def _release(self, turn: ChatTurn) -> None:
+        """Delete a turn once its task is over and another took its place: it is this
+        controller's child and holds every chunk of its reply and its whole conversation,
+        so keeping it would keep every conversation ever replied to (about 0.7 MB for a
+        10,000-chunk reply)."""
+        if turn is not self.turn and not turn.running:
+            turn.deleteLater()
 
     def _on_first_text(self, turn: ChatTurn) -> None:
         """The new reply exists: what it replaces may go now."""
