@@ -15,10 +15,10 @@ benchmark does.
 from __future__ import annotations
 
 import asyncio
-import re
 import collections
 import ctypes
 import gc
+import re
 import sys
 import tracemalloc
 from typing import Any
@@ -105,7 +105,8 @@ def pymalloc_arenas() -> str:
         text = tmp.read().decode()
     found = re.findall(r"# arenas (?:allocated current|highwater mark)\s*=\s*([\d,]+)", text)
     used = re.search(r"# bytes in allocated blocks\s*=\s*([\d,]+)", text)
-    return f"pymalloc arenas current/highwater {'/'.join(found)}, bytes in blocks {used[1] if used else '?'}"
+    blocks = used[1] if used else "?"
+    return f"pymalloc arenas current/highwater {'/'.join(found)}, bytes in blocks {blocks}"
 
 
 def mapping_growth(before: dict[str, tuple[str, int]], after: dict[str, tuple[str, int]]) -> str:
@@ -128,6 +129,32 @@ def qobjects(window: Any) -> collections.Counter[str]:
     for child in window.findChildren(QObject):
         counts[type(child).__name__] += 1
     return counts
+
+
+def _repr(obj: object) -> str:
+    try:
+        return repr(obj)[:140]
+    except RuntimeError:  # a Qt wrapper whose C++ object is gone
+        return f"<{type(obj).__qualname__}, C++ object deleted>"
+
+
+def holders(name: str, before_ids: set[int], limit: int = 3) -> None:
+    """Who refers to objects of type ``name`` that did not exist at the start: two levels."""
+    gc.collect()
+    found = [
+        o for o in gc.get_objects() if type(o).__qualname__ == name and id(o) not in before_ids
+    ]
+    print(f"{len(found)} new {name}; holders of the first {limit}:")
+    for obj in found[:limit]:
+        print("  ", _repr(obj))
+        for ref in gc.get_referrers(obj):
+            if ref is found:
+                continue
+            print("     <-", type(ref).__qualname__, _repr(ref))
+            for ref2 in gc.get_referrers(ref)[:4]:
+                if ref2 is found:
+                    continue
+                print("          <-", type(ref2).__qualname__, _repr(ref2))
 
 
 def grew(before: collections.Counter[str], after: collections.Counter[str], top: int) -> str:
@@ -162,6 +189,7 @@ async def drive(window: Any, conversations: int, trace: bool, reopen: bool) -> R
     if trace:
         tracemalloc.start(10)
     first = tracemalloc.take_snapshot() if trace else None
+    before_ids = {id(o) for o in gc.get_objects()}
     base = {
         "rss": rss_mb(),
         "heap": heap(),
@@ -188,6 +216,9 @@ async def drive(window: Any, conversations: int, trace: bool, reopen: bool) -> R
     new_conversation(window)
     await asyncio.sleep(0.2)
     report("closed", window, base)
+    for arg in sys.argv:
+        if arg.startswith("--holders="):
+            holders(arg.split("=", 1)[1], before_ids)
     after = rss_mb()
     trimmed = trim()
     print(f"malloc_trim(0): rss {after:.1f} -> {trimmed:.1f} MB ({after - trimmed:.1f} MB freed)")

@@ -1,0 +1,67 @@
+"""What the chat keeps after a conversation is left: not its turn, not its conversation.
+
+A finished reply's turn holds every chunk of the reply as it arrived and the whole
+conversation; kept as the controller's child it made every conversation ever replied to
+stay in memory (about 0.7 MB for a 10,000-chunk reply: issue 8's memory figure).
+"""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from launcher.core.chat import ChatTurn
+from launcher.core.conversation import Conversation
+from launcher.ui.main_window import MainWindow
+from tests.ollama_server import OllamaTestServer, ReplySpec
+from tests.ui.helpers import ready, reply_finished, type_and_send
+from tests.waiting import wait_until
+
+CONVERSATIONS = 4
+
+
+def collected(refs: Sequence[weakref.ref[Any]]) -> bool:
+    """Every referent is gone (after a collection: the turn and its task form cycles)."""
+    gc.collect()
+    return all(ref() is None for ref in refs)
+
+
+async def test_a_left_conversation_and_its_turn_are_not_kept(
+    external: OllamaTestServer, make_window: Callable[[], MainWindow]
+) -> None:
+    external.reply = ReplySpec(tokens=[f"word{i} " for i in range(300)])
+    window = await ready(make_window)
+    controller = window.launcher.chat
+    turns: list[weakref.ref[ChatTurn]] = []
+    conversations: list[weakref.ref[Conversation]] = []
+    ids: list[int] = []
+    for i in range(CONVERSATIONS):
+        window.new_chat()
+        type_and_send(window, f"question {i}")
+        await reply_finished(window)
+        assert controller.turn is not None and controller.turn.chunks >= 300
+        turns.append(weakref.ref(controller.turn))
+        conversations.append(weakref.ref(controller.conversation))
+        assert controller.conversation.id is not None
+        ids.append(controller.conversation.id)
+    # Each one opened again from the history and left, as a person browsing would.
+    for conv_id in ids:
+        await window.launcher.open_conversation(conv_id)
+        conversations.append(weakref.ref(controller.conversation))
+    window.new_chat()
+
+    # Only the last turn may stay (the controller's current one, until the next reply).
+    await wait_until(lambda: collected(turns[:-1]), 5, "the replaced turns were kept")
+    assert len(controller.findChildren(ChatTurn)) <= 1
+    # The last turn holds the conversation it streamed into; every other one is gone.
+    others = [ref for i, ref in enumerate(conversations) if i != CONVERSATIONS - 1]
+    await wait_until(lambda: collected(others), 5, "left conversations were kept")
+
+    # The next reply replaces the last turn too: nothing grows with the number of chats.
+    type_and_send(window, "one more")
+    await reply_finished(window)
+    await wait_until(lambda: collected(turns[-1:]), 5, "the last turn was kept")
+    assert controller.findChildren(ChatTurn) == [controller.turn]
+    await wait_until(lambda: collected(conversations), 5, "a conversation was kept")
