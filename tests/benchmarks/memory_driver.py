@@ -1,7 +1,8 @@
 """Where the memory of many conversations goes: a driver for ``bench_reply.memory()``'s loop
 alone, with the numbers that tell live growth from allocator slack (not a benchmark itself).
 
-Run: ``python -m tests.benchmarks.memory_driver [N] [--trace] [--open]``
+Run: ``python -m tests.benchmarks.memory_driver [N] [--open] [--trace] [--qobjects]
+[--holders=TYPE]``
 
 Streams N (default 30) conversations of 10,000 chunks in the real window, as
 ``bench_reply.memory()`` does, and prints at each step: resident size, glibc's
@@ -9,7 +10,8 @@ Streams N (default 30) conversations of 10,000 chunks in the real window, as
 resident size after ``malloc_trim(0)``, live Python objects by type that grew, live
 QObjects under the window by class that grew, and (``--trace``) the top ``tracemalloc``
 growth by line. ``--open`` also opens every conversation again from the history, as the
-benchmark does.
+benchmark does; ``--holders=Handle`` lists who refers to new objects of that type (and,
+with ``--trace``, where they were made).
 """
 
 from __future__ import annotations
@@ -125,7 +127,11 @@ def py_types() -> collections.Counter[str]:
 
 
 def qobjects(window: Any) -> collections.Counter[str]:
+    """Live QObjects under the window by class (``--qobjects`` only: ``findChildren`` makes
+    a Python wrapper for every child, which the window's wrapper keeps: ~20 a reply)."""
     counts: collections.Counter[str] = collections.Counter()
+    if "--qobjects" not in sys.argv:
+        return counts
     for child in window.findChildren(QObject):
         counts[type(child).__name__] += 1
     return counts
@@ -147,6 +153,10 @@ def holders(name: str, before_ids: set[int], limit: int = 3) -> None:
     print(f"{len(found)} new {name}; holders of the first {limit}:")
     for obj in found[:limit]:
         print("  ", _repr(obj))
+        where = tracemalloc.get_object_traceback(obj)
+        if where is not None:
+            for line in where.format()[-8:]:
+                print("      made at", line)
         for ref in gc.get_referrers(obj):
             if ref is found:
                 continue
