@@ -138,7 +138,7 @@ def application() -> QApplication:
 
 def run(options: Options) -> int:
     """Run the launcher until it quits; a second launch hands over to the first."""
-    import qasync
+    from launcher.core import qtloop
 
     application()
     instance = SingleInstance(socket_name(config_dir()))
@@ -153,7 +153,7 @@ def run(options: Options) -> int:
         )
         return 1
     try:
-        return int(qasync.run(_run_app(options, instance)))
+        return int(qtloop.run(_run_app(options, instance)))
     except RuntimeError as exc:
         if "Event loop stopped" not in str(exc):
             raise

@@ -96,9 +96,9 @@ def _checks(out: Callable[[str], None]) -> int:
     settings.local.auto_start = False  # a self-test must never start a server
     save_settings(settings)
 
-    import qasync
+    from launcher.core.qtloop import run
 
-    result: int = qasync.run(_window_check(out))
+    result: int = run(_window_check(out))
     return result
 
 

@@ -108,10 +108,10 @@ def run(coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
 
 
 def _test_loop_class() -> type:
-    import qasync
+    from launcher.core.qtloop import QtEventLoop
 
-    class TestEventLoop(qasync.QEventLoop):  # type: ignore[misc]
-        """qasync's loop, marked as the running loop for the whole test.
+    class TestEventLoop(QtEventLoop):
+        """The app's loop, marked as the running loop for the whole test.
 
         qasync steps asyncio callbacks whenever Qt processes events. In the app
         that is always inside its one `run_until_complete`; in a test, Qt also

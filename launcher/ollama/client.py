@@ -84,6 +84,7 @@ class OllamaClient:
         self.reach = Reach(proxy=proxy, ca_file=ca_file, verify_tls=verify_tls)
         self._key, self._timeout = key, timeout
         self._built: tuple[httpx.AsyncClient, OllamaError | None] | None = None
+        self._closed_unbuilt = False  # closed before its first request: never built
         self.proxy = effective_proxy(self.base_url, self.reach)  # for messages; no password
         self.has_api_key = bool(key)
 
@@ -92,6 +93,8 @@ class OllamaClient:
         imports httpx's transport and loads the trust store, which the launcher's
         window should not wait for before it first paints."""
         if self._built is None:
+            if self._closed_unbuilt:  # as httpx says for a client closed after use
+                raise RuntimeError("Cannot send a request, as the client has been closed.")
             self._built = build_http(
                 self.base_url, key=self._key, reach=self.reach, timeout=self._timeout
             )
@@ -121,12 +124,16 @@ class OllamaClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection. A client that never made a request has none,
+        and is not built just to be closed (that would load the trust store)."""
+        if self._built is None:
+            self._closed_unbuilt = True
+            return
         await self._http.aclose()
 
     @property
     def is_closed(self) -> bool:
-        return self._http.is_closed
+        return self._closed_unbuilt if self._built is None else self._http.is_closed
 
     # ---- plain requests -------------------------------------------------
 

@@ -90,6 +90,12 @@ class TranscriptDocument(TranscriptView):
         self.setAccessibleName("Conversation")
         self.setMinimumHeight(160)
         self.setMouseTracking(True)
+        # The scroll bar changes with every paint of a streaming reply. Its container is
+        # transparent by default, so each change repainted every widget behind it up to
+        # the window, each through the style sheet: opaque, only the bar is painted.
+        bar_box = self.verticalScrollBar().parentWidget()
+        if bar_box is not None:
+            bar_box.setAutoFillBackground(True)
         self._ranges: list[tuple[int, int, int, str]] = []  # start, end, index, role
         self._open: tuple[int, int, str] | None = None  # start, index, role
         self._messages: list[Message] = []

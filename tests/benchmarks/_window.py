@@ -136,7 +136,7 @@ def run_app(
     """Build the window with the environment as it is (``OLLAMA_HOST``, ``PATH``) and
     fresh config/data folders; run ``main(window)`` inside the qasync loop."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import qasync
+    from launcher.core.qtloop import QtEventLoop
 
     with tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp:
         config_dir = Path(tmp) / "config"
@@ -150,7 +150,7 @@ def run_app(
         existing = QApplication.instance()
         app = existing if isinstance(existing, QApplication) else QApplication([])
         app.setQuitOnLastWindowClosed(False)  # as the app does: closing must not stop the loop
-        loop = qasync.QEventLoop(app)
+        loop = QtEventLoop(app)  # the app's loop
         asyncio.set_event_loop(loop)
         try:
             rows: Rows = loop.run_until_complete(_with_window(main, wait_for_models))

@@ -118,7 +118,7 @@ async def _main(expected: str, config_dir: Path) -> list[tuple[str, str]]:
 
 def run() -> list[tuple[str, str]]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import qasync
+    from launcher.core.qtloop import QtEventLoop
 
     tokens = huge_reply()
     config = {
@@ -134,7 +134,7 @@ def run() -> list[tuple[str, str]]:
         existing = QApplication.instance()
         app = existing if isinstance(existing, QApplication) else QApplication([])
         app.setQuitOnLastWindowClosed(False)
-        loop = qasync.QEventLoop(app)
+        loop = QtEventLoop(app)  # the app's loop
         asyncio.set_event_loop(loop)
         try:
             rows: list[tuple[str, str]] = loop.run_until_complete(

@@ -46,6 +46,27 @@ def test_version_list_show_ps(ollama_server: OllamaTestServer) -> None:
     run(main())
 
 
+def test_a_closed_client_refuses_requests_used_or_not(ollama_server: OllamaTestServer) -> None:
+    """Closing a client that never made a request (a host switched away from at once, a
+    quit) does not build its connection pool to close it, and it then behaves as a
+    client closed after use."""
+
+    async def main() -> None:
+        unused = OllamaClient(ollama_server.url)
+        used = OllamaClient(ollama_server.url)
+        assert await used.version() == "0.12.3"
+        assert not unused.is_closed and not used.is_closed
+        for client in (unused, used):
+            await client.aclose()
+            assert client.is_closed
+            with pytest.raises(RuntimeError, match="client has been closed"):
+                await client.version()
+            await client.aclose()  # twice is fine
+        assert len(ollama_server.requests_to("/api/version")) == 1
+
+    run(main())
+
+
 def test_host_defaults_to_ollama_host_env(
     ollama_server: OllamaTestServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
