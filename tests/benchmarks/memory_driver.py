@@ -200,7 +200,7 @@ async def drive(window: Any, conversations: int, trace: bool, reopen: bool) -> R
         tracemalloc.start(10)
     first = tracemalloc.take_snapshot() if trace else None
     before_ids = {id(o) for o in gc.get_objects()}
-    base = {
+    base: dict[str, Any] = {
         "rss": rss_mb(),
         "heap": heap(),
         "py": py_types(),
