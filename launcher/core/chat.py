@@ -118,6 +118,11 @@ class ChatController(QObject):
     def new_conversation(self, conversation: Conversation | None = None) -> None:
         """Make `conversation` (or a new, empty one) the current one."""
         self.stop()
+        if self.turn is not None and not self.turn.running:
+            # Over: it need not outlive the conversation it wrote (one still unwinding
+            # stays until the next turn, so that `aclose` waits for it).
+            done, self.turn = self.turn, None
+            self._release(done)
         if conversation is None:
             settings = ConversationSettings(model=self.conversation.settings.model)
             conversation = Conversation(None, "", settings)
@@ -252,10 +257,10 @@ class ChatController(QObject):
         return turn
 
     def _release(self, turn: ChatTurn) -> None:
-        """Delete a turn once its task is over and another took its place: it is this
-        controller's child and holds every chunk of its reply and its whole conversation,
-        so keeping it would keep every conversation ever replied to (about 0.7 MB for a
-        10,000-chunk reply)."""
+        """Delete a turn once its task is over and it is no longer the current one: it is
+        this controller's child and holds every chunk of its reply and its whole
+        conversation, so keeping it would keep every conversation ever replied to (about
+        0.7 MB for a 10,000-chunk reply)."""
         if turn is not self.turn and not turn.running:
             turn.deleteLater()
 

@@ -2,16 +2,18 @@
 alone, with the numbers that tell live growth from allocator slack (not a benchmark itself).
 
 Run: ``python -m tests.benchmarks.memory_driver [N] [--open] [--trace] [--qobjects]
-[--holders=TYPE]``
+[--huge] [--holders=TYPE]``
 
 Streams N (default 30) conversations of 10,000 chunks in the real window, as
 ``bench_reply.memory()`` does, and prints at each step: resident size, glibc's
-``mallinfo2`` (bytes in use by malloc, bytes free inside its arenas, mmapped), the
-resident size after ``malloc_trim(0)``, live Python objects by type that grew, live
-QObjects under the window by class that grew, and (``--trace``) the top ``tracemalloc``
-growth by line. ``--open`` also opens every conversation again from the history, as the
-benchmark does; ``--holders=Handle`` lists who refers to new objects of that type (and,
-with ``--trace``, where they were made).
+``mallinfo2`` (bytes in use by malloc, bytes free inside its arenas, mmapped), Python's
+small-object arenas (mmapped, so malloc does not count them), which mappings grew, live
+Python objects by type that grew, live QObjects under the window by class that grew
+(``--qobjects``), and at the end the resident size after ``malloc_trim(0)`` and
+(``--trace``) the top ``tracemalloc`` growth by line. ``--open`` also opens every
+conversation again from the history, as the benchmark does; ``--huge`` then streams the
+benchmark's 10 MB reply; ``--holders=Handle`` lists who refers to new objects of that
+type (and, with ``--trace``, where they were made).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import ctypes
 import gc
 import re
 import sys
+import time
 import tracemalloc
 from typing import Any
 
@@ -29,9 +32,10 @@ import psutil
 from PySide6.QtCore import QObject
 
 from tests.benchmarks._window import Rows, new_conversation, run_window, wait_until
-from tests.benchmarks.bench_reply import MANY, finished, send, server_config
+from tests.benchmarks.bench_reply import HUGE, MANY, finished, send, server_config
 
 _LIBC = ctypes.CDLL("libc.so.6")
+HUGE_CHARS = 10_000_000  # as the benchmark's full run
 
 
 class MallInfo2(ctypes.Structure):
@@ -71,7 +75,9 @@ def heap() -> dict[str, float]:
 
 def trim() -> float:
     """Resident size after returning free heap to the system (MB)."""
+    started = time.perf_counter()
     _LIBC.malloc_trim(0)
+    print(f"malloc_trim(0) took {(time.perf_counter() - started) * 1000:.1f} ms")
     return rss_mb()
 
 
@@ -226,6 +232,8 @@ async def drive(window: Any, conversations: int, trace: bool, reopen: bool) -> R
     new_conversation(window)
     await asyncio.sleep(0.2)
     report("closed", window, base)
+    if "--huge" in sys.argv:
+        await huge_reply(window, base)
     for arg in sys.argv:
         if arg.startswith("--holders="):
             holders(arg.split("=", 1)[1], before_ids)
@@ -246,10 +254,26 @@ async def drive(window: Any, conversations: int, trace: bool, reopen: bool) -> R
     return []
 
 
+async def huge_reply(window: Any, base: dict[str, Any]) -> None:
+    """The benchmark's 10 MB reply (1,000-character chunks), then what stays of it once the
+    conversation is left, and once the next reply replaced its turn."""
+    watcher = await send(window, HUGE)
+    await finished(window, watcher, timeout=300)
+    report("10 MB reply", window, base)
+    new_conversation(window)
+    await asyncio.sleep(0.2)
+    report("left", window, base)
+    watcher = await send(window, MANY)
+    await finished(window, watcher)
+    new_conversation(window)
+    await asyncio.sleep(0.2)
+    report("next reply", window, base)
+
+
 def main(argv: list[str]) -> None:
     numbers = [int(a) for a in argv if a.isdigit()]
     conversations = numbers[0] if numbers else 30
-    config = server_config(["x"], 10_000, 1_000)
+    config = server_config(["x"], 10_000, HUGE_CHARS)
     settings = {"guard": {"enabled": False, "max_chars": 0}}
     run_window(
         config, lambda w, s: drive(w, conversations, "--trace" in argv, "--open" in argv), settings

@@ -52,16 +52,21 @@ async def test_a_left_conversation_and_its_turn_are_not_kept(
         conversations.append(weakref.ref(controller.conversation))
     window.new_chat()
 
-    # Only the last turn may stay (the controller's current one, until the next reply).
-    await wait_until(lambda: collected(turns[:-1]), 5, "the replaced turns were kept")
-    assert len(controller.findChildren(ChatTurn)) <= 1
-    # The last turn holds the conversation it streamed into; every other one is gone.
-    others = [ref for i, ref in enumerate(conversations) if i != CONVERSATIONS - 1]
-    await wait_until(lambda: collected(others), 5, "left conversations were kept")
+    # Every turn is gone once its conversation is left: nothing grows with the number of
+    # conversations.
+    await wait_until(lambda: collected(turns), 5, "a finished turn was kept")
+    assert controller.findChildren(ChatTurn) == []
+    await wait_until(lambda: collected(conversations), 5, "a left conversation was kept")
 
-    # The next reply replaces the last turn too: nothing grows with the number of chats.
+    # A reply replaces the previous turn at once, even within one conversation.
     type_and_send(window, "one more")
     await reply_finished(window)
-    await wait_until(lambda: collected(turns[-1:]), 5, "the last turn was kept")
+    first = controller.turn
+    assert first is not None
+    type_and_send(window, "and another")
+    await reply_finished(window)
+    assert controller.turn is not first
+    replaced = weakref.ref(first)
+    del first
+    await wait_until(lambda: collected([replaced]), 5, "the replaced turn was kept")
     assert controller.findChildren(ChatTurn) == [controller.turn]
-    await wait_until(lambda: collected(conversations), 5, "a conversation was kept")
