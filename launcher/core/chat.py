@@ -22,6 +22,7 @@ from launcher.core.conversation import (
     ReplyVersion,
 )
 from launcher.core.guard import GuardSettings, RunawayGuard
+from launcher.core.heaptrim import HeapTrimmer
 from launcher.core.turn import STOPPED_NOTE, ChatTurn, Prepare
 from launcher.core.turnextras import TurnExtras
 from launcher.ollama import OllamaClient
@@ -109,6 +110,9 @@ class ChatController(QObject):
         #: (see core/chatplus.py); None: every turn is a plain one.
         self.extras_for: Callable[[Conversation, Message], TurnExtras | None] | None = None
         self._replaced: _Replaced | None = None
+        #: A left conversation's memory goes back to the system, not only to malloc.
+        self.heap_trimmer = HeapTrimmer(self)
+        self.conversationChanged.connect(self.heap_trimmer.schedule)
 
     @property
     def busy(self) -> bool:

@@ -260,9 +260,13 @@ async def huge_reply(window: Any, base: dict[str, Any]) -> None:
     watcher = await send(window, HUGE)
     await finished(window, watcher, timeout=300)
     report("10 MB reply", window, base)
+    trimmer = window.launcher.chat.heap_trimmer
+    checks = trimmer.checks
     new_conversation(window)
     await asyncio.sleep(0.2)
     report("left", window, base)
+    await wait_until(lambda: trimmer.checks > checks, 10, "the heap check")
+    report(f"heap checked, trimmed {trimmer.trims}x", window, base)
     watcher = await send(window, MANY)
     await finished(window, watcher)
     new_conversation(window)

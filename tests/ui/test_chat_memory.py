@@ -70,3 +70,8 @@ async def test_a_left_conversation_and_its_turn_are_not_kept(
     del first
     await wait_until(lambda: collected([replaced]), 5, "the replaced turn was kept")
     assert controller.findChildren(ChatTurn) == [controller.turn]
+
+    # Leaving the conversation also has the heap looked at, a little later (heaptrim.py).
+    checks = controller.heap_trimmer.checks
+    window.new_chat()
+    await wait_until(lambda: controller.heap_trimmer.checks > checks, 5, "no heap check")
