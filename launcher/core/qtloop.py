@@ -9,9 +9,12 @@ and a model sends a chunk every 10-50 ms:
 - every ``pause_reading``/``resume_reading`` (anyio does both around each read) destroys
   the fd's ``QSocketNotifier`` and builds a new one, with a new signal connection;
 - a cancelled ``call_later`` keeps its Qt timer until the original delay has passed.
-  httpx's read timeout (10 minutes) arms one per read, so a 10,000-chunk reply left
-  10,000 live Qt timers, each holding its handle, for ten minutes: about 0.9 MB per
-  conversation of the memory benchmark, and a timer list Qt walks.
+  httpx's read timeout (10 minutes) arms one per read, so a 10,000-chunk reply at model
+  pace left about 9,700 live Qt timers, each holding its handle, for ten minutes: 3.3 MB
+  more resident memory per such reply, and a timer list Qt walks.
+
+Measured on 9,735 chunks paced 1 ms apart (one read each): 4.2 s of CPU and +3.3 MB with
+qasync's loop, 2.9 s and +0.1 MB with this one.
 
 `QtEventLoop` keeps qasync's behaviour (callbacks run from Qt's event loop, in order,
 one pass at a time) with one queue drained by one zero timer, one notifier per fd that
@@ -87,7 +90,9 @@ class _Timers(QObject):
         """Run the handles that were ready when this pass began; later ones wait for the
         next pass, after Qt has looked at its other events (as qasync's timers did)."""
         ready = self._ready
-        for _ in range(len(ready)):
+        count = len(ready)
+        while count and ready:  # a nested event loop (a modal dialog) may drain it first
+            count -= 1
             handle = ready.popleft()
             if not handle._cancelled:
                 handle._run()

@@ -2,9 +2,10 @@
 
 The turn only accumulates text; this painter drains it every 80 ms (25 ms while a
 backlog is waiting) and renders at most `RENDER_BUDGET_SECONDS` of it per tick, in
-pieces of `RENDER_PIECE_CHARS`. A server sending thousands of chunks a second
-therefore costs at most a few small paints a second, and a 10 MB reply is shown
-progressively instead of in one long stall.
+pieces of `RENDER_PIECE_CHARS` (a piece is not started when one more, taking as long
+as the last, would end past the budget: the window's own repaint still follows).
+A server sending thousands of chunks a second therefore costs at most a few small
+paints a second, and a 10 MB reply is shown progressively instead of in one long stall.
 """
 
 from __future__ import annotations
@@ -104,14 +105,15 @@ class ReplyPainter(QObject):
             self._backlog_pos = 0
         if self._backlog_pos < len(self._backlog) and stream is not None:
             follow = view.at_bottom()
-            deadline = time.perf_counter() + RENDER_BUDGET_SECONDS
-            while self._backlog_pos < len(self._backlog) and (
-                flush or time.perf_counter() < deadline
-            ):
+            now = time.perf_counter()
+            deadline = now + RENDER_BUDGET_SECONDS
+            piece = 0.0  # what the last piece took: the next one is not started past
+            while self._backlog_pos < len(self._backlog) and (flush or now + piece < deadline):
                 end = self._backlog_pos + RENDER_PIECE_CHARS
                 stream.append(self._backlog[self._backlog_pos : end])
                 self._backlog_pos = min(end, len(self._backlog))
                 stream.render()
+                piece, now = time.perf_counter() - now, time.perf_counter()
             if follow:
                 view.scroll_to_bottom()
         waiting = self._backlog_pos < len(self._backlog)
