@@ -59,6 +59,16 @@ class MallInfo2(ctypes.Structure):
 _LIBC.mallinfo2.restype = MallInfo2
 
 
+def sqlite_mb() -> float | None:
+    """SQLite's own count of the memory it holds (page caches, statements), or None."""
+    try:
+        lib = ctypes.CDLL("libsqlite3.so.0")  # the one Python's sqlite3 module links to
+    except OSError:
+        return None
+    lib.sqlite3_memory_used.restype = ctypes.c_int64
+    return float(lib.sqlite3_memory_used()) / 2**20
+
+
 def rss_mb() -> float:
     return float(psutil.Process().memory_info().rss) / 2**20
 
@@ -187,7 +197,7 @@ def report(label: str, window: Any, base: dict[str, Any]) -> None:
     print(
         f"{label:<14} rss {rss:7.1f} MB (+{rss - base['rss']:5.1f})  malloc in use "
         f"{h['in_use']:7.1f} (+{h['in_use'] - base['heap']['in_use']:5.1f})  free in arenas "
-        f"{h['free_in_arenas']:6.1f}  mmapped {h['mmapped']:6.1f}",
+        f"{h['free_in_arenas']:6.1f}  mmapped {h['mmapped']:6.1f}  sqlite {sqlite_mb() or 0:5.1f}",
         flush=True,
     )
     print(f"{'':<14} python objects grown: {grew(base['py'], py_types(), 12)}")
