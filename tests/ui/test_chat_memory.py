@@ -2,7 +2,8 @@
 
 A finished reply's turn holds every chunk of the reply as it arrived and the whole
 conversation; kept as the controller's child it made every conversation ever replied to
-stay in memory (about 0.7 MB for a 10,000-chunk reply: issue 8's memory figure).
+stay in memory (about 0.7 MB for a 10,000-chunk reply: issue 8's memory figure). Leaving
+a conversation also has the heap looked at (core/heaptrim.py).
 """
 
 from __future__ import annotations
