@@ -22,6 +22,7 @@ from launcher.core.conversation import (
     ReplyVersion,
 )
 from launcher.core.guard import GuardSettings, RunawayGuard
+from launcher.core.heaptrim import HeapTrimmer
 from launcher.core.turn import STOPPED_NOTE, ChatTurn, Prepare
 from launcher.core.turnextras import TurnExtras
 from launcher.ollama import OllamaClient
@@ -109,6 +110,9 @@ class ChatController(QObject):
         #: (see core/chatplus.py); None: every turn is a plain one.
         self.extras_for: Callable[[Conversation, Message], TurnExtras | None] | None = None
         self._replaced: _Replaced | None = None
+        #: A left conversation's memory goes back to the system, not only to malloc.
+        self.heap_trimmer = HeapTrimmer(self)
+        self.conversationChanged.connect(self.heap_trimmer.schedule)
 
     @property
     def busy(self) -> bool:
@@ -118,6 +122,11 @@ class ChatController(QObject):
     def new_conversation(self, conversation: Conversation | None = None) -> None:
         """Make `conversation` (or a new, empty one) the current one."""
         self.stop()
+        if self.turn is not None and not self.turn.running:
+            # Over: it need not outlive the conversation it wrote (one still unwinding
+            # stays until the next turn, so that `aclose` waits for it).
+            done, self.turn = self.turn, None
+            self._release(done)
         if conversation is None:
             settings = ConversationSettings(model=self.conversation.settings.model)
             conversation = Conversation(None, "", settings)
@@ -241,12 +250,23 @@ class ChatController(QObject):
         turn.firstText.connect(self._on_first_text)
         turn.settled.connect(self._on_settled)
         turn.finished.connect(self.turnFinished.emit)
-        self.turn = turn
+        turn.finished.connect(self._release)  # after every listener heard it
+        previous, self.turn = self.turn, turn
+        if previous is not None:
+            self._release(previous)
         self._replaced = replaced
         turn.start()
         if replaced is None or replaced.tail is None:
             self.turnStarted.emit(turn)
         return turn
+
+    def _release(self, turn: ChatTurn) -> None:
+        """Delete a turn once its task is over and it is no longer the current one: it is
+        this controller's child and holds every chunk of its reply and its whole
+        conversation, so keeping it would keep every conversation ever replied to (about
+        0.7 MB for a 10,000-chunk reply)."""
+        if turn is not self.turn and not turn.running:
+            turn.deleteLater()
 
     def _on_first_text(self, turn: ChatTurn) -> None:
         """The new reply exists: what it replaces may go now."""

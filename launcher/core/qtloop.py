@@ -90,7 +90,9 @@ class _Timers(QObject):
         """Run the handles that were ready when this pass began; later ones wait for the
         next pass, after Qt has looked at its other events (as qasync's timers did)."""
         ready = self._ready
-        for _ in range(len(ready)):
+        count = len(ready)
+        while count and ready:  # a nested event loop (a modal dialog) may drain it first
+            count -= 1
             handle = ready.popleft()
             if not handle._cancelled:
                 handle._run()

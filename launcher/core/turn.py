@@ -197,9 +197,6 @@ class ChatTurn(QObject):
             self._settle("stopped", self._stop_note)
             raise
         except Exception as exc:  # every failure must end the turn
-            # A chunk of an unexpected shape may have left a non-text piece behind.
-            self._content = [c for c in self._content if isinstance(c, str)]
-            self._thinking = [t for t in self._thinking if isinstance(t, str)]
             self.explanation = explain(exc, host=self._client.base_url, model=settings.model)
             if isinstance(exc, OllamaError):
                 log.warning("chat turn failed: %s", self.explanation.details)
@@ -257,6 +254,11 @@ class ChatTurn(QObject):
     def _take(self, chunk: ChatChunk) -> str | None:
         """One chunk into the buffers; the guard's note when it trips, else None."""
         self.chunks += 1
+        for piece in (chunk.content, chunk.thinking):
+            if not isinstance(piece, str):
+                # Refused before it reaches the buffers: the stream's exit awaits, and the
+                # saver and the painter join the buffers meanwhile (they would fail too).
+                raise TypeError(f"a chunk's text is {type(piece).__name__}, not str")
         if self.ttft_ms is None and (chunk.content or chunk.thinking):
             self.ttft_ms = (time.perf_counter() - self.started_at) * 1000
         if chunk.thinking:

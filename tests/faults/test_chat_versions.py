@@ -20,7 +20,7 @@ from launcher.ui.main_window import MainWindow
 from tests.faults.chat_helpers import assert_plain_words
 from tests.ollama_server import OllamaTestServer, ReplySpec
 from tests.ui import conftest as ui_fixtures
-from tests.ui.helpers import control, ready, reply_finished, transcript, type_and_send
+from tests.ui.helpers import control, hover, ready, reply_finished, transcript, type_and_send
 from tests.waiting import wait_until
 
 # The window fixtures of tests/ui (a conftest here would be shared with other suites).
@@ -210,7 +210,7 @@ async def test_message_actions_on_hover_and_from_the_keyboard(
     doc_pos = view.toPlainText().index("First reply.")
     cursor = view.textCursor()
     cursor.setPosition(doc_pos + 2)
-    QTest.mouseMove(view.viewport(), view.cursorRect(cursor).center())
+    hover(view.viewport(), view.cursorRect(cursor).center())
     await wait_until(lambda: bar.isVisible(), 2)
     assert bar.index == 1
     assert control(window, "Regenerate this reply").isVisible()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QWidget
 
 from launcher.ui.main_window import MainWindow
 from tests.waiting import wait_until
@@ -16,6 +18,22 @@ def control(parent: QWidget, name: str) -> Any:
     found = [w for w in parent.findChildren(QWidget) if w.accessibleName() == name]
     assert len(found) == 1, f"{name!r}: {len(found)} widgets"
     return found[0]
+
+
+def hover(widget: QWidget, point: QPoint) -> None:
+    """The pointer moves to `point` over `widget`. Unlike `QTest.mouseMove`, this does
+    not run the event loop: inside a test coroutine that would step other tasks while
+    the test's own is current ("Cannot enter into task"), and their lost wake-ups hang
+    the test's teardown."""
+    event = QMouseEvent(
+        QEvent.Type.MouseMove,
+        QPointF(point),
+        QPointF(widget.mapToGlobal(point)),
+        Qt.MouseButton.NoButton,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, event)
 
 
 def status_of(window: MainWindow) -> str:

@@ -19,7 +19,7 @@ from launcher.ui.main_window import MainWindow
 from launcher.ui.transcript_budget import FIRST_MESSAGES, batch_start
 from launcher.ui.transcript_document import TranscriptDocument
 from tests.ollama_server import OllamaTestServer, ReplySpec
-from tests.ui.helpers import control, ready, reply_finished, transcript, type_and_send
+from tests.ui.helpers import control, hover, ready, reply_finished, transcript, type_and_send
 from tests.waiting import wait_until
 
 COUNT = 300  # 150 questions and answers: far more than the first paint writes
@@ -61,13 +61,8 @@ def save_long_conversation() -> int:
 
 
 async def settle(window: MainWindow) -> None:
-    """Earlier messages on their way are in, and the window's own look-ups (model
-    details for the context meter) answered, before the window closes: closing it in
-    the middle of them makes anyio's cancellation spin under qasync (seen in teardown)."""
+    """Earlier messages on their way are in."""
     await wait_until(lambda: not window.chat.conversation.earlier.loading, 5)
-    tasks = window.launcher.tasks
-    await tasks.wait(5)
-    await wait_until(lambda: len(tasks) == 0, 5)  # and those they started
 
 
 async def open_long(make_window: Callable[[], MainWindow]) -> tuple[MainWindow, ConversationView]:
@@ -153,7 +148,7 @@ async def test_actions_on_earlier_messages_act_on_the_right_message(
     # The pointer over it: the action bar is for that message; Copy copies it.
     view.verticalScrollBar().setValue(view.verticalScrollBar().value() + top_of(view, asked))
     point = QPoint(view.viewport().width() // 2, top_of(view, answered) + 30)
-    QTest.mouseMove(view.viewport(), point)
+    hover(view.viewport(), point)
     await wait_until(lambda: view.actions_bar.isVisible(), 5)
     assert view.actions_bar.index == answered
     control(view.actions_bar, "Copy message").click()

@@ -7,7 +7,7 @@ import asyncio
 import socket
 from typing import Any
 
-from PySide6.QtCore import QAbstractEventDispatcher, QTimer
+from PySide6.QtCore import QAbstractEventDispatcher, QCoreApplication, QTimer
 
 from launcher.core.qtloop import QtEventLoop
 from launcher.ollama.client import OllamaClient
@@ -82,6 +82,23 @@ async def test_soon_callbacks_run_in_order_and_never_starve_qt(qloop: Any) -> No
     await asyncio.wait_for(qt_ran.wait(), 5)
     assert order == [0, 1, 2, 3, 4]
     assert spins >= 1
+
+
+async def test_a_nested_event_loop_in_a_callback_runs_every_handle_once(qloop: Any) -> None:
+    """A callback that runs Qt's event loop itself (a modal dialog opened from a signal
+    handler does) drains the queue from inside; the outer pass then finds it emptier."""
+    ran: list[str] = []
+
+    def nested() -> None:
+        qloop.call_soon(ran.append, "queued inside")
+        QCoreApplication.processEvents()
+        ran.append("nested done")
+
+    qloop.call_soon(nested)
+    qloop.call_soon(ran.append, "after")
+    await wait_until(lambda: len(ran) == 3, 5, "every callback")
+    await asyncio.sleep(0.02)  # and none twice
+    assert sorted(ran) == ["after", "nested done", "queued inside"]
 
 
 async def test_readers_follow_add_remove_and_reused_descriptors(qloop: Any) -> None:
