@@ -1,26 +1,34 @@
-"""Start-up and shutdown: the QApplication, the qasync loop, and the wired main window."""
+"""Start-up and shutdown: the QApplication, the first paint, the event loop, the wired window.
+
+Start-up is paint-first: `start_window` needs only Qt, the single-instance
+socket and the window's shell (`launcher.ui.shell`), and returns once the
+real main window has painted its skeleton. Only then are the launcher's core,
+the HTTP client, asyncio and the event loop (`launcher.core.qtloop`, on qasync)
+imported, and the window is attached (`MainWindow.attach`). This module's own
+imports stay that light for it.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from launcher import __version__
 from launcher.cli import Options
-from launcher.config import config_dir, load_settings
-from launcher.core import autostart
-from launcher.core.explain import explain
-from launcher.core.gcguard import MainThreadCollector
 from launcher.core.instance import Activation, SingleInstance, socket_name
-from launcher.core.launcher import Launcher
-from launcher.core.lifecycle import ExitOnSignal
+from launcher.dirs import config_dir
+from launcher.ui.app_icon import app_icon
 from launcher.ui.main_window import MainWindow
-from launcher.ui.tray import app_icon, bring_to_front
+from launcher.ui.shell import bring_to_front, show_and_paint
+
+if TYPE_CHECKING:
+    from launcher.core.launcher import Launcher
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +48,22 @@ def build_main_window(host: str | None = None, *, deferred: bool = False) -> Mai
     downloads), in the same order as without it. Without it, everything is
     built and started before this returns.
     """
+    window = MainWindow()
+    attach_launcher(window, host, deferred=deferred)
+    return window
+
+
+def attach_launcher(window: MainWindow, host: str | None = None, *, deferred: bool) -> Launcher:
+    """Import and build the launcher's core and attach it to `window` (see
+    `build_main_window` for `host` and `deferred`); it starts after the pages."""
+    from launcher.config import load_settings
+    from launcher.core.launcher import Launcher
+
     environ: Mapping[str, str] | None = None
     if host:
         environ = {**os.environ, "OLLAMA_HOST": host}
     launcher = Launcher(load_settings(), environ=environ)
-    window = MainWindow(launcher, deferred=deferred)
+    window.attach(launcher, deferred=deferred)
     if window.windowIcon().isNull():
         window.setWindowIcon(app_icon())
     launcher.profilesChanged.connect(lambda _profiles: sync_autostart(window))
@@ -58,12 +77,17 @@ def build_main_window(host: str | None = None, *, deferred: bool = False) -> Mai
         window.pages.after(start)
     else:
         start()
-    return window
+    return launcher
 
 
 def sync_autostart(window: MainWindow) -> None:
     """Make start at login follow the setting (in a worker thread: it writes a file
     or the registry); a failure is said in the status bar."""
+    import asyncio
+
+    from launcher.core import autostart
+    from launcher.core.explain import explain
+
     launcher = window.launcher
     wanted = launcher.settings.start_at_login
 
@@ -88,8 +112,54 @@ def activate(window: MainWindow, activation: Activation) -> None:
     bring_to_front(window)
 
 
-async def _run_app(options: Options, instance: SingleInstance | None = None) -> int:
-    window = build_main_window(options.host, deferred=True)
+@dataclass
+class StartedWindow:
+    """What `start_window` leaves for the rest of the start: the claimed single-instance
+    socket, the painted shell, and the launches that asked for us meanwhile."""
+
+    instance: SingleInstance
+    window: MainWindow
+    activations: list[Activation] = field(default_factory=list)
+
+    def _early_activation(self, activation: Activation) -> None:
+        self.activations.append(activation)  # its host is opened once attached
+        bring_to_front(self.window)
+
+
+def start_window(options: Options) -> StartedWindow | int:
+    """The start up to the first paint: the QApplication, the single-instance check (a
+    second launch hands over and gets its exit code here, before any window exists),
+    then the real main window's shell, shown and painted (not shown with `--minimized`).
+
+    Nothing of the launcher's core, httpx or asyncio is imported by then: `_run_app`
+    attaches the launcher right after. The benchmark starts the same way."""
+    application()
+    instance = SingleInstance(socket_name(config_dir()))
+    if not instance.claim():
+        if instance.hand_over(Activation(options.host)):
+            print("Ollama Launcher is already running: brought it to the front.")
+            return 0
+        print(
+            "Ollama Launcher seems to be running already but does not answer. "
+            "Quit it (or end its process) and start it again.",
+            file=sys.stderr,
+        )
+        return 1
+    started = StartedWindow(instance, MainWindow())
+    instance.activated.connect(started._early_activation)
+    if not options.minimized:
+        show_and_paint(started.window)
+    return started
+
+
+async def _run_app(options: Options, started: StartedWindow) -> int:
+    import asyncio
+
+    from launcher.core.gcguard import MainThreadCollector
+    from launcher.core.lifecycle import ExitOnSignal
+
+    window, instance = started.window, started.instance
+    attach_launcher(window, options.host, deferred=True)
     # Cyclic garbage is freed on this thread only: a collection run by a worker thread
     # would destroy QObjects there (see launcher.core.gcguard).
     collector = MainThreadCollector(window)
@@ -101,11 +171,13 @@ async def _run_app(options: Options, instance: SingleInstance | None = None) -> 
             closed.set_result(0)
 
     window.shutdownFinished.connect(finished)
-    if instance is not None:
-        instance.activated.connect(lambda activation: activate(window, activation))
-        window.shutdownFinished.connect(instance.close)
+    instance.activated.disconnect(started._early_activation)
+    instance.activated.connect(lambda activation: activate(window, activation))
+    window.shutdownFinished.connect(instance.close)
+    for activation in started.activations:
+        activate(window, activation)
     if not options.minimized:
-        window.show()  # the rest is built after its first paint
+        window.show()  # shown and painted already; the rest is built after its next paint
     else:
         window.pages.start()  # nothing to paint first: build the rest now
         if not QSystemTrayIcon.isSystemTrayAvailable():
@@ -138,22 +210,13 @@ def application() -> QApplication:
 
 def run(options: Options) -> int:
     """Run the launcher until it quits; a second launch hands over to the first."""
+    started = start_window(options)
+    if isinstance(started, int):
+        return started
     from launcher.core import qtloop
 
-    application()
-    instance = SingleInstance(socket_name(config_dir()))
-    if not instance.claim():
-        if instance.hand_over(Activation(options.host)):
-            print("Ollama Launcher is already running: brought it to the front.")
-            return 0
-        print(
-            "Ollama Launcher seems to be running already but does not answer. "
-            "Quit it (or end its process) and start it again.",
-            file=sys.stderr,
-        )
-        return 1
     try:
-        return int(qtloop.run(_run_app(options, instance)))
+        return int(qtloop.run(_run_app(options, started)))
     except RuntimeError as exc:
         if "Event loop stopped" not in str(exc):
             raise
@@ -163,7 +226,7 @@ def run(options: Options) -> int:
         print("Ollama Launcher stopped: the connection to the display was lost.", file=sys.stderr)
         return 1
     finally:
-        instance.close()
+        started.instance.close()
 
 
 def main() -> int:

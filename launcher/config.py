@@ -25,33 +25,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
+# The folders are defined apart (the first paint needs them without the HTTP client).
+from launcher.dirs import APP_NAME as APP_NAME
+from launcher.dirs import DATA_DIR_ENV as DATA_DIR_ENV
+from launcher.dirs import config_dir as config_dir
+from launcher.dirs import data_dir as data_dir
 from launcher.ollama import is_loopback_url, resolve_host
 from launcher.settings_check import Checker
 
-APP_NAME = "ollama-launcher"
 SETTINGS_FILE = "settings.json"
 LOCAL_ID = "local"
 ENV_ID = "env"
 DEFAULT_LISTEN = "127.0.0.1:11434"
 
 log = logging.getLogger(__name__)
-
-
-def config_dir() -> Path:
-    """Folder for settings (platformdirs user config dir; env override for tests)."""
-    override = os.environ.get("OLLAMA_LAUNCHER_CONFIG_DIR")
-    return Path(override) if override else platformdirs.user_config_path(APP_NAME)
-
-
-DATA_DIR_ENV = "OLLAMA_LAUNCHER_DATA_DIR"
-
-
-def data_dir() -> Path:
-    """Folder for conversations and other user data (the one definition of it)."""
-    override = os.environ.get(DATA_DIR_ENV)
-    return Path(override) if override else platformdirs.user_data_path(APP_NAME)
 
 
 @dataclass

@@ -6,59 +6,45 @@ has a fixed small minimum), remembers its layout (`window_state`), and closing
 it quits the app in order: streams and downloads are cancelled, a server we
 started is stopped, connections are closed.
 
-Built `deferred` (as the app does), the pages nobody sees at first and the tray
-come after the first paint (`deferred_pages`); their modules are imported then.
+It is built in two steps, so that the app paints it before the launcher's core is
+even imported: `MainWindow()` is the shell (`shell.WindowShell`: title, geometry,
+theme, a skeleton), `attach(launcher)` builds the real controls into it. This
+module's own imports stay light for that reason; the parts are imported in
+`attach`. Attached `deferred` (as the app does), the pages nobody sees at first
+and the tray come after the next paint (`deferred_pages`).
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices
-from PySide6.QtWidgets import (
-    QLabel,
-    QProgressBar,
-    QSplitter,
-    QStatusBar,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from launcher.config import HostProfile
-from launcher.core.guidance import DOWNLOAD_URL, status_explanation
-from launcher.core.launcher import Launcher
-from launcher.core.status import ServerState, ServerStatus
-from launcher.ui.chat_view import ChatPanel
 from launcher.ui.deferred_pages import DeferredPages
-from launcher.ui.history_wiring import HistoryWiring
-from launcher.ui.menus import WindowMenus
-from launcher.ui.notice import ServerNotice
-from launcher.ui.server_bar import ServerBar
-from launcher.ui.sidebar import ConversationsSidebar
-from launcher.ui.theme import Theme, ThemeMode, icon
+from launcher.ui.shell import MIN_CENTRAL as MIN_CENTRAL
+from launcher.ui.theme import ThemeMode, icon
 from launcher.ui.window_pages import WindowPages
-from launcher.ui.window_state import WindowState, load_state, save_state
+from launcher.ui.window_state import WindowState, save_state
 
-if TYPE_CHECKING:  # imported when first opened: not on the way to the first paint
+if TYPE_CHECKING:  # imported by `attach` or when first opened: not before the first paint
+    import asyncio  # by then the loop runs: imported where used
+
+    from launcher.config import HostProfile
+    from launcher.core.launcher import Launcher
+    from launcher.core.status import ServerStatus
+    from launcher.ui.chat_view import ChatPanel
+    from launcher.ui.history_wiring import HistoryWiring
+    from launcher.ui.notice import ServerNotice
+    from launcher.ui.server_bar import ServerBar
     from launcher.ui.settings_dialog import SettingsDialog
-
-#: The smallest central area: with the menu and status bars the window fits 640x480.
-MIN_CENTRAL = (600, 380)
-#: States whose explanation is shown in the notice above the pages (the others
-#: are transient, or answered by the Start button beside the status).
-NOTICE_STATES = (
-    ServerState.NOT_INSTALLED,
-    ServerState.CRASHED,
-    ServerState.PORT_IN_USE,
-    ServerState.UNREACHABLE,
-)
+    from launcher.ui.sidebar import ConversationsSidebar
 
 
 class MainWindow(WindowPages):
-    """The launcher window.
+    """The launcher window: `MainWindow()` is its shell, `attach(launcher)` makes it work
+    (`MainWindow(launcher)` does both).
 
     Signals:
         shutdownFinished(): the orderly shutdown after a close request is done.
@@ -67,20 +53,41 @@ class MainWindow(WindowPages):
     shutdownFinished = Signal()
 
     def __init__(
-        self, launcher: Launcher, parent: QWidget | None = None, *, deferred: bool = False
+        self,
+        launcher: Launcher | None = None,
+        parent: QWidget | None = None,
+        *,
+        deferred: bool = False,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(parent)  # the shell: title, geometry, theme, skeleton
+        self._shutdown_task: asyncio.Task[None] | None = None
+        self._shutdown_done = False
+        self._quit_requested = False
+        self._tray = None
+        if launcher is not None:
+            self.attach(launcher, deferred=deferred)
+
+    def attach(self, launcher: Launcher, *, deferred: bool = False) -> None:
+        """Build the real controls for `launcher` into this window, in place of the skeleton.
+
+        `deferred`: the Models, Server log and Diagnostics pages, the menu icons and
+        the tray come after the window's next paint (or `pages.start()`)."""
+        from launcher.ui.chat_view import ChatPanel
+        from launcher.ui.history_wiring import HistoryWiring
+        from launcher.ui.menus import WindowMenus
+        from launcher.ui.notice import ServerNotice
+        from launcher.ui.server_bar import ServerBar
+        from launcher.ui.sidebar import ConversationsSidebar
+
+        if self.is_attached():
+            raise RuntimeError("attach() once: a window shows one launcher")
+        self.drop_skeleton()
         self.launcher = launcher
         # Qt owns the launcher from now on, so it is destroyed with the window on
         # the GUI thread, never by Python's cycle collector on some other thread.
         launcher.setParent(self)
-        self.setWindowTitle("Ollama Launcher")
-        self.resize(980, 720)
-        self._shutdown_task: asyncio.Task[None] | None = None
-        self._shutdown_done = False
-        self._quit_requested = False
 
-        self.bar = ServerBar(self)
+        self.bar: ServerBar = ServerBar(self)
         self.host_combo = self.bar.host_combo
         self.status_indicator = self.bar.status_indicator
         self.start_button = self.bar.start_button
@@ -89,8 +96,8 @@ class MainWindow(WindowPages):
         self.settings_dialog: SettingsDialog | None = None
         self._settings_opening = False
 
-        self.chat = ChatPanel(launcher.chat, self)
-        self.sidebar = ConversationsSidebar(self)
+        self.chat: ChatPanel = ChatPanel(launcher.chat, self)
+        self.sidebar: ConversationsSidebar = ConversationsSidebar(self)
         chat_page = QSplitter(Qt.Orientation.Horizontal, self)
         chat_page.addWidget(self.sidebar)
         chat_page.addWidget(self.chat)
@@ -100,7 +107,7 @@ class MainWindow(WindowPages):
         chat_page.setCollapsible(0, False)  # hidden with Ctrl+B, never squeezed to nothing
         chat_page.setCollapsible(1, False)
         self.splitter = chat_page
-        self.notice = ServerNotice(self)
+        self.notice: ServerNotice = ServerNotice(self)
         self.tabs = QTabWidget(self)
         self.tabs.setAccessibleName("Sections")
         self.tabs.tabBar().setAccessibleName("Section tabs")
@@ -118,19 +125,7 @@ class MainWindow(WindowPages):
         layout.addWidget(self.tabs, 1)
         central.setMinimumSize(*MIN_CENTRAL)  # children are squeezed, the window never grows
         self.setCentralWidget(central)
-        self.setStatusBar(QStatusBar(self))
-        self.download_label = QLabel(self)
-        self.download_label.setAccessibleName("Download summary")
-        self.download_bar = QProgressBar(self)
-        self.download_bar.setAccessibleName("Download summary progress")
-        self.download_bar.setRange(0, 1000)
-        self.download_bar.setMaximumWidth(160)
-        self.download_bar.setTextVisible(False)
-        self.download_label.hide()
-        self.download_bar.hide()
-        self.statusBar().addPermanentWidget(self.download_label)
-        self.statusBar().addPermanentWidget(self.download_bar)
-        self.history_wiring = HistoryWiring(
+        self.history_wiring: HistoryWiring = HistoryWiring(
             launcher, self.sidebar, self.chat, self.statusBar(), self
         )
 
@@ -143,10 +138,9 @@ class MainWindow(WindowPages):
         self.menus = WindowMenus(self)
         # Menu icons are not seen until a menu opens: drawn after the first paint.
         self._menu_icons_later = deferred
-        self.theme = Theme(parent=self)
         self.theme.changed.connect(self._on_theme)
         self.notice.actionRequested.connect(self._notice_action)
-        self._restore_state()
+        self._restore_state(self.window_state)
 
         self._fill_hosts()
         self.bar.hostChosen.connect(launcher.switch_host)
@@ -162,28 +156,31 @@ class MainWindow(WindowPages):
         launcher.catalog.modelsChanged.connect(self.chat.set_models)
         launcher.hostChanged.connect(self._on_host_changed)
         self._on_status(monitor.status)
-        self._tray = None
         for name in ("models", "log", "diagnostics"):
             if self.pages.is_built(name):
                 self._on_page_built(name, self.pages.get(name))
+        if self.tabs.currentIndex() == 0:
+            self.chat.message.setFocus()  # type at once (the skeleton had nothing to focus)
         if deferred:
             self.pages.after(self._draw_menu_icons)
             self.pages.after(self._ensure_tray)  # the tray icon right after the pages
             self.pages.start_after_first_paint(self)
         else:
             self._tray = self._build_tray()
+        if self.close_requested:  # closed while it was the shell
+            QTimer.singleShot(0, self, self.close)
 
     # ---- layout, theme, remembered state ---------------------------------
 
-    def _restore_state(self) -> None:
-        state = load_state()
-        if not state.geometry.isEmpty():
-            self.restoreGeometry(state.geometry)
+    def _restore_state(self, state: WindowState) -> None:
+        """The rest of what the shell restored (geometry, theme) before the first paint."""
         if not state.splitter.isEmpty():
             self.splitter.restoreState(state.splitter)
         self.tabs.setCurrentIndex(min(max(state.tab, 0), self.tabs.count() - 1))
         self.set_sidebar_visible(state.sidebar)
-        self.set_theme(ThemeMode(state.theme))
+        # The shell applied the theme already: only the menu's check mark and the icons.
+        self.menus.theme_actions[self.theme.mode].setChecked(True)
+        self._on_theme(self.theme.scheme)
 
     def save_state(self) -> None:
         """Remember size, position, splitter, tab, sidebar and theme for the next run."""
@@ -235,6 +232,8 @@ class MainWindow(WindowPages):
         elif action == "Retry":
             self.launcher.monitor.wake()
         elif action == "Open download page":
+            from launcher.core.guidance import DOWNLOAD_URL
+
             QDesktopServices.openUrl(QUrl(DOWNLOAD_URL))
 
     # ---- hosts ----------------------------------------------------------
@@ -319,7 +318,18 @@ class MainWindow(WindowPages):
     def _on_status(self, status: ServerStatus) -> None:
         self.status_indicator.set_status(status)
         explanation = None
-        if status.state in NOTICE_STATES:
+        from launcher.core.guidance import status_explanation
+        from launcher.core.status import ServerState
+
+        # States whose explanation is shown in the notice above the pages (the others
+        # are transient, or answered by the Start button beside the status).
+        notice_states = (
+            ServerState.NOT_INSTALLED,
+            ServerState.CRASHED,
+            ServerState.PORT_IN_USE,
+            ServerState.UNREACHABLE,
+        )
+        if status.state in notice_states:
             host = self.launcher.monitor.profile.base_url
             explanation = status_explanation(status, host, with_command=False)
         self.notice.set_explanation(explanation, install=status.state is ServerState.NOT_INSTALLED)
@@ -351,6 +361,8 @@ class MainWindow(WindowPages):
 
     async def shutdown(self) -> None:
         """Cancel streams and downloads, stop our server, close connections (idempotent)."""
+        import asyncio
+
         if self._shutdown_task is None:
             self._shutdown_task = asyncio.ensure_future(self.launcher.shutdown())
         await asyncio.shield(self._shutdown_task)
@@ -366,6 +378,9 @@ class MainWindow(WindowPages):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Close only after the orderly shutdown: the first close starts it, then closes
         again. With "keep in tray" on and a tray to live in, closing only hides."""
+        if not self.is_attached():
+            super().closeEvent(event)  # closed once attached
+            return
         if self._shutdown_done:
             event.accept()
             return
@@ -377,6 +392,8 @@ class MainWindow(WindowPages):
             return
         event.ignore()
         if self._shutdown_task is None:
+            import asyncio
+
             self.statusBar().showMessage("Shutting down…")
             self.setEnabled(False)
             task = asyncio.ensure_future(self.shutdown())

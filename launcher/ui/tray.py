@@ -15,15 +15,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from launcher import assets
 from launcher.config import config_dir
 from launcher.core import notify
 from launcher.core.pulljob import PullJob
 from launcher.core.pullprogress import JobState
 from launcher.core.status import ServerState, ServerStatus
 from launcher.ui import desktop_notify
+from launcher.ui.app_icon import app_icon as app_icon  # its home before the first paint
+from launcher.ui.shell import bring_to_front as bring_to_front
 from launcher.ui.status import COLOURS
 
 if TYPE_CHECKING:
@@ -37,16 +38,6 @@ MESSAGE_MS = 8000
 ICON_SIZE = 64
 MODELS_TAB = 1
 HEADLESS = ("offscreen", "minimal")  # no person to notify (tests, --self-test)
-
-
-def app_icon() -> QIcon:
-    """The application icon, from the package data (a null icon if it cannot be read)."""
-    pixmap = QPixmap()
-    try:
-        pixmap.loadFromData(assets.icon_svg(), "SVG")
-    except OSError as exc:
-        log.warning("application icon: %s", exc)
-    return QIcon(pixmap)
 
 
 def status_icon(base: QIcon, colour: str) -> QIcon:
@@ -64,14 +55,6 @@ def status_icon(base: QIcon, colour: str) -> QIcon:
     painter.drawEllipse(centre, radius, radius)
     painter.end()
     return QIcon(pixmap)
-
-
-def bring_to_front(window: QWidget) -> None:
-    """Show the window (un-minimised) and ask the window manager to raise and focus it."""
-    window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
-    window.show()
-    window.raise_()
-    window.activateWindow()
 
 
 def download_line(job: PullJob) -> str:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import QAbstractButton, QLabel, QMainWindow, QProgressBar, QWidget
+from PySide6.QtWidgets import QAbstractButton, QWidget
 
+from launcher.ui.shell import WindowShell
 from launcher.ui.theme import icon
 
 if TYPE_CHECKING:
@@ -26,16 +27,14 @@ if TYPE_CHECKING:
     from launcher.ui.tray import LauncherTray
 
 
-class WindowPages(QMainWindow):
-    """The lazily built parts of the main window (a base of `MainWindow`)."""
+class WindowPages(WindowShell):
+    """The lazily built parts of the main window (a base of `MainWindow`, on its shell)."""
 
     launcher: Launcher
     pages: DeferredPages
     menus: WindowMenus
     _tray: LauncherTray | None
     _menu_icons_later: bool
-    download_label: QLabel
-    download_bar: QProgressBar
 
     @property
     def models(self) -> ModelsPanel:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from launcher.config import config_dir
+from launcher.dirs import config_dir
 
 FILE_NAME = "window.ini"
 
