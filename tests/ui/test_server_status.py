@@ -136,9 +136,13 @@ async def test_start_and_stop_our_own_server(
     log = control(window, "Server log")
     await wait_until(lambda: "Listening on 127.0.0.1" in log.toPlainText(), 5)
     assert control(window, "Stop server").isEnabled()
+    # What the indicator said at each change (connected after it: it has updated).
+    # "Stopping" can last less than a poll of the status text, so it is recorded.
+    shown: list[str] = []
+    window.launcher.monitor.statusChanged.connect(lambda _s: shown.append(status_of(window)))
     control(window, "Stop server").click()
-    await wait_until(lambda: status_of(window).startswith("Stopping"), 2)
     await wait_until(lambda: status_of(window).startswith("Stopped"), 15)
+    assert any(text.startswith("Stopping") for text in shown), shown
     assert supervisor.last_exit is not None and supervisor.last_exit.code == 0
     assert not pid_alive(pid)
 
