@@ -111,7 +111,7 @@ class ChatController(QObject):
         self.extras_for: Callable[[Conversation, Message], TurnExtras | None] | None = None
         self._replaced: _Replaced | None = None
         #: A left conversation's memory goes back to the system, not only to malloc.
-        self.heap_trimmer = HeapTrimmer(self)
+        self.heap_trimmer = HeapTrimmer(self, busy=lambda: self.busy)
         self.conversationChanged.connect(self.heap_trimmer.schedule)
 
     @property

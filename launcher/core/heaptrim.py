@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import sys
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
 
@@ -92,8 +93,16 @@ class HeapTrimmer(QObject):
         checks: how many checks ran; trims: how many of them trimmed.
     """
 
-    def __init__(self, parent: QObject | None = None, delay_ms: int = TRIM_DELAY_MS) -> None:
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        delay_ms: int = TRIM_DELAY_MS,
+        busy: Callable[[], bool] = lambda: False,
+    ) -> None:
         super().__init__(parent)
+        #: While it says True (a reply streams) the check waits: a trim walks the whole
+        #: heap, and in the middle of a burst it was the longest stall (70 ms).
+        self._busy = busy
         self.checks = 0
         self.trims = 0
         self._timer = QTimer(self)
@@ -106,6 +115,9 @@ class HeapTrimmer(QObject):
         self._timer.start()
 
     def _check(self) -> None:
+        if self._busy():
+            self._timer.start()  # again once the reply is over
+            return
         self.checks += 1
         if trim_heap():
             self.trims += 1

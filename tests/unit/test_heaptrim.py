@@ -50,3 +50,15 @@ def test_a_burst_of_requests_costs_one_check(qtbot: Any) -> None:
     assert trimmer.trims in (0, 1)
     trimmer.schedule(object())  # the signal's argument (the conversation) is ignored
     qtbot.waitUntil(lambda: trimmer.checks == 2, timeout=2000)
+
+
+def test_no_check_while_busy_then_one_after(qtbot: Any) -> None:
+    """While a reply streams the check waits (a trim walks the whole heap); it runs once
+    the reply is over."""
+    streaming = [True]
+    trimmer = HeapTrimmer(delay_ms=20, busy=lambda: streaming[0])
+    trimmer.schedule()
+    qtbot.wait(150)  # several delays: none may check
+    assert trimmer.checks == 0
+    streaming[0] = False
+    qtbot.waitUntil(lambda: trimmer.checks == 1, timeout=2000)
