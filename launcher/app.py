@@ -164,6 +164,7 @@ async def _run_app(options: Options, started: StartedWindow) -> int:
     # would destroy QObjects there (see launcher.core.gcguard).
     collector = MainThreadCollector(window)
     collector.start()
+    window.pages.after(collector.freeze)  # start-up's objects, once it is all built
     closed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
     def finished() -> None:
