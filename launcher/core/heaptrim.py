@@ -29,7 +29,7 @@ TRIM_THRESHOLD_BYTES = 16 * 2**20
 TRIM_DELAY_MS = 2_000
 
 
-class _MallInfo2(ctypes.Structure):
+class MallInfo2(ctypes.Structure):
     """glibc's ``struct mallinfo2`` (2.33 and later): sizes summed over every arena."""
 
     _fields_ = [
@@ -58,7 +58,7 @@ def _load_glibc() -> ctypes.CDLL | None:
         return None
     if not hasattr(libc, "mallinfo2") or not hasattr(libc, "malloc_trim"):
         return None
-    libc.mallinfo2.restype = _MallInfo2
+    libc.mallinfo2.restype = MallInfo2
     libc.mallinfo2.argtypes = []
     libc.malloc_trim.restype = ctypes.c_int
     libc.malloc_trim.argtypes = [ctypes.c_size_t]
@@ -68,11 +68,15 @@ def _load_glibc() -> ctypes.CDLL | None:
 _GLIBC = _load_glibc()
 
 
+def mallinfo() -> MallInfo2 | None:
+    """glibc's own account of the heap (None where it cannot be asked)."""
+    return None if _GLIBC is None else _GLIBC.mallinfo2()
+
+
 def free_heap_bytes() -> int | None:
     """Bytes malloc holds free inside its arenas (None where it cannot be asked)."""
-    if _GLIBC is None:
-        return None
-    return int(_GLIBC.mallinfo2().fordblks)
+    info = mallinfo()
+    return None if info is None else int(info.fordblks)
 
 
 def trim_heap(threshold: int = TRIM_THRESHOLD_BYTES) -> bool:

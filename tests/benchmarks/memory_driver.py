@@ -31,32 +31,11 @@ from typing import Any
 import psutil
 from PySide6.QtCore import QObject
 
+from launcher.core.heaptrim import mallinfo, trim_heap
 from tests.benchmarks._window import Rows, new_conversation, run_window, wait_until
 from tests.benchmarks.bench_reply import HUGE, MANY, finished, send, server_config
 
-_LIBC = ctypes.CDLL("libc.so.6")
 HUGE_CHARS = 10_000_000  # as the benchmark's full run
-
-
-class MallInfo2(ctypes.Structure):
-    _fields_ = [
-        (name, ctypes.c_size_t)
-        for name in (
-            "arena",
-            "ordblks",
-            "smblks",
-            "hblks",
-            "hblkhd",
-            "usmblks",
-            "fsmblks",
-            "uordblks",
-            "fordblks",
-            "keepcost",
-        )
-    ]
-
-
-_LIBC.mallinfo2.restype = MallInfo2
 
 
 def sqlite_mb() -> float | None:
@@ -75,7 +54,8 @@ def rss_mb() -> float:
 
 def heap() -> dict[str, float]:
     """Malloc's own view (all arenas): in use, free inside arenas, mmapped chunks (MB)."""
-    info = _LIBC.mallinfo2()
+    info = mallinfo()
+    assert info is not None, "the driver needs glibc (mallinfo2)"
     return {
         "in_use": info.uordblks / 2**20,
         "free_in_arenas": info.fordblks / 2**20,
@@ -86,7 +66,7 @@ def heap() -> dict[str, float]:
 def trim() -> float:
     """Resident size after returning free heap to the system (MB)."""
     started = time.perf_counter()
-    _LIBC.malloc_trim(0)
+    trim_heap(threshold=0)
     print(f"malloc_trim(0) took {(time.perf_counter() - started) * 1000:.1f} ms")
     return rss_mb()
 
