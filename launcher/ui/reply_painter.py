@@ -113,7 +113,8 @@ class ReplyPainter(QObject):
                 stream.append(self._backlog[self._backlog_pos : end])
                 self._backlog_pos = min(end, len(self._backlog))
                 stream.render()
-                piece, now = time.perf_counter() - now, time.perf_counter()
+                done = time.perf_counter()
+                piece, now = done - now, done
             if follow:
                 view.scroll_to_bottom()
         waiting = self._backlog_pos < len(self._backlog)
