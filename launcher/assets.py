@@ -1,14 +1,20 @@
-"""The files shipped inside the package (icon, desktop entry, AppStream metainfo).
+"""The files shipped inside the package (icon, desktop entry, AppStream metainfo, UI icons).
 
-They are package data read through `importlib.resources`, so they are found
-the same way from a checkout, an installed wheel, a zip or a PyInstaller
-bundle, never by a path relative to the source tree.
+They are package data, found next to the package's modules when the package is
+on disk (a checkout, an installed wheel, the PyInstaller bundle, which keeps
+them at the same place under the bundle's folder), else through
+`importlib.resources` (a zip): never by a path relative to the source tree.
+The direct path comes first because `importlib.resources` costs milliseconds
+to import, and the window's first paint needs the icon.
 """
 
 from __future__ import annotations
 
-from importlib import resources
-from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 ICON = "icons/ollama-launcher.svg"
 DESKTOP_ENTRY = "ollama-launcher.desktop"
@@ -16,12 +22,22 @@ METAINFO = "io.github.ollama_launcher.OllamaLauncher.metainfo.xml"
 APP_ID = "io.github.ollama_launcher.OllamaLauncher"
 
 
-def data_file(name: str) -> Traversable:
-    """A shipped file, by its path under `launcher/data/`."""
-    node = resources.files("launcher").joinpath("data")
-    for part in name.split("/"):
+def shipped(*parts: str) -> Traversable:
+    """A file or folder inside the `launcher` package, e.g. `shipped("ui", "icons")`."""
+    on_disk = Path(__file__).parent.joinpath(*parts)
+    if on_disk.exists():
+        return on_disk
+    from importlib import resources
+
+    node = resources.files("launcher")
+    for part in parts:
         node = node.joinpath(part)
     return node
+
+
+def data_file(name: str) -> Traversable:
+    """A shipped file, by its path under `launcher/data/`."""
+    return shipped("data", *name.split("/"))
 
 
 def read_bytes(name: str) -> bytes:

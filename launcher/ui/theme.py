@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import enum
 from functools import cache
-from importlib import resources
-from importlib.resources.abc import Traversable
 
 from PySide6.QtCore import QByteArray, QObject, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
+
+from launcher import assets
 
 
 class ThemeMode(enum.Enum):
@@ -110,14 +110,8 @@ QStatusBar QLabel { padding: 0 4px; }
 
 
 @cache
-def _icons() -> Traversable:
-    """The icons folder, looked up once (each lookup costs milliseconds at start-up)."""
-    return resources.files("launcher.ui").joinpath("icons")
-
-
-@cache
 def _svg(name: str) -> str:
-    return _icons().joinpath(f"{name}.svg").read_text("utf-8")
+    return assets.shipped("ui", "icons", f"{name}.svg").read_text("utf-8")
 
 
 def icon(name: str, colour: QColor | None = None) -> QIcon:
