@@ -14,7 +14,6 @@ import logging
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
@@ -112,14 +111,16 @@ def activate(window: MainWindow, activation: Activation) -> None:
     bring_to_front(window)
 
 
-@dataclass
 class StartedWindow:
     """What `start_window` leaves for the rest of the start: the claimed single-instance
-    socket, the painted shell, and the launches that asked for us meanwhile."""
+    socket, the painted shell, and the launches that asked for us meanwhile.
 
-    instance: SingleInstance
-    window: MainWindow
-    activations: list[Activation] = field(default_factory=list)
+    (A plain class: `dataclasses` is not loaded before the window's first paint.)"""
+
+    def __init__(self, instance: SingleInstance, window: MainWindow) -> None:
+        self.instance = instance
+        self.window = window
+        self.activations: list[Activation] = []
 
     def _early_activation(self, activation: Activation) -> None:
         self.activations.append(activation)  # its host is opened once attached

@@ -11,14 +11,14 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from launcher import __version__
 
 
-@dataclass(frozen=True)
-class Options:
-    """What the command line asked for.
+class Options(NamedTuple):
+    """What the command line asked for (a NamedTuple: `dataclasses` is not loaded before
+    the window's first paint).
 
     Attributes:
         host: open on this Ollama (an `OLLAMA_HOST`-style address), or None.

@@ -9,13 +9,12 @@ loaded", so they are tested without a display.
 
 from __future__ import annotations
 
-import ctypes
 import importlib.util
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 EXIT_CODE = 2  # what `main` returns when a check fails
 
@@ -23,8 +22,7 @@ EXIT_CODE = 2  # what `main` returns when a check fails
 HEADLESS_PLATFORMS = frozenset({"offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkkhrdisplay"})
 
 
-@dataclass(frozen=True)
-class Package:
+class Package(NamedTuple):
     """A library Qt's xcb plugin loads, and the package that has it on each family."""
 
     soname: str
@@ -67,8 +65,7 @@ XCB_LIBRARIES: tuple[Package, ...] = (
 FAMILY_LABELS = {"debian": "Debian/Ubuntu", "fedora": "Fedora", "arch": "Arch"}
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One missing piece: what it is, and what to do about it (one line for a person)."""
 
     what: str
@@ -178,6 +175,8 @@ def check(
 
 def can_load(soname: str) -> bool:
     """Whether the dynamic loader finds and loads this library (as Qt will)."""
+    import ctypes  # here: only X11 starts load libraries this way (ctypes costs ~3 ms)
+
     try:
         ctypes.CDLL(soname)
     except OSError:
@@ -217,6 +216,8 @@ def xcb_plugin_unresolved() -> list[str]:
     target = Path(spec.origin).parent / "Qt" / "lib" / "libQt6XcbQpa.so.6"
     if not target.exists():
         return []
+    import ctypes
+
     try:
         ctypes.CDLL(str(target))
     except OSError as exc:

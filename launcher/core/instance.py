@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-import json
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -53,18 +51,21 @@ def _user() -> str:
         return str(os.getuid()) if hasattr(os, "getuid") else "user"
 
 
-@dataclass(frozen=True)
-class Activation:
+class Activation(NamedTuple):
     """What a second launch asks of the first: come to the front, maybe on another host."""
 
     host: str | None = None
 
     def encode(self) -> bytes:
+        import json  # only for a hand-over: not loaded before the window's first paint
+
         return json.dumps({"action": "activate", "host": self.host}).encode() + b"\n"
 
     @staticmethod
     def decode(data: bytes) -> Activation | None:
         """None for anything that is not a well-formed activation."""
+        import json
+
         try:
             message: Any = json.loads(data.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):

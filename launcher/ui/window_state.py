@@ -7,7 +7,7 @@ every close, and losing it costs nothing but a default layout.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from PySide6.QtCore import QByteArray, QSettings
 
@@ -16,12 +16,13 @@ from launcher.dirs import config_dir
 FILE_NAME = "window.ini"
 
 
-@dataclass
-class WindowState:
-    """The remembered layout; empty geometry means "never saved" (use the defaults)."""
+class WindowState(NamedTuple):
+    """The remembered layout; empty geometry means "never saved" (use the defaults).
 
-    geometry: QByteArray = field(default_factory=QByteArray)
-    splitter: QByteArray = field(default_factory=QByteArray)
+    A read-only record (a NamedTuple: `dataclasses` is not loaded before the first paint)."""
+
+    geometry: QByteArray = QByteArray()
+    splitter: QByteArray = QByteArray()
     tab: int = 0
     sidebar: bool = True
     theme: str = "system"
@@ -34,21 +35,20 @@ def _store() -> QSettings:
 def load_state() -> WindowState:
     """The saved state, or the defaults for anything missing or unreadable."""
     store = _store()
-    state = WindowState()
     geometry = store.value("window/geometry")
-    if isinstance(geometry, QByteArray):
-        state.geometry = geometry
     splitter = store.value("window/splitter")
-    if isinstance(splitter, QByteArray):
-        state.splitter = splitter
     try:
-        state.tab = int(str(store.value("window/tab", 0)))
+        tab = int(str(store.value("window/tab", 0)))
     except ValueError:
-        state.tab = 0
-    state.sidebar = str(store.value("window/sidebar", "true")).lower() != "false"
+        tab = 0
     theme = str(store.value("window/theme", "system"))
-    state.theme = theme if theme in ("system", "light", "dark") else "system"
-    return state
+    return WindowState(
+        geometry=geometry if isinstance(geometry, QByteArray) else QByteArray(),
+        splitter=splitter if isinstance(splitter, QByteArray) else QByteArray(),
+        tab=tab,
+        sidebar=str(store.value("window/sidebar", "true")).lower() != "false",
+        theme=theme if theme in ("system", "light", "dark") else "system",
+    )
 
 
 def save_state(state: WindowState) -> None:
