@@ -70,7 +70,12 @@ def parser() -> argparse.ArgumentParser:
 
 def parse(argv: Sequence[str] | None = None) -> Options:
     """Parse the arguments (argparse exits for --help, --version and errors)."""
-    ns = parser().parse_args(argv)
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args:
+        # The usual start (the desktop entry passes nothing): the defaults, without
+        # building the parser and loading its translations (~5 ms before the first paint).
+        return Options()
+    ns = parser().parse_args(args)
     host = ns.host.strip() if ns.host else None
     if host is not None:
         from launcher.ollama import resolve_host

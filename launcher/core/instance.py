@@ -9,9 +9,9 @@ that crashed is removed: if nobody answers on it, it is stale.
 from __future__ import annotations
 
 import getpass
-import hashlib
 import logging
 import os
+import zlib
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -31,9 +31,12 @@ def socket_name(config_dir: Path, user: str | None = None, runtime_dir: str | No
     In the user's private runtime folder (`XDG_RUNTIME_DIR`, mode 0700) when
     there is one, so no other user can reach or squat it; else Qt's default
     place. Short on purpose: a Unix socket path is limited to about 100 bytes.
+    The folder is told apart by a CRC-32 of its path: it only needs to differ
+    between one user's folders (the private runtime folder is the protection), and
+    `hashlib` would load OpenSSL (~4 ms) before the window's first paint.
     """
     user = user or _user()
-    digest = hashlib.sha256(str(config_dir.resolve()).encode()).hexdigest()[:12]
+    digest = f"{zlib.crc32(str(config_dir.resolve()).encode()):08x}"
     safe_user = "".join(ch for ch in user if ch.isalnum() or ch in "-_")[:32] or "user"
     name = f"ollama-launcher-{safe_user}-{digest}"
     runtime = os.environ.get("XDG_RUNTIME_DIR") if runtime_dir is None else runtime_dir

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from launcher.ui.deferred_pages import DeferredPages
@@ -232,6 +232,9 @@ class MainWindow(WindowPages):
         elif action == "Retry":
             self.launcher.monitor.wake()
         elif action == "Open download page":
+            from PySide6.QtCore import QUrl
+            from PySide6.QtGui import QDesktopServices
+
             from launcher.core.guidance import DOWNLOAD_URL
 
             QDesktopServices.openUrl(QUrl(DOWNLOAD_URL))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import QAbstractButton, QWidget
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QWidget
 
 from launcher.ui.shell import WindowShell
 from launcher.ui.theme import icon
@@ -113,6 +113,9 @@ class WindowPages(WindowShell):
         """A page built after the menus brings its own shortcuts: a menu command with
         the same keys now only names them (as `WindowMenus` does for pages built
         first), or the two would be ambiguous and neither would work."""
+        from PySide6.QtGui import QKeySequence, QShortcut  # not before the first paint
+        from PySide6.QtWidgets import QAbstractButton
+
         owned = {s.key().toString() for s in page.findChildren(QShortcut)}
         owned |= {b.shortcut().toString() for b in page.findChildren(QAbstractButton)}
         owned.discard("")

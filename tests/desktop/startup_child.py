@@ -34,6 +34,8 @@ HEAVY = (
     "importlib.resources",
     "ctypes",
     "json",
+    "hashlib",
+    "PySide6.QtSvg",
 )
 POLL_MS = 20
 DEADLINE_MS = 30_000

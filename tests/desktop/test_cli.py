@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 from launcher import __version__
-from launcher.cli import Options, configure_logging, parse
+from launcher.cli import Options, configure_logging, parse, parser
 from tests.conftest import REPO
 from tests.desktop.processes import launcher_env, run_launcher, running_launcher, wait_for
 from tests.ollama_server import OllamaTestServer
@@ -64,6 +64,9 @@ def test_a_host_that_is_not_http_is_refused_with_a_message(tmp_path: Path) -> No
 
 def test_options() -> None:
     assert parse([]) == Options()
+    # No arguments skips the parser: its defaults must be the same as Options' own.
+    defaults = vars(parser().parse_args([]))
+    assert defaults == Options()._asdict()
     assert parse(["--host", " gpu-box:11434 ", "-vv", "--minimized"]) == Options(
         host="gpu-box:11434", verbose=2, minimized=True
     )
