@@ -16,6 +16,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from launcher import __version__
@@ -130,7 +131,8 @@ class StartedWindow:
 def start_window(options: Options) -> StartedWindow | int:
     """The start up to the first paint: the QApplication, the single-instance check (a
     second launch hands over and gets its exit code here, before any window exists),
-    then the real main window's shell, shown and painted (not shown with `--minimized`).
+    then the real main window's shell, shown and painted (not shown with `--minimized`);
+    the single-instance socket opens right after.
 
     Nothing of the launcher's core, httpx or asyncio is imported by then: `_run_app`
     attaches the launcher right after. The benchmark starts the same way."""
@@ -150,6 +152,9 @@ def start_window(options: Options) -> StartedWindow | int:
     instance.activated.connect(started._early_activation)
     if not options.minimized:
         show_and_paint(started.window)
+    # The socket later launches hand over on opens at the event loop's next turn: the
+    # first paint does not wait for QtNetwork (a later launch waits for the socket).
+    QTimer.singleShot(0, instance, instance.open_mailbox)
     return started
 
 

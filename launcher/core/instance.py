@@ -1,9 +1,16 @@
-"""One launcher per user: the first one listens on a local socket, a second launch hands over.
+"""One launcher per user: the first one holds a lock and listens on a local socket, a second
+launch hands over.
 
 A second launch must not open a second window that polls too and may start a
-second server. It connects to the first one's socket, asks it to come to the
-front (passing `--host` along) and exits. A socket left behind by a launcher
-that crashed is removed: if nobody answers on it, it is stale.
+second server. The first launch locks a file beside its socket before any window
+exists (an OS lock, dropped by the kernel when the process ends, so a launcher that
+crashed leaves nothing that counts), and opens the socket, its mailbox, right after
+its window's first paint (QtNetwork costs milliseconds to load). A second launch finds
+the lock taken, connects to that socket (waiting for it to open), asks the first to
+come to the front (passing `--host` along) and exits. Where no lock file can be used
+(not POSIX, a folder we may not write), the socket is the lock, as before: asked
+first, then claimed; a socket nobody answers on was left by a launcher that died and
+is removed.
 """
 
 from __future__ import annotations
@@ -11,18 +18,25 @@ from __future__ import annotations
 import getpass
 import logging
 import os
+import time
 import zlib
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtCore import QDir, QObject, Signal
+
+if TYPE_CHECKING:  # imported where used: not needed before the first paint
+    from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 log = logging.getLogger(__name__)
 
 CONNECT_MS = 1000
 REPLY_MS = 3000
 MAX_MESSAGE = 64 * 1024
+#: How long a second launch waits for the first one's socket to open (it opens right
+#: after the first paint, which waits at most 2 s for a window manager).
+HAND_OVER_WAIT_S = 4.0
+RETRY_S = 0.05
 
 
 def socket_name(config_dir: Path, user: str | None = None, runtime_dir: str | None = None) -> str:
@@ -52,6 +66,14 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (containers)
         return str(os.getuid()) if hasattr(os, "getuid") else "user"
+
+
+def lock_path(name: str) -> Path:
+    """The lock file for a socket name: beside the socket (Qt puts a bare name in its
+    temporary folder)."""
+    if os.path.isabs(name):
+        return Path(f"{name}.lock")
+    return Path(QDir.tempPath()) / f"{name}.lock"
 
 
 class Activation(NamedTuple):
@@ -95,6 +117,7 @@ class SingleInstance(QObject):
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.name = name
+        self._lock: int | None = None  # the locked file, held open while we run
         self._server: QLocalServer | None = None
         self._buffers: dict[QLocalSocket, bytearray] = {}
 
@@ -105,32 +128,88 @@ class SingleInstance(QObject):
     def claim(self) -> bool:
         """Become the one instance; False when another launcher is already running.
 
-        Asks first (Qt's listen may replace a live socket), then listens. A
-        socket nobody answers on was left by a launcher that died: it is
-        removed and claimed.
-        """
+        With a lock file, the lock decides and the socket opens later
+        (`open_mailbox`, after the first paint). Without one, the socket decides and
+        is opened here."""
+        locked = self._try_lock()
+        return self._claim_socket() if locked is None else locked
+
+    def _try_lock(self) -> bool | None:
+        """True: the lock is ours; False: a running launcher holds it; None: no lock
+        file can be used here."""
+        if os.name != "posix":
+            return None
+        import fcntl
+
+        path = lock_path(self.name)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # not inherited by children
+        except OSError as exc:
+            log.info("single instance: no lock file %s (%s); the socket decides", path, exc)
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except OSError as exc:  # a file system without locks
+            os.close(fd)
+            log.info("single instance: cannot lock %s (%s); the socket decides", path, exc)
+            return None
+        # The file stays when we quit: removing it would let two launches lock two files.
+        self._lock = fd
+        return True
+
+    def open_mailbox(self) -> None:
+        """Listen for later launches, once the lock is ours (`claim` did the rest).
+
+        A socket file found there was left by a launcher that ended (the lock says
+        none runs): it is replaced."""
+        if self._lock is None or self._server is not None:
+            return
+        from PySide6.QtNetwork import QLocalServer
+
+        QLocalServer.removeServer(self.name)
+        self._listen()
+
+    def _claim_socket(self) -> bool:
+        """Without a lock file: asks first (Qt's listen may replace a live socket), then
+        listens. A socket nobody answers on was left by a launcher that died: it is
+        removed and claimed."""
+        from PySide6.QtNetwork import QLocalServer
+
         if self._someone_answers():
             return False
+        if self._listen(quiet=True):
+            return True
+        if self._someone_answers():  # another launch got there a moment ago
+            return False
+        log.info("removing the stale single-instance socket %s", self.name)
+        QLocalServer.removeServer(self.name)
+        self._listen()
+        return True
+
+    def _listen(self, *, quiet: bool = False) -> bool:
+        """Listen on the socket; on failure, say so (unless `quiet`): we run without it."""
+        from PySide6.QtNetwork import QLocalServer
+
         server = QLocalServer(self)
         if not server.listen(self.name):
-            if self._someone_answers():  # another launch got there a moment ago
-                server.deleteLater()
-                return False
-            log.info("removing the stale single-instance socket %s", self.name)
-            QLocalServer.removeServer(self.name)
-            if not server.listen(self.name):
+            if not quiet:
                 log.warning(
                     "single instance: cannot listen on %s (%s); running without it",
                     self.name,
                     server.errorString(),
                 )
-                server.deleteLater()
-                return True
+            server.deleteLater()
+            return False
         server.newConnection.connect(self._accept)
         self._server = server
         return True
 
     def _someone_answers(self) -> bool:
+        from PySide6.QtNetwork import QLocalSocket
+
         probe = QLocalSocket()
         probe.connectToServer(self.name)
         answered = probe.waitForConnected(CONNECT_MS)
@@ -140,13 +219,23 @@ class SingleInstance(QObject):
     def hand_over(self, activation: Activation) -> bool:
         """Ask the running launcher to come to the front; True once it confirmed.
 
-        Called by a second launch before it has any window or event loop, so
-        the short blocking waits here freeze nothing.
+        Called by a second launch before it has any window or event loop, so the
+        short blocking waits here freeze nothing. The first launcher's socket opens
+        just after its first paint: until then (at most HAND_OVER_WAIT_S) the
+        connection is tried again.
         """
+        from PySide6.QtNetwork import QLocalSocket
+
+        deadline = time.monotonic() + HAND_OVER_WAIT_S
         sock = QLocalSocket()
-        sock.connectToServer(self.name)
-        if not sock.waitForConnected(CONNECT_MS):
-            return False
+        while True:
+            sock.connectToServer(self.name)
+            if sock.waitForConnected(CONNECT_MS):
+                break
+            sock.abort()
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(RETRY_S)  # no event loop here: a short wait between tries
         sock.write(activation.encode())
         if not sock.waitForBytesWritten(REPLY_MS):
             sock.abort()
@@ -191,9 +280,12 @@ class SingleInstance(QObject):
         sock.deleteLater()
 
     def close(self) -> None:
-        """Stop listening (at quit), so the next launch starts at once."""
+        """Stop listening and let go of the lock (at quit), so the next launch starts at once."""
         if self._server is not None:
             self._server.close()
             self._server = None
         for sock in list(self._buffers):
             sock.abort()
+        if self._lock is not None:
+            os.close(self._lock)  # the lock goes with it
+            self._lock = None

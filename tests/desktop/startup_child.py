@@ -36,6 +36,7 @@ HEAVY = (
     "json",
     "hashlib",
     "PySide6.QtSvg",
+    "PySide6.QtNetwork",
 )
 POLL_MS = 20
 DEADLINE_MS = 30_000

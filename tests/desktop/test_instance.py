@@ -6,8 +6,9 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
-from launcher.core.instance import Activation
+from launcher.core.instance import Activation, SingleInstance, socket_name
 from tests.desktop.processes import launcher_env, run_launcher, running_launcher, wait_for
 from tests.ollama_server import OllamaTestServer
 
@@ -72,6 +73,36 @@ def test_a_stale_socket_from_a_killed_launcher_is_taken_over(
         third = run_launcher([], env)
         assert third.returncode == 0, third.stdout + third.stderr
         assert successor.poll() is None
+
+
+def test_the_lock_decides_at_once_and_goes_with_close(tmp_path: Path, qapp: Any) -> None:
+    name = socket_name(tmp_path / "config", runtime_dir=str(tmp_path))
+    first, second = SingleInstance(name), SingleInstance(name)
+    try:
+        assert first.claim()
+        assert not first.listening  # the socket opens after the first paint
+        assert not second.claim()  # no socket yet: the lock alone says "running"
+        first.open_mailbox()
+        assert first.listening
+        first.close()
+        assert second.claim()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_launcher_holding_the_lock_that_never_answers_is_named_and_not_doubled(
+    tmp_path: Path, qapp: Any
+) -> None:
+    # As a launcher stuck before its socket opened: the lock is held, nobody listens.
+    holder = SingleInstance(socket_name(tmp_path / "config", runtime_dir=str(tmp_path)))
+    assert holder.claim()
+    try:
+        second = run_launcher([], launcher_env(tmp_path))
+    finally:
+        holder.close()
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert "seems to be running already but does not answer" in second.stderr
 
 
 def test_activation_messages_round_trip_and_reject_garbage() -> None:
