@@ -27,11 +27,11 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from launcher.core import mirror
 from launcher.core.backups import BackupInfo
 from launcher.core.chat import ChatTurn
 from launcher.core.conversation import Conversation, ConversationSummary, Message
 from launcher.core.explain import explain
+from launcher.core.history_mirror import HistoryMirror
 from launcher.core.reply_saving import follow_reply, save_whole
 from launcher.core.store import ImportResult, NotFoundError, Store, StoreError
 from launcher.core.store_async import AsyncStore
@@ -82,8 +82,8 @@ class ConversationHistory(QObject):
             on_unlocked=lambda: self._set_notice(self._standing),
             on_failed=lambda exc: self._fail("The conversation could not be saved", exc),
         )
-        #: Continuous export: every conversation also as Markdown here (None: off).
-        self.mirror_folder: Path | None = None
+        #: Continuous export: every conversation also as Markdown (`mirror_folder`).
+        self.markdown = HistoryMirror(self.store, self._fail, lambda: self._closing)
 
     # ---- notices ------------------------------------------------------------------
 
@@ -167,52 +167,21 @@ class ConversationHistory(QObject):
     async def rename(self, conv_id: int, title: str) -> None:
         await self.writes.write(lambda: self.store.rename(conv_id, title))
         await self.refresh()
-        await self.mirror(conv_id)
+        await self.markdown.write(conv_id)
 
-    async def mirror(self, conv_id: int) -> bool:
-        """Rewrite the conversation's Markdown file in `mirror_folder` (when one is set).
-        A failure is told, never raised (the conversation itself is saved): False then."""
-        folder = self.mirror_folder
-        if folder is None:
-            return True
-        try:
-            conv = await self.store.get_conversation(conv_id)
-            text = await self.store.export_markdown(conv_id)
-            await asyncio.to_thread(mirror.write, folder, conv.title, conv_id, text)
-        except NotFoundError:
-            return True
-        except (StoreError, OSError) as exc:
-            self._fail(f"The Markdown copy in {folder} could not be written", exc)
-            return False
-        return True
+    @property
+    def mirror_folder(self) -> Path | None:
+        """Continuous export: every conversation also as Markdown here (None: off)."""
+        return self.markdown.folder
+
+    @mirror_folder.setter
+    def mirror_folder(self, folder: Path | None) -> None:
+        self.markdown.folder = folder
 
     def use_mirror_folder(self, text: str) -> Coroutine[Any, Any, int]:
         """Set the continuous export's folder now ("" turns it off); the work returned
         writes every conversation there when the folder is a new one."""
-        folder = Path(text) if text else None
-        changed, self.mirror_folder = folder != self.mirror_folder, folder
-        return self.mirror_all() if changed else _nothing()
-
-    async def mirror_all(self) -> int:
-        """Write every conversation into `mirror_folder` (just chosen): how many were written.
-        Stops early when the folder changes again meanwhile."""
-        folder = self.mirror_folder
-        if folder is None:
-            return 0
-        try:
-            summaries = await self.store.list_conversations("")
-        except (StoreError, OSError) as exc:
-            self._fail("Conversations could not be listed for the Markdown copies", exc)
-            return 0
-        written = 0
-        for summary in summaries:
-            if self.mirror_folder != folder or self._closing:
-                break
-            if not await self.mirror(summary.id):
-                break  # told once: the folder fails for the others too
-            written += 1
-        log.info("%d conversations written as Markdown to %s", written, folder)
-        return written
+        return self.markdown.use_folder(text)
 
     async def delete(self, conv_id: int) -> None:
         await self.writes.write(lambda: self.store.delete_conversation(conv_id))
@@ -261,7 +230,7 @@ class ConversationHistory(QObject):
         result = await self.writes.write(lambda: self.store.import_bundle(data))
         await self.refresh()
         for conversation in result.conversations:
-            if conversation.id is not None and not await self.mirror(conversation.id):
+            if conversation.id is not None and not await self.markdown.write(conversation.id):
                 break
         for note in result.notes:
             log.info("import of %s: %s", path.name, note)
@@ -352,7 +321,7 @@ class ConversationHistory(QObject):
                             functools.partial(self.store.add_message, conv_id, message)
                         )
                 await self.refresh()
-                await self.mirror(conv_id)
+                await self.markdown.write(conv_id)
             except DatabaseLockedError:
                 raise
             except (StoreError, OSError) as exc:
@@ -407,8 +376,4 @@ class ConversationHistory(QObject):
         self.saves += await follow_reply(self.writes, self.store, turn, SAVE_INTERVAL_SECONDS)
         await self.refresh()
         if turn.conversation.id is not None:
-            await self.mirror(turn.conversation.id)
-
-
-async def _nothing() -> int:
-    return 0
+            await self.markdown.write(turn.conversation.id)

@@ -24,6 +24,7 @@ from launcher.config import (
     initial_host,
     save_settings_async,
 )
+from launcher.core import host_keys
 from launcher.core.binary import find_ollama
 from launcher.core.chat import ChatController, ChatTurn
 from launcher.core.chatplus import ChatPlus
@@ -32,6 +33,7 @@ from launcher.core.diskspace import models_folder
 from launcher.core.downloads import DownloadManager
 from launcher.core.guard_settings import GuardSettings
 from launcher.core.history import ConversationHistory
+from launcher.core.host_clients import HostClients
 from launcher.core.inspector import ModelInspector
 from launcher.core.logbuffer import LogBuffer
 from launcher.core.models import ModelCatalog
@@ -91,9 +93,7 @@ class Launcher(QObject):
         for problem in settings.problems:  # a settings field that was ignored: say so once
             self.log.append(f"[launcher] {problem}")
         self.tasks = BackgroundTasks()
-        self._clients: dict[str, OllamaClient] = {}
-        self._client_keys: dict[str, str] = {}  # the key each client was built with
-        self._retired: list[OllamaClient] = []  # replaced clients: closed at quit
+        self.clients = HostClients(self.api_key_for)
         self._refreshes: set[asyncio.Task[Any]] = set()
         self._closing = False  # set at shutdown: nothing may start polling again
         client = self.client_for(self.profile)
@@ -143,31 +143,7 @@ class Launcher(QObject):
         """One long-lived client per host (its connection pool is reused); a new
         one when the host's URL, key, proxy or TLS settings changed. A replaced
         client is closed at quit, not now: a download or reply may still be using it."""
-        key = self.api_key_for(profile) or ""
-        client = self._clients.get(profile.id)
-        reach = (profile.proxy, profile.ca_file, profile.verify_tls)
-        if (
-            client is None
-            or client.is_closed
-            or client.base_url != profile.base_url
-            or self._client_keys.get(profile.id) != key
-            or (client.reach.proxy, client.reach.ca_file, client.reach.verify_tls) != reach
-        ):
-            if client is not None and not client.is_closed:
-                self._retired.append(client)
-            # "" rather than None: no key must not fall back to OLLAMA_API_KEY.
-            client = OllamaClient(
-                profile.base_url,
-                api_key=key,
-                proxy=profile.proxy,
-                ca_file=profile.ca_file,
-                verify_tls=profile.verify_tls,
-            )
-            if not profile.verify_tls and profile.base_url.startswith("https://"):
-                log.warning("Certificate checks are off for %s (verify_tls)", profile.name)
-            self._clients[profile.id] = client
-            self._client_keys[profile.id] = key
-        return client
+        return self.clients.get(profile)
 
     def api_key_for(self, profile: HostProfile) -> str | None:
         """The API key for a remote host; the local server never gets one.
@@ -361,13 +337,7 @@ class Launcher(QObject):
         """
         kept = {r.id for r in settings.remotes}
         removed = [r.id for r in self.settings.remotes if r.id not in kept]
-
-        def store() -> list[str]:
-            for host_id in removed:
-                self.secrets.delete(host_id)
-            return [host_id for host_id, key in keys.items() if not self.secrets.set(host_id, key)]
-
-        session_only = await in_thread(store)
+        session_only = await host_keys.store_keys(self.secrets, keys, removed)
         await save_settings_async(settings)
         self._apply(settings)
         names = {r.id: r.name for r in settings.remotes}
@@ -376,23 +346,11 @@ class Launcher(QObject):
     async def read_keys(self) -> tuple[bool, dict[str, str]]:
         """Whether keys persist, and each remote host's key (for the settings
         dialog); read in a worker thread, the keyring may block."""
-        ids = [r.id for r in self.settings.remotes]
-
-        def read() -> bool:
-            # Return no key from the thread: executors may log results (qasync
-            # does, at DEBUG). The keys are taken from memory below.
-            self.secrets.load(ids)
-            return self.secrets.available
-
-        available = await in_thread(read)
-        return available, {i: self.secrets.peek(i) or "" for i in ids}
+        return await host_keys.read_keys(self.secrets, [r.id for r in self.settings.remotes])
 
     def _rebind(self) -> None:
         """Bring clients in line with `profiles` and the keys; follow the current host."""
-        ids = {p.id for p in self.profiles}
-        for host_id in [i for i in self._clients if i not in ids]:
-            self._retired.append(self._clients.pop(host_id))
-            self._client_keys.pop(host_id, None)
+        self.clients.keep_only(p.id for p in self.profiles)
         current = next((p for p in self.profiles if p.id == self.profile.id), None)
         if current is None:  # the current host was removed
             self._use(self.profiles[0])
@@ -434,7 +392,7 @@ class Launcher(QObject):
             await bounded(self.supervisor.stop(grace=min(grace, 5.0)), grace + 0.5, "the server")
             if self.supervisor.running:
                 self.supervisor.kill_now()
-        for client in [*self._clients.values(), *self._retired]:
+        for client in self.clients.every():
             await bounded(client.aclose(), max(0.05, min(0.5, end - loop.time())), "a client")
 
 

@@ -26,6 +26,7 @@ from PySide6.QtCore import QObject, Signal
 from launcher.config import HostProfile, LocalServerSettings
 from launcher.core import restarts
 from launcher.core.childenv import child_environment
+from launcher.core.crash_restarts import CrashRestarts
 from launcher.core.hangup import wait_next, watchable
 from launcher.core.probe import probe
 from launcher.core.server import ServerExit, ServerStartError, ServerSupervisor
@@ -95,9 +96,7 @@ class ServerMonitor(QObject):
         self._task: asyncio.Task[None] | None = None
         self.status = ServerStatus(ServerState.CHECKING, profile.base_url)
         self.polls = 0
-        self._restarts: list[float] = []  # monotonic times of automatic restarts
-        self._restart_attempt = 0
-        self._restart_task: asyncio.Task[None] | None = None
+        self._restarts = CrashRestarts(self._spawn, self._publish)
         self._first_probe_done = False  # adoption and auto-start happen once, at launch
         # A local server not ours is also watched for its hang-up (`core/hangup.py`), so
         # its end shows at once, not at the next 2 s poll; unless it turned out to close
@@ -119,7 +118,7 @@ class ServerMonitor(QObject):
             self._task = asyncio.ensure_future(self._run())
 
     async def aclose(self) -> None:
-        self._cancel_restart()
+        self._restarts.cancel()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -164,7 +163,7 @@ class ServerMonitor(QObject):
             and self._binary is not None
             and not self.supervisor.running
             and not self._start_pending
-            and not self._restart_attempt
+            and not self._restarts.attempt
             and not self.status.answering
         )
 
@@ -174,7 +173,7 @@ class ServerMonitor(QObject):
         restart after a crash can be stopped too (it is then not restarted)."""
         if not self.profile.managed:
             return False
-        return bool(self._restart_attempt) or (
+        return bool(self._restarts.attempt) or (
             self.supervisor.running and not self.supervisor.stopping
         )
 
@@ -182,7 +181,7 @@ class ServerMonitor(QObject):
         """Run `ollama serve` for the local host; the status says how it goes."""
         if not self.can_start:
             return
-        self._restarts.clear()  # the user's own Start: a fresh budget of restarts
+        self._restarts.fresh_budget()  # the user's own Start: a fresh budget of restarts
         await self._spawn()
 
     async def ensure_running(self, timeout: float = 60.0) -> bool:
@@ -210,7 +209,7 @@ class ServerMonitor(QObject):
         self.statusChanged.connect(on_change)
         try:
             while loop.time() < end:
-                pending = self._start_pending or self.supervisor.running or self._restart_attempt
+                pending = self._start_pending or self.supervisor.running or self._restarts.attempt
                 if self._answering_ollama():
                     return True
                 if self.status.state in settled and not pending:
@@ -233,14 +232,14 @@ class ServerMonitor(QObject):
         """
         if not self.profile.managed:
             return
-        self._cancel_restart()
+        self._restarts.cancel()
         if self.supervisor.running:
             await self.stop_server()
         timeout = LOCAL_PROBE_TIMEOUT
         self._last_probe = await probe(self._client, timeout)
         self._publish()
         if self._last_probe.kind is ProbeKind.REFUSED and not self.supervisor.running:
-            self._restarts.clear()
+            self._restarts.fresh_budget()
             await self._spawn()
 
     def _environment(self) -> dict[str, str]:
@@ -283,7 +282,7 @@ class ServerMonitor(QObject):
         if not self.can_stop:
             return None
         self._start_pending = False
-        if self._cancel_restart() and not self.supervisor.running:
+        if self._restarts.cancel() and not self.supervisor.running:
             outcome, self.supervisor.last_exit = self.supervisor.last_exit, None
             self._publish()  # the user chose Stopped over a restart
             return outcome
@@ -320,7 +319,7 @@ class ServerMonitor(QObject):
             child_stopping=managed and sup.stopping,
             start_pending=managed and self._start_pending,
             last_exit=sup.last_exit if managed else None,
-            restart_attempt=self._restart_attempt if managed else 0,
+            restart_attempt=self._restarts.attempt if managed else 0,
             adopted=managed and sup.adopted,
             configured_binary=str(self.local.binary or "") if managed else "",
             insecure_tls=not self.profile.verify_tls and self.profile.base_url.startswith("https:"),
@@ -335,44 +334,20 @@ class ServerMonitor(QObject):
     def _on_child_exit(self, outcome: object) -> None:
         self._start_pending = False
         if isinstance(outcome, ServerExit) and outcome.crashed:
-            now = time.monotonic()
-            delay = restarts.next_restart(outcome, self._restarts, now)
-            if delay is not None and self._restart_task is None:
-                self._restarts = [*restarts.recent(self._restarts, now), now]
-                self._restart_attempt = len(self._restarts)
-                self._restart_task = asyncio.ensure_future(self._restart_after(delay))
+            was_pending = self._restarts.pending
+            delay = self._restarts.after_crash(outcome)
+            if delay is not None and not was_pending:
                 self.supervisor.log.append(
                     f"[launcher] restarting in {delay:.0f} s"
-                    f" (restart {self._restart_attempt} of {restarts.MAX_RESTARTS})"
+                    f" (restart {self._restarts.attempt} of {restarts.MAX_RESTARTS})"
                 )
-                self.restarting.emit(self._restart_attempt, outcome)
+                self.restarting.emit(self._restarts.attempt, outcome)
             elif delay is None:
                 why = "it failed during start-up" if outcome.during_startup else "too many crashes"
                 self.supervisor.log.append(f"[launcher] not restarting: {why}")
                 self.crashed.emit(outcome)
         self._publish()
         self.wake()
-
-    async def _restart_after(self, delay: float) -> None:
-        """Wait out the backoff, then start the server again (the one place it ends)."""
-        try:
-            await asyncio.sleep(delay)
-            self._restart_attempt = 0
-            await self._spawn()
-        finally:
-            self._restart_attempt = 0
-            if self._restart_task is asyncio.current_task():
-                self._restart_task = None
-            self._publish()
-
-    def _cancel_restart(self) -> bool:
-        """Drop a scheduled restart; True when there was one."""
-        task, self._restart_task = self._restart_task, None
-        had = task is not None and not task.done()
-        if task is not None:
-            task.cancel()
-        self._restart_attempt = 0
-        return had
 
     def _interval(self) -> float:
         interval, self._backoff = poll_interval(

@@ -45,7 +45,6 @@ from launcher.core.conversation import (
     ReplyVersion,
     title_from,
 )
-from launcher.core.features import ChatFeatures
 from launcher.core.store_errors import (
     CorruptDatabaseError,
     DatabaseLockedError,
@@ -186,22 +185,9 @@ class Store:
         """Create an empty conversation.  An empty title is filled from the first user message.
         `parent_id`: the conversation it branches from ("Branch from here")."""
         now = self._tick()
-        cursor = self._conn.execute(
-            "INSERT INTO conversations (title, model, system_prompt, temperature, num_ctx, seed,"
-            " top_p, keep_alive, think, created_at, updated_at, features, parent_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                title.strip(),
-                *rows.settings_row(settings),
-                now,
-                now,
-                settings.features.to_json(),
-                parent_id,
-            ),
-        )
-        assert cursor.lastrowid is not None
+        conv_id = rows.insert_conversation(self._conn, title.strip(), settings, now, now, parent_id)
         return Conversation(
-            id=cursor.lastrowid,
+            id=conv_id,
             title=title.strip(),
             settings=dataclasses.replace(settings),
             messages=[],
@@ -232,33 +218,10 @@ class Store:
 
     def get_conversation(self, conv_id: int) -> Conversation:
         """Load a conversation with all its messages in order.  Deleted ones are not found."""
-        row = self._conn.execute(
-            "SELECT id, title, model, system_prompt, temperature, num_ctx, seed, top_p,"
-            " keep_alive, think, created_at, updated_at, features, parent_id"
-            " FROM conversations WHERE id = ? AND deleted_at IS NULL",
-            (conv_id,),
-        ).fetchone()
-        if row is None:
+        conversation = rows.read_conversation(self._conn, conv_id)
+        if conversation is None:
             raise NotFoundError(f"No conversation with id {conv_id}")
-        messages = [
-            rows.message_from_row(m)
-            for m in self._conn.execute(
-                f"SELECT {rows.MESSAGE_COLUMNS} FROM messages"
-                " WHERE conversation_id = ? ORDER BY id",
-                (conv_id,),
-            )
-        ]
-        settings = rows.settings_from_row(row[2:10])
-        settings.features = ChatFeatures.from_json(row[12])
-        return Conversation(
-            id=row[0],
-            title=row[1],
-            settings=settings,
-            messages=messages,
-            created_at=row[10],
-            updated_at=row[11],
-            parent_id=row[13],
-        )
+        return conversation
 
     def rename(self, conv_id: int, title: str) -> None:
         """Set the title.  A blank title goes back to the automatic one (first user message)."""

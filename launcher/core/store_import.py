@@ -45,20 +45,7 @@ def insert_all(
     new_ids: list[int] = []
     for p in parsed:
         now = tick()
-        cursor = conn.execute(
-            "INSERT INTO conversations (title, model, system_prompt, temperature, num_ctx,"
-            " seed, top_p, keep_alive, think, created_at, updated_at, features)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                p.title,
-                *rows.settings_row(p.settings),
-                p.created_at or now,
-                now,
-                p.settings.features.to_json(),
-            ),
-        )
-        conv_id = cursor.lastrowid
-        assert conv_id is not None
+        conv_id = rows.insert_conversation(conn, p.title, p.settings, p.created_at or now, now)
         for message in p.messages:
             message.id = rows.insert_message(conn, conv_id, message).lastrowid
         new_ids.append(conv_id)

@@ -12,10 +12,12 @@ from launcher.core import extras_json, transcript, transcript_import
 from launcher.core.conversation import (
     MESSAGE_STATES,
     ROLES,
+    Conversation,
     ConversationSettings,
     Message,
     ReplyVersion,
 )
+from launcher.core.features import ChatFeatures
 from launcher.core.toolloop import ToolStep
 from launcher.ollama import Logprob
 
@@ -68,6 +70,63 @@ def settings_from_row(row: Sequence[Any]) -> ConversationSettings:
         top_p=top_p,
         keep_alive=keep_alive,
         think=None if think is None else bool(think),
+    )
+
+
+def insert_conversation(
+    conn: sqlite3.Connection,
+    title: str,
+    settings: ConversationSettings,
+    created_at: float,
+    updated_at: float,
+    parent_id: int | None = None,
+) -> int:
+    """A new conversation row (no messages); its id."""
+    cursor = conn.execute(
+        "INSERT INTO conversations (title, model, system_prompt, temperature, num_ctx, seed,"
+        " top_p, keep_alive, think, created_at, updated_at, features, parent_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            title,
+            *settings_row(settings),
+            created_at,
+            updated_at,
+            settings.features.to_json(),
+            parent_id,
+        ),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def read_conversation(conn: sqlite3.Connection, conv_id: int) -> Conversation | None:
+    """A conversation with all its messages in order; None when there is none (or it is
+    deleted)."""
+    row = conn.execute(
+        "SELECT id, title, model, system_prompt, temperature, num_ctx, seed, top_p,"
+        " keep_alive, think, created_at, updated_at, features, parent_id"
+        " FROM conversations WHERE id = ? AND deleted_at IS NULL",
+        (conv_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    messages = [
+        message_from_row(m)
+        for m in conn.execute(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY id",
+            (conv_id,),
+        )
+    ]
+    settings = settings_from_row(row[2:10])
+    settings.features = ChatFeatures.from_json(row[12])
+    return Conversation(
+        id=row[0],
+        title=row[1],
+        settings=settings,
+        messages=messages,
+        created_at=row[10],
+        updated_at=row[11],
+        parent_id=row[13],
     )
 
 

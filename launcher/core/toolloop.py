@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from launcher.core.tools import ToolBox, ToolResult, declarations
-from launcher.ollama import ChatChunk, ChatMetrics, OllamaClient, ToolCall
+from launcher.ollama import ChatChunk, ChatMetrics, OllamaClient, OllamaStream, ToolCall
 
 log = logging.getLogger(__name__)
 
@@ -154,15 +154,18 @@ def chat_asker(
     logprobs: bool | None = None,
     top_logprobs: int | None = None,
     on_chunk: Callable[[ChatChunk], None] | None = None,
+    reading: Callable[[OllamaStream[ChatChunk] | None], None] | None = None,
 ) -> Ask:
     """An `Ask` that streams `/api/chat` through `client`, handing every chunk to
-    `on_chunk` (the turn's buffers); leaving it, for any reason, closes the stream."""
+    `on_chunk` (the turn's buffers); leaving it, for any reason, closes the stream.
+    `reading` is told of each request's stream while it is open (then None), so a
+    Stop can hang it up at once (`OllamaStream.abort`)."""
 
     async def ask(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> Reply:
         content: list[str] = []
         calls: list[ToolCall] = []
         reply = Reply()
-        async with client.chat(
+        stream = client.chat(
             model,
             messages,
             options=options,
@@ -171,17 +174,24 @@ def chat_asker(
             tools=tools,
             logprobs=logprobs,
             top_logprobs=top_logprobs,
-        ) as chunks:
-            async for chunk in chunks:
-                if on_chunk is not None:
-                    on_chunk(chunk)
-                if chunk.content:
-                    content.append(chunk.content)
-                if chunk.tool_calls:
-                    calls.extend(chunk.tool_calls)
-                if chunk.done:
-                    reply.metrics = chunk.metrics
-                    reply.done_reason = chunk.done_reason
+        )
+        if reading is not None:
+            reading(stream)
+        try:
+            async with stream as chunks:
+                async for chunk in chunks:
+                    if on_chunk is not None:
+                        on_chunk(chunk)
+                    if chunk.content:
+                        content.append(chunk.content)
+                    if chunk.tool_calls:
+                        calls.extend(chunk.tool_calls)
+                    if chunk.done:
+                        reply.metrics = chunk.metrics
+                        reply.done_reason = chunk.done_reason
+        finally:
+            if reading is not None:
+                reading(None)
         reply.content = "".join(content)
         reply.tool_calls = tuple(calls)
         return reply

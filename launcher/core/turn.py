@@ -29,7 +29,7 @@ from launcher.core.conversation import Conversation, MessageState
 from launcher.core.explain import Explanation, explain
 from launcher.core.guard import RunawayGuard
 from launcher.core.turnextras import TurnExtras, stream_reply
-from launcher.ollama import ChatChunk, OllamaClient, OllamaError
+from launcher.ollama import ChatChunk, OllamaClient, OllamaError, OllamaStream
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,7 @@ class ChatTurn(QObject):
         self._ended = False
         self._finished = False
         self._task: asyncio.Task[None] | None = None
+        self._reading: OllamaStream[ChatChunk] | None = None  # the reply's open stream
         self.explanation: Explanation | None = None
         self.produced_text = False
         #: The user (or a host switch, New chat, quit) stopped the turn: not the guard.
@@ -145,15 +146,19 @@ class ChatTurn(QObject):
         return self._ended
 
     def stop(self, note: str = STOPPED_NOTE) -> None:
-        """Cancel the stream now; the connection closes as the task unwinds.
+        """Hang up now and cancel the stream; the connection is discarded as the task unwinds.
 
-        The reply is settled at once (no text can arrive after a cancel), so
-        the conversation is consistent before the task has even unwound and
-        the next message can be sent straight away.
+        The server hears the hang-up in this call (`OllamaStream.abort`), not a
+        turn of the event loop later, behind the window's repaint. The reply is
+        settled at once (no text can arrive after a cancel), so the conversation
+        is consistent before the task has even unwound and the next message can
+        be sent straight away.
         """
         if self.running and self._task is not None and not self._ended:
             self.stopped_by_request = True
             self._stop_note = note
+            if self._reading is not None:
+                self._reading.abort()  # the server hears it now, not after a repaint
             self._task.cancel()
             self._settle("stopped", note)
 
@@ -212,17 +217,21 @@ class ChatTurn(QObject):
         self._end_note = ""
         if self.extras is not None and self.extras.active:
             return await self._stream_with_extras()
-        async with self._client.chat(
+        self._reading = self._client.chat(
             settings.model,
             self._request_messages,
             options=settings.options() or None,
             think=settings.think,
             keep_alive=settings.keep_alive,
-        ) as chunks:
-            async for chunk in chunks:
-                tripped = self._take(chunk)
-                if tripped is not None:
-                    return "stopped", tripped  # leaving the block closes the connection
+        )
+        try:
+            async with self._reading as chunks:
+                async for chunk in chunks:
+                    tripped = self._take(chunk)
+                    if tripped is not None:
+                        return "stopped", tripped  # leaving the block closes the connection
+        finally:
+            self._reading = None
         return "complete", self._end_note
 
     async def _stream_with_extras(self) -> tuple[MessageState, str]:
@@ -246,10 +255,14 @@ class ChatTurn(QObject):
                 options=settings.options() or None,
                 think=settings.think,
                 keep_alive=settings.keep_alive,
+                reading=self._now_reading,
             )
         except _GuardTripped as trip:
             return "stopped", trip.note
         return "complete", self._end_note
+
+    def _now_reading(self, stream: OllamaStream[ChatChunk] | None) -> None:
+        self._reading = stream
 
     def _take(self, chunk: ChatChunk) -> str | None:
         """One chunk into the buffers; the guard's note when it trips, else None."""

@@ -28,7 +28,7 @@ from launcher.core.toolloop import (
 )
 from launcher.core.tools import WEB_FETCH, WEB_SEARCH, ToolBox
 from launcher.core.webtools import WebTools
-from launcher.ollama import ChatChunk, Logprob, OllamaClient
+from launcher.ollama import ChatChunk, Logprob, OllamaClient, OllamaStream
 
 PARAGRAPH = "\n\n"
 
@@ -84,10 +84,12 @@ async def stream_reply(
     options: Mapping[str, Any] | None = None,
     think: bool | str | None = None,
     keep_alive: float | str | None = None,
+    reading: Callable[[OllamaStream[ChatChunk] | None], None] | None = None,
 ) -> Reply:
     """Stream the reply, running the tool loop when tools are enabled; the last Reply.
 
-    Cancelling the awaiting task stops it wherever it is (a request or a tool)."""
+    Cancelling the awaiting task stops it wherever it is (a request or a tool);
+    `reading` is told of the request streaming now (see `chat_asker`)."""
     record = extras.record
     if extras.logprobs and record is None:
         record = extras.record = TokenRecord()
@@ -110,6 +112,7 @@ async def stream_reply(
         logprobs=True if extras.logprobs else None,
         top_logprobs=TOP_ALTERNATIVES if extras.logprobs else None,
         on_chunk=take,
+        reading=reading,
     )
     history = [dict(m) for m in messages]
     if not extras.tools:

@@ -5,7 +5,9 @@ so closing the connection is the only way to stop a generation or a download.
 `OllamaStream.__aexit__` closes the response whatever the reason for leaving
 (end, break, exception, task cancellation, even while waiting for the first
 byte), and httpx then closes the socket rather than pooling it: a connection
-whose reply was not read to its end is never reused.
+whose reply was not read to its end is never reused. `abort()` hangs up at
+once, synchronously, for a Stop clicked in a window (its task only unwinds at
+the event loop's next turn).
 
 The body is read with httpx's own `aiter_raw()` (`aiter_bytes()` when the
 reply is content-encoded, e.g. gzip through a proxy) and split into NDJSON
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
@@ -112,6 +115,26 @@ class OllamaStream(Generic[T]):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+    def abort(self) -> None:
+        """Hang up now, synchronously: the server sees the connection end at once.
+
+        For a Stop clicked in a window: the cancelled task only unwinds at the
+        event loop's next turn, after the window has repainted (a few ms). This
+        shuts the socket down in the click itself; the task, cancelled next,
+        still leaves the `async with`, which closes and discards the connection
+        as always. A stream read on after `abort()` fails (connection closed).
+        Before the reply's status line there is no socket to reach: cancelling
+        the task closes that connection.
+        """
+        response = self._response
+        if response is None:
+            return
+        network = response.extensions.get("network_stream")
+        sock = network.get_extra_info("socket") if network is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):  # already closed by the server
+                sock.shutdown(socket.SHUT_RDWR)
 
     async def aclose(self) -> None:
         """Close the connection now (idempotent)."""

@@ -30,7 +30,7 @@ from launcher.ui.chat_notice import NoticeBar
 from launcher.ui.code_colours import COMMON_LANGUAGES, warm
 from launcher.ui.composer import Composer
 from launcher.ui.conversation_view import MAX_SHOWN_CHARS, ConversationView, stats_text
-from launcher.ui.format import counted
+from launcher.ui.message_editing import MessageEditing
 from launcher.ui.model_picker import ModelPicker
 from launcher.ui.options import ConversationOptions
 from launcher.ui.reply_painter import ReplyPainter
@@ -127,8 +127,7 @@ class ChatPanel(QWidget):
         actions.insertWidget(0, self.thinking_toggle)
         self.painter.drained.connect(self._finalize)
         self._turn: ChatTurn | None = None
-        self._editing: int | None = None
-        self._resent: tuple[int, str] | None = None  # the edit being sent: (index, text)
+        self.editing = MessageEditing(controller, self.composer, self.editingChanged.emit)
         self.compose: Callable[[str], str] | None = None
         self.composer.sendRequested.connect(self.send)
         self.composer.escapePressed.connect(self._escape)
@@ -168,8 +167,8 @@ class ChatPanel(QWidget):
     def _escape(self) -> None:
         if self.controller.busy:
             self.stop()
-        elif self._editing is not None:
-            self.cancel_edit()
+        else:
+            self.editing.cancel()
 
     # ---- models ---------------------------------------------------------
 
@@ -236,17 +235,12 @@ class ChatPanel(QWidget):
         if not model:
             self.stats.setText("Choose a model first (download one on the Models page).")
             return
-        self._resent = None
-        if self._editing is not None:
-            turn = self.controller.edit_and_resend(self._editing, text)
-            self._resent = (self._editing, text)
-        else:
-            turn = self.controller.send(text, model, list(self.composer.images))
+        turn = self.editing.send(text, model, list(self.composer.images))
         if turn is None:
             return
         self.message.clear()
         self.composer.clear_images()
-        self.cancel_edit()
+        self.editing.cancel()
         self._start_view(turn)
         self.sent.emit()
 
@@ -362,11 +356,8 @@ class ChatPanel(QWidget):
             self.notice_bar.show_explanation(
                 explanation, can_retry=self.controller.can_regenerate()
             )
-        if put_back and index is None and self._resent is not None:
-            # An edit that failed before its first word: the edited text is not lost.
-            edited, text = self._resent
-            self.start_edit(edited)
-            self.message.setPlainText(text)
+        if put_back and index is None:
+            self.editing.give_back()
         self._turn = None
         self.thinking_toggle.sync()
         self._set_busy(False)
@@ -387,36 +378,15 @@ class ChatPanel(QWidget):
                 return
 
     def edit_last(self) -> None:
-        messages = self.controller.conversation.messages
-        for index in range(len(messages) - 1, -1, -1):
-            if messages[index].role == "user":
-                self.start_edit(index)
-                return
+        self.editing.start_last()
 
     def start_edit(self, index: int) -> None:
         """Put a user message back in the box; Send replaces it and what followed."""
-        if not self.controller.can_edit(index):
-            return
-        messages = self.controller.conversation.messages
-        self._editing = index
-        self.message.setPlainText(messages[index].content)
-        self.message.setFocus()
-        later = len(messages) - index - 1
-        after = counted(self, "the %n message after it", "the %n messages after it", later)
-        self.editing_label.setText(
-            f"Editing your message. Send replaces it and {after} once the new reply "
-            "starts; Esc cancels."
-        )
-        self.editing_label.show()
-        self.editingChanged.emit(index)
+        self.editing.start(index)
 
     def cancel_edit(self) -> None:
         """Leave editing; the edited text does not stay in the box."""
-        if self._editing is not None:
-            self._editing = None
-            self.editing_label.hide()
-            self.message.clear()
-            self.editingChanged.emit(-1)
+        self.editing.cancel()
 
     def choose_images(self) -> None:
         self.composer.choose_images()
@@ -447,7 +417,7 @@ class ChatPanel(QWidget):
         """Show another conversation (the controller already stopped any reply)."""
         if self._turn is not None:
             self.painter.end(flush=True)
-        self.cancel_edit()
+        self.editing.cancel()
         self.notice_bar.hide()
         self.conversation.expanded_thinking.clear()
         self._update_page()  # first: showing the page costs no layout of an empty document

@@ -27,13 +27,14 @@ from launcher.core.diagnostics import FactsTracker
 from launcher.core.diagnostics_collect import report_text, requested_for
 from launcher.core.diagnostics_remote import ApiFacts, api_facts
 from launcher.core.diagnostics_report import gpu_lines
-from launcher.core.diagnostics_tuning import differences, restart_blockers
+from launcher.core.diagnostics_tuning import differences
 from launcher.core.explain import explain
 from launcher.core.launcher import Launcher
 from launcher.core.porthold import PortReport, answers_as_ollama, describe, find_holder
 from launcher.core.status import ServerState, ServerStatus
 from launcher.ui.diagnostics_settings_view import DIFF_STYLE, EffectiveSettingsView, plain_label
 from launcher.ui.file_dialog import FileDialogSlot
+from launcher.ui.restart_offer import RestartOffer
 
 
 class DiagnosticsPanel(QWidget):
@@ -47,6 +48,7 @@ class DiagnosticsPanel(QWidget):
         api: what the current host's API said (for a server we did not start).
         port_report: who holds the port, when the port is taken.
         file_dialog: holds the Save dialog while it is open (opened, never exec'd).
+        offer: asks before restarting the server to apply settings.
     """
 
     def __init__(self, launcher: Launcher, parent: QWidget | None = None) -> None:
@@ -58,7 +60,7 @@ class DiagnosticsPanel(QWidget):
         self.api = ApiFacts()
         self.port_report: PortReport | None = None
         self.file_dialog = FileDialogSlot()
-        self.question: QMessageBox | None = None
+        self.offer = RestartOffer(self, launcher, self._restart)
         self._dirty = True
         self._started_with: dict[str, str] | None = None
         self._state: ServerState | None = None
@@ -335,58 +337,20 @@ class DiagnosticsPanel(QWidget):
 
         return self.launcher.tasks.spawn(write())
 
+    @property
+    def question(self) -> QMessageBox | None:
+        """The "Restart the server?" question while it is open."""
+        return self.offer.question
+
     def restart_to_apply(self) -> None:
         """Restart our server; ask first when a reply or a download would be cut."""
-        launcher = self.launcher
-        question = restart_blockers(launcher.chat.busy, launcher.downloads.busy)
-        if not question:
-            launcher.tasks.spawn(self._restart())
-            return
-        self._ask(question, modal=True)
+        self.offer.restart_now()
 
     def _on_settings_applied(self) -> None:
         """Settings were saved: offer "Restart server to apply" when our running server
-        was started with other values (non-modal: the user may go on working)."""
+        was started with other values."""
         self._dirty = True
-        launcher = self.launcher
-        if launcher.closing or not launcher.supervisor.running or self.question is not None:
-            return
-        if self._started_with is None or requested_for(launcher) == self._started_with:
-            return
-        blockers = restart_blockers(launcher.chat.busy, launcher.downloads.busy)
-        self._ask(
-            "The server still runs with the previous settings; the new ones apply when it "
-            "restarts. " + (blockers or "Restart it now?"),
-            modal=False,
-        )
-
-    def _ask(self, question: str, *, modal: bool) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            "Restart the server?",
-            question,
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            self,
-        )
-        box.setAccessibleName("Restart the server?")
-        yes = box.button(QMessageBox.StandardButton.Yes)
-        yes.setText("&Restart server to apply")
-        yes.setAccessibleName("Restart server to apply")
-        later = box.button(QMessageBox.StandardButton.No)
-        later.setText("&Later" if not modal else "&Not now")
-        later.setAccessibleName(later.text().replace("&", ""))
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        if not modal:
-            box.setWindowModality(Qt.WindowModality.NonModal)
-        box.finished.connect(lambda result: self._answered(box, result))
-        self.question = box
-        box.open()
-
-    def _answered(self, box: QMessageBox, result: int) -> None:
-        self.question = None
-        box.deleteLater()
-        if result == QMessageBox.StandardButton.Yes:
-            self.launcher.tasks.spawn(self._restart())
+        self.offer.after_settings(self._started_with)
 
     async def _restart(self) -> None:
         self.message.setText("Restarting the server…")

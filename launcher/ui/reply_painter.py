@@ -1,6 +1,6 @@
 """Paints a streaming reply on a timer, within a time budget, so a burst never freezes the window.
 
-The turn only accumulates text; this painter drains it every 80 ms (25 ms while a
+The turn only accumulates text; this painter drains it every 80 ms (every 5 ms while a
 backlog is waiting) and renders at most `RENDER_BUDGET_SECONDS` of it per tick, in
 pieces of `RENDER_PIECE_CHARS` (a piece is not started when one more, taking as long
 as the last, would end past the budget: the window's own repaint still follows).
@@ -22,10 +22,16 @@ from launcher.ui.markdown import MarkdownStream
 #: A model writes 20-200 tokens a second: 12 paints a second still show every few words
 #: as they come, and each paint re-renders the unfinished block (half the CPU of 25).
 PAINT_INTERVAL_MS = 80
-#: While text is waiting to be rendered, paint more often, each paint spending at
-#: most the budget: a burst is shown progressively instead of freezing the window.
-BACKLOG_INTERVAL_MS = 25
-RENDER_BUDGET_SECONDS = 0.018
+#: While text is waiting to be rendered, paint again as soon as the window has had its
+#: turn (its repaint, input, the network), each paint spending at most the budget: a
+#: burst is shown progressively instead of freezing the window. The budget leaves room,
+#: within the 35 ms the window may stall, for a last piece that runs past it (a piece
+#: takes 1-15 ms), the repaint the paint causes (1-9 ms) and a network read's turn (up
+#: to 4 ms, see ollama/stream.py). Measured on 100,000 chunks (tests/benchmarks/bench_ui):
+#: 18 ms every 25 ms gave 30-39 ms stalls and 5.8-6.1 s to show it all; 12 ms every
+#: 5 ms gives 27-34 ms and 3.8-5.0 s (a paint no longer waits out the interval).
+BACKLOG_INTERVAL_MS = 5
+RENDER_BUDGET_SECONDS = 0.012
 RENDER_PIECE_CHARS = 1500
 
 

@@ -13,8 +13,15 @@ import asyncio
 import base64
 import binascii
 
-from PySide6.QtCore import QByteArray, QObject, Qt, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QByteArray, QObject, Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QImage,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextImageFormat,
+)
 
 THUMB_SIZE = 64
 
@@ -41,7 +48,8 @@ def _from_base64(encoded: str) -> QImage:
 
 
 class ThumbnailCache(QObject):
-    """Previews by the image's base64 text (as messages carry them).
+    """Previews by the image's base64 text (as messages carry them), and the resource
+    name each has in the transcript (``thumb:N``, the same in every document it is in).
 
     Signals:
         ready(): previews were added (show the conversation again to see them).
@@ -54,6 +62,7 @@ class ThumbnailCache(QObject):
         self._images: dict[str, QImage] = {}
         self._pending: set[str] = set()
         self._task: asyncio.Task[None] | None = None
+        self._names: dict[str, int] = {}
 
     def get(self, encoded: str) -> QImage | None:
         return self._images.get(encoded)
@@ -76,3 +85,24 @@ class ThumbnailCache(QObject):
         finally:
             self._pending.difference_update(encoded)
         self.ready.emit()
+
+    def insert(self, cursor: QTextCursor, images: list[str], target: QTextDocument) -> None:
+        """Previews under the text at `cursor`, their images added to `target` as
+        resources; images not decoded yet are asked for (then `ready`)."""
+        missing = [encoded for encoded in images if self.get(encoded) is None]
+        if missing:
+            self.request(missing)
+        shown = [(e, self.get(e)) for e in images]
+        previews = [(e, image) for e, image in shown if image is not None and not image.isNull()]
+        if not previews:
+            return
+        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
+        for encoded, image in previews:
+            name = QUrl(f"thumb:{self._names.setdefault(encoded, len(self._names))}")
+            target.addResource(QTextDocument.ResourceType.ImageResource, name, image)
+            fmt = QTextImageFormat()
+            fmt.setName(name.toString())
+            fmt.setWidth(image.width())
+            fmt.setHeight(image.height())
+            cursor.insertImage(fmt)
+            cursor.insertText(" ", QTextCharFormat())

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import (
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
     QTextDocumentFragment,
-    QTextImageFormat,
 )
 from PySide6.QtWidgets import QWidget
 
@@ -105,7 +104,6 @@ class TranscriptDocument(TranscriptView):
         #: Replies whose thinking is shown inside the message (by index).
         self.expanded_thinking: set[int] = set()
         self.thumbnails = ThumbnailCache(self)
-        self._thumb_names: dict[str, int] = {}
         #: What replies show besides their text (tool steps, token probabilities, cut
         #: context): see ui/chatplus_wiring.py; None: nothing.
         self.extras: ReplyExtrasHook | None = None
@@ -170,30 +168,10 @@ class TranscriptDocument(TranscriptView):
             text += "\n[" + (f"{count} image" if count == 1 else f"{count} images") + " attached]"
         cursor.insertText(text, QTextCharFormat())
         if message.images:
-            self._insert_thumbnails(cursor, message.images)
+            target = self.resources_into or self.document()
+            self.thumbnails.insert(cursor, message.images, target)
         self._messages_at(index, message)
         self._close_message()
-
-    def _insert_thumbnails(self, cursor: QTextCursor, images: list[str]) -> None:
-        """Previews under the text; images not decoded yet are asked for (then `ready`)."""
-        missing = [encoded for encoded in images if self.thumbnails.get(encoded) is None]
-        if missing:
-            self.thumbnails.request(missing)
-        shown = [(e, self.thumbnails.get(e)) for e in images]
-        previews = [(e, image) for e, image in shown if image is not None and not image.isNull()]
-        if not previews:
-            return
-        cursor.insertBlock(QTextBlockFormat(), QTextCharFormat())
-        for encoded, image in previews:
-            name = QUrl(f"thumb:{self._thumb_names.setdefault(encoded, len(self._thumb_names))}")
-            target = self.resources_into or self.document()
-            target.addResource(QTextDocument.ResourceType.ImageResource, name, image)
-            fmt = QTextImageFormat()
-            fmt.setName(name.toString())
-            fmt.setWidth(image.width())
-            fmt.setHeight(image.height())
-            cursor.insertImage(fmt)
-            cursor.insertText(" ", QTextCharFormat())
 
     def begin_reply(self, model: str, index: int) -> None:
         """The reply's header; its thinking (if any) and its text follow."""
@@ -370,7 +348,6 @@ class TranscriptDocument(TranscriptView):
         self.open_stream = None
         self.expanded_thinking = source.expanded_thinking
         self.thumbnails = source.thumbnails
-        self._thumb_names = source._thumb_names
         self.extras = source.extras
         self.resources_into = source.document()
 

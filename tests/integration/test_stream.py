@@ -370,6 +370,39 @@ def test_test_server_sees_the_disconnect(ollama_server: OllamaTestServer) -> Non
     assert not ollama_server.streams[-1].finished
 
 
+def test_abort_hangs_up_before_the_event_loop_turns(ollama_server: OllamaTestServer) -> None:
+    """A Stop clicked in a window: `abort()` in the click, and the server sees the hang-up
+    while the loop is still busy (no await in between); leaving the block is then clean."""
+    ollama_server.reply = ReplySpec(text="word " * 500, chunk_interval=0.02)
+
+    async def main() -> None:
+        async with OllamaClient(ollama_server.url) as client:
+            stream = client.chat("llama3.2", MESSAGES)
+            async with stream as chunks:
+                async for chunk in chunks:
+                    if chunk.content:
+                        stream.abort()
+                        # The server runs in its own thread; this loop does not turn.
+                        ollama_server.wait_for(
+                            lambda: ollama_server.streams[-1].closed_by_client(), 2.0
+                        )
+                        break
+
+    run(main())
+    assert not ollama_server.streams[-1].finished
+
+
+async def test_reading_on_after_abort_is_a_connection_error() -> None:
+    reply = send(head(Transfer_Encoding="chunked"), chunked(CHAT_LINES[:2])[:-5], then="hang")
+    async with RawServer(reply) as server, OllamaClient(server.host) as client:
+        stream = client.chat("llama3.2", MESSAGES)
+        with pytest.raises(OllamaConnectionError, match="closed unexpectedly"):
+            async with stream as chunks:
+                async for _ in chunks:
+                    stream.abort()  # again and again: harmless once the socket is down
+        await wait_until(lambda: server.conns[0].eof_at is not None, 2.0)
+
+
 async def test_cancel_while_reading_closes_and_leaks_nothing() -> None:
     reply = send(head(Transfer_Encoding="chunked"), chunked([CHAT_LINES[0]])[:-5], then="hang")
     with warnings.catch_warnings(record=True) as caught:

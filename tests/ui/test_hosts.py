@@ -202,7 +202,7 @@ async def test_a_planted_key_leaks_nowhere(
         await wait_until(running(window, "0.12.3"), 5)
         texts = ui_texts()
         launcher = window.launcher
-        reprs = [repr(launcher.secrets), *(repr(c) for c in launcher._clients.values())]
+        reprs = [repr(launcher.secrets), *(repr(c) for c in launcher.clients.current())]
         server_log = "\n".join(launcher.log.lines())
     assert any(r.headers.get("authorization") == f"Bearer {KEY}" for r in other_server.requests)
     assert "Could not list models" in "\n".join(texts)  # the scan does see error messages

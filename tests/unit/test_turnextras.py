@@ -10,7 +10,7 @@ import pytest
 from launcher.core.tools import CALCULATOR, WEB_SEARCH
 from launcher.core.turnextras import TurnExtras, stream_reply
 from launcher.core.webtools import WebTools
-from launcher.ollama import ChatChunk, OllamaClient
+from launcher.ollama import ChatChunk, OllamaClient, OllamaConnectionError, OllamaStream
 from tests.ollama_server import OllamaTestServer, ReplySpec
 from tests.ollama_server.websearch import WebRequest, WebSearchServer
 
@@ -42,6 +42,31 @@ async def test_with_nothing_switched_on_it_is_one_plain_request(server: OllamaTe
     (body,) = chats(server)
     assert "tools" not in body and "logprobs" not in body and "top_logprobs" not in body
     assert "".join(c.content for c in chunks) == reply.content
+
+
+async def test_the_open_request_is_told_so_a_stop_can_hang_it_up(
+    server: OllamaTestServer,
+) -> None:
+    """A Stop during a reply with extras: `reading` hands over the open stream, whose
+    `abort()` the server hears before the event loop turns (it waits in its own thread)."""
+    server.reply = ReplySpec(text="word " * 300, chunk_interval=0.02)
+    told: list[OllamaStream[ChatChunk] | None] = []
+    aborted: list[bool] = []
+
+    def on_chunk(chunk: ChatChunk) -> None:
+        stream = told[0]
+        if chunk.content and not aborted and stream is not None:
+            stream.abort()
+            server.wait_for(lambda: server.streams[-1].closed_by_client(), 2.0)
+            aborted.append(True)
+
+    async with OllamaClient(server.url) as client:
+        with pytest.raises(OllamaConnectionError):  # read on after the hang-up
+            await stream_reply(
+                client, MODEL, MESSAGES, TurnExtras(logprobs=True), on_chunk, reading=told.append
+            )
+    assert aborted and len(told) == 2 and told[1] is None
+    assert not server.streams[-1].finished
 
 
 async def test_web_search_and_logprobs_together(server: OllamaTestServer) -> None:
