@@ -175,6 +175,34 @@ def test_https_through_connect_with_the_ca_file(
         server.stop()
 
 
+def test_abort_over_https_through_connect_reaches_the_server(
+    proxy: ForwardProxy, ca: TestCA
+) -> None:
+    """Stop's synchronous hang-up works through TLS inside a CONNECT tunnel: the socket
+    shut down is the proxy's, which then closes its side to the server."""
+    server = serve(ca.leaf("remote"))
+    server.reply = ReplySpec(text="word " * 500, chunk_interval=0.02)
+    try:
+        proxy.route(REMOTE, 443, ("127.0.0.1", server.port))
+
+        async def main() -> None:
+            url = f"https://{REMOTE}"
+            async with OllamaClient(url, proxy=proxy.url, ca_file=str(ca.pem)) as client:
+                stream = client.chat("llama3.2", MESSAGES)
+                async with stream as chunks:
+                    async for chunk in chunks:
+                        if chunk.content:
+                            stream.abort()
+                            # The server and the proxy run in their own threads.
+                            server.wait_for(lambda: server.streams[-1].closed_by_client(), 2.0)
+                            break
+
+        run(main())
+        assert not server.streams[-1].finished
+    finally:
+        server.stop()
+
+
 def test_ca_signed_certificate_needs_the_ca(ca: TestCA) -> None:
     server = serve(ca.leaf("remote"))
     try:
