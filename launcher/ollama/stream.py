@@ -42,7 +42,7 @@ T = TypeVar("T")
 #: and after YIELD_SECONDS without a turn, one is taken: the stall this loop and
 #: its consumer can cause stays near YIELD_SECONDS whatever the consumer costs.
 CHECK_EVERY = 16
-YIELD_SECONDS = 0.004
+YIELD_SECONDS = 0.002
 
 RequestFactory = Callable[[], httpx.Request]
 

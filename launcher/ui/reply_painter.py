@@ -27,11 +27,12 @@ PAINT_INTERVAL_MS = 80
 #: burst is shown progressively instead of freezing the window. The budget leaves room,
 #: within the 35 ms the window may stall, for a last piece that runs past it (a piece
 #: takes 1-15 ms), the repaint the paint causes (1-9 ms) and a network read's turn (up
-#: to 4 ms, see ollama/stream.py). Measured on 100,000 chunks (tests/benchmarks/bench_ui):
-#: 18 ms every 25 ms gave 30-39 ms stalls and 5.8-6.1 s to show it all; 12 ms every
-#: 5 ms gives 27-34 ms and 3.8-5.0 s (a paint no longer waits out the interval).
+#: to 2 ms, see ollama/stream.py). Measured on 100,000 chunks (tests/benchmarks/bench_ui,
+#: the main thread's own CPU between two 5 ms ticks): 18 ms every 25 ms held the loop for
+#: up to 30-39 ms and showed it all in 5.8-6.1 s; 10 ms every 5 ms, 20-24 ms and 3.7-4.4 s
+#: (a paint no longer waits out the interval).
 BACKLOG_INTERVAL_MS = 5
-RENDER_BUDGET_SECONDS = 0.012
+RENDER_BUDGET_SECONDS = 0.010
 RENDER_PIECE_CHARS = 1500
 
 

@@ -30,11 +30,16 @@ TICK_MS = 5
 class TickRecorder(QObject):
     """A 5 ms precise QTimer that records when each tick ran: under qasync both asyncio
     callbacks and Qt painting run on the Qt event loop, so any stall, wherever it comes
-    from, shows up as a long gap between two ticks."""
+    from, shows up as a long gap between two ticks.
+
+    Each tick also reads the main thread's CPU clock, so a gap can be split into the
+    app's own work and the time the thread did not run at all (on a virtual machine the
+    hypervisor takes a virtual CPU away for 10-25 ms at times: see `stolen_ms`)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.ticks: list[float] = []
+        self.cpu: list[float] = []  # the main thread's CPU time at each tick
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(TICK_MS)
@@ -42,16 +47,33 @@ class TickRecorder(QObject):
 
     def _tick(self) -> None:
         self.ticks.append(time.perf_counter())
+        self.cpu.append(time.thread_time())
 
     def start(self) -> None:
         self.ticks = [time.perf_counter()]
+        self.cpu = [time.thread_time()]
         self._timer.start()
 
     def stop(self) -> list[float]:
         """Gaps between consecutive ticks, in seconds (the last one up to now)."""
         self._timer.stop()
-        self.ticks.append(time.perf_counter())
+        self._tick()
         return [b - a for a, b in zip(self.ticks, self.ticks[1:], strict=False)]
+
+    def own_work(self) -> list[float]:
+        """For each gap of `stop()`, the CPU time the main thread used in it (seconds)."""
+        return [b - a for a, b in zip(self.cpu, self.cpu[1:], strict=False)]
+
+
+def stolen_ms() -> float | None:
+    """CPU time the hypervisor took from this machine's virtual CPUs since boot (the
+    `steal` column of Linux's /proc/stat, all CPUs), in ms; None where not known."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()
+        return int(fields[8]) * 1000 / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 class EnabledWatcher(QObject):
