@@ -10,7 +10,8 @@ Run: ``python -m tests.benchmarks -k reply`` (the window as in ``bench_ui``: the
   while it streams with no recorder (``time.process_time`` over the reply's wall time;
   the server is another process, so none of its work is counted). The recorder's own
   200 wake-ups a second cost about 1.8 % of a core on the reference machine: the CPU
-  with it attached is shown on its own row.
+  with it attached is shown on its own row. Next to each stall: the most CPU time the
+  main thread used between two ticks (its own longest hold of the loop; see bench_ui).
 * A download while a reply streams: a five-layer pull sending 200 progress lines a
   second, started from the Models page while the realistic reply streams. Reported: how
   many times a second the downloads panel repainted (``ModelsView.repaints``: the panel
@@ -155,6 +156,7 @@ async def realistic(window: Any) -> Rows:
     recorder.start()
     probed_cpu = await _stream_realistic(window)
     gaps = recorder.stop()
+    own = recorder.own_work()
     used, wall = await _stream_realistic(window)
     chars = len(window.chat.controller.conversation.messages[-1].content)
     return [
@@ -168,6 +170,7 @@ async def realistic(window: Any) -> Rows:
             f"{probed_cpu[0] / probed_cpu[1] * 100:.1f} % of one core",
         ),
         ("realistic reply: longest event-loop stall", f"{max(gaps) * 1000:.1f} ms"),
+        ("realistic reply: most main-thread CPU between two ticks", f"{max(own) * 1000:.1f} ms"),
     ]
 
 
@@ -192,6 +195,7 @@ async def download_while_streaming(window: Any) -> Rows:
     seconds = time.perf_counter() - started
     updates = models.repaints - repaints
     gaps = recorder.stop()
+    own = recorder.own_work()
     models.cancel_button.click()
     await wait_until(lambda: not any(j.active for j in models.downloads.jobs), 5, "the cancel")
     return [
@@ -200,6 +204,10 @@ async def download_while_streaming(window: Any) -> Rows:
             f"{updates / seconds:.1f} ({updates} in {seconds:.1f} s; 200 progress lines/s)",
         ),
         ("download + reply: longest event-loop stall", f"{max(gaps) * 1000:.1f} ms"),
+        (
+            "download + reply: most main-thread CPU between two ticks",
+            f"{max(own) * 1000:.1f} ms",
+        ),
     ]
 
 
