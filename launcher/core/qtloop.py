@@ -28,6 +28,7 @@ import asyncio
 import collections
 import contextvars
 import functools
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -217,6 +218,22 @@ class QtEventLoop(qasync.QEventLoop):  # type: ignore[misc]  # qasync has no typ
             watch.notifier.setEnabled(False)
             return
         asyncio.Handle(callback, watch.args, self)._run()
+
+    def run_forever(self) -> Any:
+        """qasync's, with asyncio's async-generator hooks installed, as asyncio's own
+        loops do (qasync does not): an async generator left suspended (httpx's body
+        iterators, once a stream is closed early) is then closed by `aclose()` in a task
+        of this loop, or by `shutdown_asyncgens()`, instead of being finalised by the
+        garbage collector outside any task, where httpcore's clean-up cannot run
+        ("Exception ignored in: <async_generator ... HTTP11ConnectionByteStream ...>")."""
+        hooks = sys.get_asyncgen_hooks()
+        sys.set_asyncgen_hooks(
+            firstiter=self._asyncgen_firstiter_hook, finalizer=self._asyncgen_finalizer_hook
+        )
+        try:
+            return super().run_forever()
+        finally:
+            sys.set_asyncgen_hooks(*hooks)
 
     def close(self) -> None:
         if self.is_running() or self.is_closed():

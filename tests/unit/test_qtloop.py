@@ -4,12 +4,13 @@ without qasync's per-read costs (a notifier rebuilt per read, cancelled timers k
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 from typing import Any
 
 from PySide6.QtCore import QAbstractEventDispatcher, QCoreApplication, QTimer
 
-from launcher.core.qtloop import QtEventLoop
+from launcher.core.qtloop import QtEventLoop, run
 from launcher.ollama.client import OllamaClient
 from tests.ollama_server import OllamaTestServer, ReplySpec
 from tests.waiting import wait_until
@@ -160,6 +161,49 @@ async def test_asyncio_streams_over_many_connections(qloop: Any) -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_an_abandoned_async_generator_is_closed_in_a_task(qloop: Any) -> None:
+    """httpx leaves its body iterators suspended when a stream is closed early; their
+    clean-up awaits (httpcore's shielded close). Left to the garbage collector without
+    the loop's hooks, that clean-up ran outside any task and failed."""
+    cleaned: list[bool] = []
+
+    async def body() -> Any:
+        try:
+            yield 1
+            yield 2
+        finally:
+            await asyncio.sleep(0)  # clean-up that awaits
+            cleaned.append(asyncio.current_task() is not None)
+
+    iterator = body()
+    assert await iterator.__anext__() == 1
+    del iterator  # suspended at its first yield, and dropped
+    gc.collect()
+    await wait_until(lambda: cleaned, 5, "the generator's clean-up")
+    assert cleaned == [True]
+
+
+def test_the_loop_closes_what_is_left_of_its_async_generators_at_the_end(qapp: Any) -> None:
+    cleaned: list[str] = []
+
+    async def body() -> Any:
+        try:
+            yield 1
+        finally:
+            await asyncio.sleep(0)
+            cleaned.append("closed")
+
+    kept: list[Any] = []
+
+    async def main() -> None:
+        iterator = body()
+        await iterator.__anext__()
+        kept.append(iterator)  # still referenced when the loop ends
+
+    run(main())  # asyncio.Runner: shutdown_asyncgens() before the loop closes
+    assert cleaned == ["closed"]
 
 
 def test_a_closed_loop_lets_go_of_its_descriptors(qapp: Any) -> None:
