@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
@@ -154,13 +155,34 @@ def prepare(
         # First, so that another connection opening the file at the same moment (the
         # window's store, a backup, a reader) waits for this one instead of failing.
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode=WAL")
+        _use_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
         if current < target:
             _migrate(conn, migrations, before_migration)
         conn.execute("PRAGMA foreign_keys=ON")
     except sqlite3.Error as exc:
         raise store_error(exc, path, "prepare") from exc
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to write-ahead logging (a no-op once it is).
+
+    The switch needs the file to itself for a moment. When two connections ask at once,
+    SQLite answers one of them "database is locked" straight away, without its busy
+    handler (waiting there could deadlock), so that one asks again, for as long as the
+    busy timeout would have waited (6 stores opening one new file at once failed 8 times
+    in 200 before)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.002
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)  # a worker thread (the store's), never the UI's
+        pause = min(pause * 2, 0.05)
 
 
 def _migrate(

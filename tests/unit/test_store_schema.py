@@ -48,33 +48,40 @@ class TestMigrations:
             s.close()
 
     @pytest.mark.parametrize("start", ["empty", "v1"])
-    def test_connections_opening_at_once_migrate_once(self, db_path: Path, start: str) -> None:
+    def test_connections_opening_at_once_migrate_once(self, tmp_path: Path, start: str) -> None:
         # The window's store, a backup and a reader may open a new or old file at the
         # same moment: each reads the version before the write lock, so the later ones
-        # must notice that the step was done meanwhile instead of failing on it.
-        if start == "v1":
-            _make_v1_db(db_path)
-        barrier = threading.Barrier(6)
-        errors: list[BaseException] = []
+        # must notice that the step was done meanwhile instead of failing on it. Several
+        # rounds: the switch to write-ahead logging lost one opener in about 25.
+        for round_ in range(30):
+            db_path = tmp_path / f"round{round_}" / "conversations.sqlite3"
+            if start == "v1":
+                _make_v1_db(db_path)
+            barrier = threading.Barrier(6)
+            errors: list[BaseException] = []
 
-        def open_store() -> None:
-            barrier.wait()
+            def open_store(
+                path: Path = db_path,
+                barrier: threading.Barrier = barrier,
+                errors: list[BaseException] = errors,
+            ) -> None:
+                barrier.wait()
+                try:
+                    Store(path).close()
+                except BaseException as exc:  # reported below
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=open_store) for _ in range(6)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(30)
+            assert errors == [], f"round {round_}"
+            s = Store(db_path)
             try:
-                Store(db_path).close()
-            except BaseException as exc:  # reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=open_store) for _ in range(6)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
-        assert errors == []
-        s = Store(db_path)
-        try:
-            assert s.schema_version() == Store.SCHEMA_VERSION
-        finally:
-            s.close()
+                assert s.schema_version() == Store.SCHEMA_VERSION
+            finally:
+                s.close()
 
     def test_newer_schema_is_refused_without_touching_the_file(self, db_path: Path) -> None:
         _make_v1_db(db_path)
