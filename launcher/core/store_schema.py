@@ -22,6 +22,7 @@ from launcher.core.store_errors import (
     CorruptDatabaseError,
     SchemaTooNewError,
     StoreError,
+    is_busy,
     is_corruption,
     store_error,
 )
@@ -179,7 +180,7 @@ def _use_wal(conn: sqlite3.Connection) -> None:
             conn.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() >= deadline:
+            if not is_busy(exc) or time.monotonic() >= deadline:
                 raise
         time.sleep(pause)  # a worker thread (the store's), never the UI's
         pause = min(pause * 2, 0.05)
