@@ -76,6 +76,15 @@ def stolen_ms() -> float | None:
         return None
 
 
+def stolen_since(before: float | None, seconds: float) -> str:
+    """The steal since `before` (a `stolen_ms()` reading) as a table value, over a
+    stretch of `seconds`."""
+    after = stolen_ms()
+    if before is None or after is None:
+        return "not known here"
+    return f"{after - before:.0f} ms over {seconds:.1f} s"
+
+
 class EnabledWatcher(QObject):
     """Records the instant a widget becomes enabled (its EnabledChange event); ``wait()``
     waits for it without polling (a poll's wake-ups would be counted as the app's CPU)."""

@@ -50,6 +50,7 @@ from tests.benchmarks._window import (
     select_model,
     server_close,
     stolen_ms,
+    stolen_since,
     wait_until,
 )
 from tests.ollama_server.specs import split_tokens
@@ -176,14 +177,9 @@ async def render_stall(window: Any, tokens: list[str], size: int, repeats: int) 
         longest.append(max(run_gaps))
         own_longest.append(max(own))
         totals.append(total)
-    stolen_after = stolen_ms()
+    stolen = stolen_since(stolen_before, sum(totals))
     chars = len("".join(tokens[:size]))
     label = f"{size:,} chunks"
-    stolen = (
-        f"{stolen_after - stolen_before:.0f} ms over {sum(totals):.1f} s"
-        if stolen_before is not None and stolen_after is not None
-        else "not known here"
-    )
     return [
         (f"{label}: longest event-loop stall, worst run", f"{max(longest) * 1000:.2f} ms"),
         (f"{label}: longest event-loop stall, median run", f"{median(longest) * 1000:.2f} ms"),
